@@ -1,0 +1,23 @@
+/** Order statistics for benchmark samples (milliseconds). */
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+export const median = (samples: number[]): number => percentile(samples, 50);
+
+export async function timeRuns(runs: number, task: () => Promise<unknown>, between?: () => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await task();
+    samples.push(performance.now() - started);
+    await between?.();
+  }
+  return samples;
+}
+
+export function row(label: string, samples: number[]): string {
+  return `${label.padEnd(58)} median ${median(samples).toFixed(2).padStart(9)} ms   p95 ${percentile(samples, 95).toFixed(2).padStart(9)} ms   (n=${samples.length})`;
+}

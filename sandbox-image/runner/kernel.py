@@ -1,0 +1,202 @@
+"""The Python session of one codebot sandbox.
+
+Started by supervisor.py. Holds the user's variables between cells. It reads one JSON request
+per line from the control pipe (fd given on the command line) and answers one JSON line per
+request on the other. Its stdout and stderr are pipes the supervisor drains, so output written by
+the cell, by C extensions and by subprocesses is captured alike.
+"""
+
+import ast
+import base64
+import builtins
+import io
+import json
+import linecache
+import os
+import signal
+import sys
+import traceback
+
+KERNEL_PID = os.getpid()
+MAX_IMAGES = 10
+
+
+def _raise_oom_score():
+    # Make this process, not the supervisor, the one the kernel's OOM killer picks.
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
+
+
+class Kernel:
+    def __init__(self, ctrl_in, ctrl_out):
+        self.ctrl_in = os.fdopen(ctrl_in, "r", encoding="utf-8")
+        self.ctrl_out = ctrl_out
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.cell = 0
+        self.running = False
+        self.images = []
+        self.dropped_images = 0
+        self.plt = None
+        os.register_at_fork(after_in_child=self._close_control)
+        signal.signal(signal.SIGINT, self._on_interrupt)
+        builtins.display = self._display
+
+    def _close_control(self):
+        for fd in (self.ctrl_in.fileno(), self.ctrl_out):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _on_interrupt(self, signum, frame):
+        if self.running:
+            raise KeyboardInterrupt
+
+    def _display(self, *values):
+        for value in values:
+            if not self._capture_image(value):
+                print(value if isinstance(value, str) else repr(value))
+
+    def warm_up(self):
+        """Import the data stack once, so the user's first cell doesn't pay for it."""
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        self.plt = plt
+        original_show = plt.show
+
+        def show(*args, **kwargs):
+            self._capture_figures()
+
+        show.__doc__ = original_show.__doc__
+        plt.show = show
+
+    # --- images -------------------------------------------------------------------------
+
+    def _add_png(self, data):
+        if len(self.images) >= MAX_IMAGES:
+            self.dropped_images += 1
+            return
+        self.images.append({"mime": "image/png", "data": base64.b64encode(data).decode("ascii")})
+
+    def _capture_figures(self):
+        if self.plt is None:
+            return
+        for number in self.plt.get_fignums():
+            figure = self.plt.figure(number)
+            if figure.axes or figure.images or figure.texts:
+                buffer = io.BytesIO()
+                figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+                self._add_png(buffer.getvalue())
+        self.plt.close("all")
+
+    def _capture_image(self, value):
+        module = type(value).__module__ or ""
+        if module.startswith("matplotlib") and hasattr(value, "savefig"):
+            buffer = io.BytesIO()
+            value.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+            self._add_png(buffer.getvalue())
+            if self.plt is not None:
+                self.plt.close(value)
+            return True
+        if module.startswith("PIL.") and hasattr(value, "save") and hasattr(value, "mode"):
+            buffer = io.BytesIO()
+            value.save(buffer, format="PNG")
+            self._add_png(buffer.getvalue())
+            return True
+        return False
+
+    # --- execution ----------------------------------------------------------------------
+
+    def _compile(self, code, filename):
+        tree = ast.parse(code, filename=filename, mode="exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        body = compile(tree, filename, "exec")
+        return body, (compile(last, filename, "eval") if last is not None else None)
+
+    def _format_error(self, exc):
+        report = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        # Drop the kernel's own frames: the user sees only their code and the libraries it called.
+        report.stack = traceback.StackSummary.from_list(
+            [frame for frame in report.stack if frame.filename != __file__])
+        return {"name": type(exc).__name__, "value": str(exc), "traceback": "".join(report.format())}
+
+    def _reap_children(self):
+        # Children the previous cell forked were killed by the supervisor; collect them so they
+        # don't linger as zombies and count against the process limit.
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    def execute(self, request):
+        self._reap_children()
+        self.cell += 1
+        filename = "<cell-%d>" % self.cell
+        linecache.cache[filename] = (len(request["code"]), None, request["code"].splitlines(True), filename)
+        self.images = []
+        self.dropped_images = 0
+        answer = {"op": "done", "id": request["id"]}
+        self.running = True
+        try:
+            body, last = self._compile(request["code"], filename)
+            exec(body, self.namespace)
+            if last is not None:
+                value = eval(last, self.namespace)
+                if value is not None and not self._capture_image(value):
+                    self.namespace["_"] = value
+                    answer["result"] = repr(value)
+        except BaseException as exc:  # the user's exception is data, not a crash
+            answer["error"] = self._format_error(exc)
+        finally:
+            self.running = False
+            if os.getpid() != KERNEL_PID:
+                # A child the cell forked must never return into the kernel's loop.
+                os._exit(0)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self._capture_figures()
+        except Exception as exc:
+            answer.setdefault("error", self._format_error(exc))
+        answer["images"] = self.images
+        if self.dropped_images:
+            answer["droppedImages"] = self.dropped_images
+        return answer
+
+    def serve(self):
+        self._send({"op": "ready", "pid": KERNEL_PID})
+        for line in self.ctrl_in:
+            request = json.loads(line)
+            self._send(self.execute(request))
+
+    def _send(self, message):
+        data = (json.dumps(message) + "\n").encode("utf-8")
+        view = memoryview(data)
+        while view:
+            written = os.write(self.ctrl_out, view)
+            view = view[written:]
+
+
+def main():
+    ctrl_in, ctrl_out = int(sys.argv[1]), int(sys.argv[2])
+    _raise_oom_score()
+    kernel = Kernel(ctrl_in, ctrl_out)
+    kernel.warm_up()
+    kernel.serve()
+
+
+if __name__ == "__main__":
+    main()

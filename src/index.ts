@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from "./config.js";
+import { CliError } from "./cli/cli-error.js";
+import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
+import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
+import { createLogger } from "./log.js";
+import { SandboxError } from "./sandbox/sandbox-error.js";
+
+type Command = (args: string[], config: ReturnType<typeof loadConfig>, log: ReturnType<typeof createLogger>) => Promise<number>;
+
+/** Each command, its usage line, and the log level it uses when LOG_LEVEL is unset. */
+const commands: Record<string, { run: Command; usage: string; logLevel: string }> = {
+  exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },
+  sessions: { run: sessionsCommand, usage: SESSIONS_USAGE, logLevel: "warn" },
+};
+
+function usage(): string {
+  return ["Usage:", ...Object.values(commands).map((command) => `  ${command.usage}`)].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) throw new CliError(`Unknown command "${name}".\n${usage()}`);
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL ?? command.logLevel);
+  return command.run(args, config, log);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof CliError || error instanceof ConfigError || error instanceof SandboxError;
+    const argumentError = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const message = known || argumentError ? (error as Error).message : (error as Error)?.stack ?? String(error);
+    process.stderr.write(`codebot: ${message}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 2;
+  },
+);

@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
+import type Docker from "dockerode";
+import type { z } from "zod";
+import type { Logger } from "../log.js";
+import { lineSplitter } from "./line-splitter.js";
+import { pongSchema, runnerAnswerSchema, runnerErrorSchema, type RunnerInterrupt, type RunnerRequest } from "./runner-protocol.js";
+import { SandboxError } from "./sandbox-error.js";
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+type RequestBody = RunnerRequest extends infer R ? (R extends { id: string } ? Omit<R, "id"> : never) : never;
+
+/**
+ * One attached stdin/stdout stream to a sandbox's supervisor. Requests carry ids and answers are
+ * routed by id, so several codebot processes may be attached to the same sandbox at once.
+ */
+export class RunnerConnection {
+  private readonly pending = new Map<string, Pending>();
+  private closedError: SandboxError | undefined;
+  private readonly closeListeners: Array<() => void> = [];
+
+  private constructor(
+    private readonly stream: Duplex,
+    private readonly log: Logger,
+  ) {}
+
+  static async attach(container: Docker.Container, log: Logger): Promise<RunnerConnection> {
+    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+    const connection = new RunnerConnection(stream, log);
+    const stdout = lineSplitter((line) => connection.onAnswer(line));
+    const stderr = lineSplitter((line) => connection.onDiagnostic(line));
+    container.modem.demuxStream(stream, stdout, stderr);
+    const onGone = () => connection.fail(new SandboxError("RUNNER_UNRESPONSIVE", "The sandbox stopped."));
+    stream.on("end", onGone);
+    stream.on("close", onGone);
+    stream.on("error", (error) => connection.fail(new SandboxError("RUNNER_UNRESPONSIVE", `Lost the sandbox: ${error.message}`)));
+    return connection;
+  }
+
+  /** Attaches and waits until the sandbox's Python is ready (its supervisor answers a ping). */
+  static async ready(container: Docker.Container, log: Logger, timeoutMs: number): Promise<RunnerConnection> {
+    const connection = await RunnerConnection.attach(container, log);
+    try {
+      await connection.request({ op: "ping" }, pongSchema, timeoutMs);
+      return connection;
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Sends one request and waits for its answer, validated against schema. */
+  request<S extends z.ZodTypeAny>(body: RequestBody, schema: S, timeoutMs: number, id: string = randomUUID()): Promise<z.infer<S>> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SandboxError("RUNNER_UNRESPONSIVE", `The sandbox did not answer within ${Math.round(timeoutMs / 1000)}s.`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        timer,
+        reject,
+        resolve: (value) => {
+          const parsed = schema.safeParse(value);
+          if (parsed.success) resolve(parsed.data);
+          else {
+            const error = runnerErrorSchema.safeParse(value);
+            const detail = error.success ? error.data.message : parsed.error.message;
+            reject(new SandboxError("RUNNER_UNRESPONSIVE", `The sandbox answered unexpectedly: ${detail}`));
+          }
+        },
+      });
+      this.write({ ...body, id });
+    });
+  }
+
+  /** Asks the supervisor to stop an execution now (it answers that execution as "cancelled"). */
+  interrupt(target: string): void {
+    if (!this.closedError) this.write({ op: "interrupt", target } satisfies RunnerInterrupt);
+  }
+
+  close(): void {
+    this.fail(new SandboxError("RUNNER_UNRESPONSIVE", "The connection to the sandbox was closed."));
+    this.stream.destroy();
+  }
+
+  private write(message: object): void {
+    this.stream.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private onAnswer(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.log.warn({ bytes: line.length }, "sandbox wrote a line that is not JSON");
+      return;
+    }
+    const routed = runnerAnswerSchema.safeParse(message);
+    const pending = routed.success ? this.pending.get(routed.data.id) : undefined;
+    if (!pending || !routed.success) return; // an answer for another attached process
+    this.pending.delete(routed.data.id);
+    clearTimeout(pending.timer);
+    pending.resolve(message);
+  }
+
+  private onDiagnostic(line: string): void {
+    try {
+      const { level, msg, ...fields } = JSON.parse(line) as { level?: string; msg?: string };
+      const method = level === "error" ? "error" : level === "warn" ? "warn" : "debug";
+      this.log[method](fields, msg ?? "sandbox");
+    } catch {
+      this.log.debug({ line: line.slice(0, 500) }, "sandbox stderr");
+    }
+  }
+
+  private fail(error: SandboxError): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+    for (const listener of this.closeListeners) listener();
+  }
+}

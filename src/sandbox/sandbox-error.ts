@@ -1,0 +1,21 @@
+/** Stable codes for what can go wrong around a sandbox (not inside it: the user's exception is data). */
+export type SandboxErrorCode =
+  | "DOCKER_UNAVAILABLE"
+  | "IMAGE_MISSING"
+  | "SESSION_LIMIT"
+  | "SESSION_NOT_FOUND"
+  | "SANDBOX_START_FAILED"
+  | "RUNNER_UNRESPONSIVE"
+  | "FILE_TOO_LARGE"
+  | "FILE_NOT_FOUND";
+
+export class SandboxError extends Error {
+  constructor(
+    readonly code: SandboxErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SandboxError";
+  }
+}

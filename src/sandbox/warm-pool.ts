@@ -1,0 +1,76 @@
+import type Docker from "dockerode";
+import type { Logger } from "../log.js";
+import { LABEL_NAMESPACE } from "./container-spec.js";
+import { dockerStatus } from "./docker-errors.js";
+import type { SessionNaming } from "./session-naming.js";
+
+export type ClaimOutcome = { kind: "claimed"; container: Docker.Container } | { kind: "empty" } | { kind: "taken" };
+
+/**
+ * Started sandboxes waiting for a session, their Python already warm (pandas, numpy, matplotlib
+ * imported). The pool lives in Docker, not in this process: a pool container is claimed by
+ * renaming it to the session's name, which is atomic, so any codebot process can share it.
+ */
+export class WarmPool {
+  private refilling: Promise<void> | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly naming: SessionNaming,
+    private readonly namespace: string,
+    private readonly size: number,
+    private readonly start: (name: string) => Promise<Docker.Container>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Running pool containers, oldest (most likely warm) first. */
+  async members(): Promise<Docker.ContainerInfo[]> {
+    const list = await this.docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${this.namespace}`], status: ["running"] } });
+    return list
+      .filter((info) => info.Names.some((name) => name.replace(/^\//, "").startsWith(this.naming.poolPrefix)))
+      .sort((a, b) => a.Created - b.Created);
+  }
+
+  /** Renames a pool container to sessionName. "taken": a container already has that name. */
+  async claim(sessionName: string): Promise<ClaimOutcome> {
+    if (this.size === 0) return { kind: "empty" };
+    for (const member of await this.members()) {
+      const name = (member.Names[0] ?? "").replace(/^\//, "");
+      try {
+        await this.docker.getContainer(name).rename({ name: sessionName });
+        this.log.debug({ pool: name, session: sessionName }, "claimed a warm sandbox");
+        return { kind: "claimed", container: this.docker.getContainer(member.Id) };
+      } catch (error) {
+        const status = dockerStatus(error);
+        if (status === 409) return { kind: "taken" };
+        if (status !== 404) throw error;
+      }
+    }
+    return { kind: "empty" };
+  }
+
+  /** Starts containers until the pool has its size; concurrent calls share one refill. */
+  refill(): Promise<void> {
+    this.refilling ??= this.topUp().finally(() => {
+      this.refilling = undefined;
+    });
+    return this.refilling;
+  }
+
+  private async topUp(): Promise<void> {
+    const missing = this.size - (await this.members()).length;
+    for (let i = 0; i < missing; i++) {
+      try {
+        await this.start(this.naming.poolName());
+      } catch (error) {
+        this.log.warn({ err: error }, "could not start a warm sandbox");
+        return;
+      }
+    }
+  }
+
+  /** Removes every pool container (on shutdown of a test or an explicit clean-up). */
+  async drain(): Promise<void> {
+    await Promise.all((await this.members()).map((member) => this.docker.getContainer(member.Id).kill().catch(() => undefined)));
+  }
+}

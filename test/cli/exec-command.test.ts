@@ -1,0 +1,86 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { runCli } from "../helpers/run-cli.js";
+
+const { manager, config } = useSandboxes();
+const env = { SANDBOX_NAMESPACE: config.SANDBOX_NAMESPACE, SANDBOX_POOL_SIZE: "1" };
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "codebot-cli-"));
+  await writeFile(join(dir, "sales data (2024).csv"), "region,amount\nnorth,10\nsouth,30\nnorth,20\n");
+  await writeFile(join(dir, "script.py"), "total = sum(range(5))\nprint('total', total)\n");
+});
+
+describe("codebot exec", () => {
+  test("plain mode prints what the code wrote, then the last value, and exits 0", async () => {
+    const run = await runCli(["exec", "-"], { env, input: "import sys\nprint('hello')\nprint('warn', file=sys.stderr)\n6 * 7" });
+    expect(run).toMatchObject({ code: 0, stdout: "hello\n42\n" });
+    expect(run.stderr).toContain("warn\n");
+  });
+
+  test("code from a FILE; exit 1 and the traceback on stderr when it raises", async () => {
+    expect(await runCli(["exec", join(dir, "script.py")], { env })).toMatchObject({ code: 0, stdout: "total 10\n" });
+    const failing = await runCli(["exec", "-"], { env, input: "raise ValueError('bad input')" });
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain("ValueError: bad input");
+  });
+
+  test("--json prints one object in the documented shape, with attachments under /mnt/data", async () => {
+    const code = "import pandas as pd\nimport matplotlib.pyplot as plt\ndf = pd.read_csv('/mnt/data/sales data (2024).csv')\nm = df.groupby('region').amount.median()\nm.plot.bar()\nm.to_csv('/mnt/data/medians.csv')\nprint(m.to_dict())";
+    const run = await runCli(["exec", "--json", "--attach", join(dir, "sales data (2024).csv"), "-"], { env, input: code });
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ status: "ok", stdout: "{'north': 15.0, 'south': 30.0}\n", stderr: "" });
+    expect(result.files).toEqual([{ path: "/mnt/data/medians.csv", size: expect.any(Number), mime: "text/csv" }]);
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({ mime: "image/png", data: expect.stringMatching(/^iVBORw0KGgo/) });
+    expect(typeof result.durationMs).toBe("number");
+  });
+
+  test("--timeout ends a long cell with status timeout", async () => {
+    const run = await runCli(["exec", "--json", "--timeout", "1", "-"], { env, input: "import time\ntime.sleep(30)" });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: "timeout", error: { name: "KeyboardInterrupt" } });
+  });
+
+  test("--session keeps state across invocations until killed; sessions list shows it", async () => {
+    expect((await runCli(["exec", "--session", "cli:keep", "-"], { env, input: "kept = 'across runs'" })).code).toBe(0);
+    expect(await runCli(["exec", "--session", "cli:keep", "-"], { env, input: "kept" })).toMatchObject({ code: 0, stdout: "'across runs'\n" });
+    const list = await runCli(["sessions", "list", "--json"], { env });
+    expect(JSON.parse(list.stdout).map((session: { sessionId: string }) => session.sessionId)).toContain("cli:keep");
+    expect(await runCli(["sessions", "kill", "cli:keep"], { env })).toMatchObject({ code: 0 });
+    const fresh = await runCli(["exec", "--session", "cli:keep", "-"], { env, input: "'kept' in globals()" });
+    expect(fresh.stdout).toBe("False\n");
+    expect(await runCli(["sessions", "kill", "no-such-session"], { env })).toMatchObject({ code: 1 });
+  });
+
+  test("a session without --session is ephemeral", async () => {
+    await runCli(["exec", "-"], { env, input: "1" });
+    const ids = (await manager.listSessions()).map((session) => session.sessionId);
+    expect(ids.filter((id) => id.startsWith("exec-"))).toEqual([]);
+  });
+
+  test("bad usage and missing files get a clear message and exit 2", async () => {
+    const missing = await runCli(["exec", "--attach", join(dir, "nope.csv"), "-"], { env, input: "1" });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/codebot: Cannot read .*nope\.csv: ENOENT/);
+    const badTimeout = await runCli(["exec", "--timeout", "soon", "-"], { env, input: "1" });
+    expect(badTimeout).toMatchObject({ code: 2, stderr: expect.stringContaining("--timeout takes a number") });
+    expect((await runCli(["frobnicate"], { env })).stderr).toContain('Unknown command "frobnicate"');
+    const badConfig = await runCli(["exec", "-"], { env: { ...env, SANDBOX_MEMORY_MB: "many" }, input: "1" });
+    expect(badConfig).toMatchObject({ code: 2, stderr: expect.stringContaining("SANDBOX_MEMORY_MB") });
+  });
+
+  test("a file over the size cap is refused before anything runs", async () => {
+    const big = join(dir, "big.bin");
+    await writeFile(big, Buffer.alloc(2 * 1024 * 1024));
+    const run = await runCli(["exec", "--attach", big, "-"], { env: { ...env, SANDBOX_MAX_FILE_MB: "1" }, input: "print('ran')" });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/"big.bin" is 2.0 MB, over the 1.0 MB limit/);
+  });
+});
