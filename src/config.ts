@@ -6,6 +6,12 @@ export const SECRET_VARIABLES = ["OPENAI_API_KEY", "SLACK_BOT_TOKEN", "SLACK_APP
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+const boolean = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .transform((value) => ["true", "1", "yes"].includes(value))
+    .default(fallback ? "true" : "false");
+
 const configSchema = z.object({
   /** Unset: "info" for long-running services, "warn" for one-shot commands. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
@@ -28,6 +34,30 @@ const configSchema = z.object({
   SANDBOX_POOL_SIZE: integer(2, 0, 64),
   SANDBOX_MAX_SESSIONS: integer(50, 1, 10000),
   SANDBOX_MAX_FILE_MB: integer(100, 1, 4096),
+
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, "letters, digits, _ and -")
+    .default("codebot"),
+  QUEUE_ATTEMPTS: integer(3, 1, 20),
+  QUEUE_LOCK_SECONDS: integer(30, 2, 3600),
+  WORKER_CONCURRENCY: integer(4, 1, 256),
+  WORKER_SHUTDOWN_SECONDS: integer(60, 1, 3600),
+
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  OPENAI_STREAM: boolean(false),
+  OPENAI_VISION: boolean(false),
+  OPENAI_MAX_RETRIES: integer(3, 0, 10),
+  OPENAI_TIMEOUT_SECONDS: integer(120, 1, 3600),
+  MODEL_CONTEXT_TOKENS: integer(32000, 2000, 2_000_000),
+
+  TURN_MAX_STEPS: integer(10, 1, 100),
+  TURN_TIMEOUT_SECONDS: integer(600, 5, 24 * 3600),
+  TURN_MAX_TOKENS: integer(200_000, 1000, 100_000_000),
+  TOOL_OUTPUT_MAX_CHARS: integer(8000, 500, 1_000_000),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -38,7 +68,9 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment once; every module gets what it needs from the result. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // An empty variable (`KEY=` in an .env file) means "use the default", as if it were unset.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = configSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);

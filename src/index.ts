@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { runWorker } from "../workers/worker.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { ASK_USAGE, askCommand } from "./cli/ask-command.js";
+import { CHAT_USAGE, chatCommand } from "./cli/chat-command.js";
 import { CliError } from "./cli/cli-error.js";
 import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
 import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
@@ -10,6 +13,9 @@ type Command = (args: string[], config: ReturnType<typeof loadConfig>, log: Retu
 
 /** Each command, its usage line, and the log level it uses when LOG_LEVEL is unset. */
 const commands: Record<string, { run: Command; usage: string; logLevel: string }> = {
+  worker: { run: (_args, config, log) => runWorker(config, log), usage: "codebot worker", logLevel: "info" },
+  ask: { run: askCommand, usage: ASK_USAGE, logLevel: "warn" },
+  chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },
   exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },
   sessions: { run: sessionsCommand, usage: SESSIONS_USAGE, logLevel: "warn" },
 };

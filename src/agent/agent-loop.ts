@@ -1,0 +1,136 @@
+import type OpenAI from "openai";
+import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
+import type { ExecutionResult } from "../core/execution-result.js";
+import type { OutgoingFile, StatusUpdate } from "../core/reply.js";
+import { TurnFailure } from "../core/turn-failure.js";
+import { llmFailure } from "./llm-errors.js";
+import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
+import type { TokenUsage } from "./usage-ledger.js";
+
+export interface AgentSettings {
+  model: string;
+  stream: boolean;
+  maxRetries: number;
+  maxSteps: number;
+  maxTokens: number;
+  toolOutputMaxChars: number;
+}
+
+export interface AgentTurnInput {
+  systemPrompt: string;
+  history: ChatCompletionMessageParam[];
+  /** The user's message as the model reads it (name, text, attachment list). */
+  userText: string;
+  /** Images the user attached, shown to a vision model. */
+  userImages: OutgoingFile[];
+  signal: AbortSignal;
+  status(update: StatusUpdate): Promise<void>;
+  execute(code: string, signal: AbortSignal): Promise<ExecutionResult>;
+}
+
+export type StopReason = "answer" | "steps" | "tokens";
+
+export interface AgentTurnOutput {
+  markdown: string;
+  executions: Array<{ code: string; result: ExecutionResult }>;
+  /** The turn as it is remembered: text only, tool results already clipped. */
+  remembered: ChatCompletionMessageParam[];
+  usage: TokenUsage;
+  stop: StopReason;
+}
+
+const LIMIT_NOTES: Record<Exclude<StopReason, "answer">, (settings: AgentSettings) => string> = {
+  steps: (settings) => `_Stopped: this request reached its limit of ${settings.maxSteps} code steps. Ask me to continue if you need more._`,
+  tokens: (settings) => `_Stopped: this request reached its budget of ${settings.maxTokens} model tokens._`,
+};
+
+/** The tool-calling loop: the model writes code, the session runs it, until an answer or a budget. */
+export class AgentLoop {
+  constructor(
+    private readonly llm: OpenAI,
+    private readonly settings: AgentSettings,
+  ) {}
+
+  async run(input: AgentTurnInput): Promise<AgentTurnOutput> {
+    const userMessage: ChatCompletionMessageParam = { role: "user", content: input.userText };
+    const remembered: ChatCompletionMessageParam[] = [userMessage];
+    const messages: ChatCompletionMessageParam[] = [
+      { role: "system", content: input.systemPrompt },
+      ...input.history,
+      input.userImages.length ? { role: "user", content: withImages(input.userText, input.userImages) } : userMessage,
+    ];
+    const usage: TokenUsage = { prompt: 0, completion: 0 };
+    const executions: AgentTurnOutput["executions"] = [];
+    for (;;) {
+      const reply = await this.complete(messages, input.signal, usage);
+      const calls = reply.tool_calls ?? [];
+      const assistant: ChatCompletionMessageParam = { role: "assistant", content: reply.content ?? null, ...(calls.length ? { tool_calls: calls } : {}) };
+      messages.push(assistant);
+      remembered.push(assistant);
+      if (!calls.length) return { markdown: reply.content?.trim() || "_(The model gave no answer.)_", executions, remembered, usage, stop: "answer" };
+      for (const call of calls) {
+        const output = await this.runTool(call, input, executions);
+        const toolMessage: ChatCompletionMessageParam = { role: "tool", tool_call_id: call.id, content: output };
+        messages.push(toolMessage);
+        remembered.push(toolMessage);
+      }
+      const stop = executions.length >= this.settings.maxSteps ? "steps" : usage.prompt + usage.completion >= this.settings.maxTokens ? "tokens" : undefined;
+      if (stop) {
+        const partial = reply.content?.trim();
+        const markdown = [partial, LIMIT_NOTES[stop](this.settings)].filter(Boolean).join("\n\n");
+        remembered.push({ role: "assistant", content: markdown });
+        return { markdown, executions, remembered, usage, stop };
+      }
+    }
+  }
+
+  private async runTool(
+    call: NonNullable<ChatCompletionMessage["tool_calls"]>[number],
+    input: AgentTurnInput,
+    executions: AgentTurnOutput["executions"],
+  ): Promise<string> {
+    if (call.type !== "function" || call.function.name !== PYTHON_TOOL_NAME) {
+      return `error: there is no tool named ${call.type === "function" ? call.function.name : call.type}; use "python".`;
+    }
+    const code = parsePythonArguments(call.function.arguments);
+    const step = executions.length + 1;
+    await input.status({ phase: "running", step, text: `Running code (step ${step})…` });
+    const result = await input.execute(code, input.signal);
+    executions.push({ code, result });
+    if (result.status === "cancelled" || input.signal.aborted) throw cancelled(input.signal);
+    return toolOutput(result, this.settings.toolOutputMaxChars);
+  }
+
+  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage): Promise<ChatCompletionMessage> {
+    if (signal.aborted) throw cancelled(signal);
+    const body = { model: this.settings.model, messages, tools: [PYTHON_TOOL] };
+    try {
+      const completion = this.settings.stream
+        ? await this.llm.chat.completions.stream({ ...body, stream_options: { include_usage: true } }, { signal }).finalChatCompletion()
+        : await this.llm.chat.completions.create(body, { signal });
+      usage.prompt += completion.usage?.prompt_tokens ?? 0;
+      usage.completion += completion.usage?.completion_tokens ?? 0;
+      const message = completion.choices[0]?.message;
+      if (!message) throw new TurnFailure("MODEL_UNAVAILABLE", "The model returned no message.");
+      return message;
+    } catch (error) {
+      if (signal.aborted) throw cancelled(signal);
+      if (error instanceof TurnFailure) throw error;
+      throw llmFailure(error, this.settings.maxRetries + 1);
+    }
+  }
+}
+
+function cancelled(signal: AbortSignal): TurnFailure {
+  const reason = signal.reason instanceof Error ? signal.reason.message : "";
+  return reason === "timeout"
+    ? new TurnFailure("BUDGET_REACHED", "Stopped: this request ran past its time limit.")
+    : new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
+}
+
+function withImages(text: string, images: OutgoingFile[]): ChatCompletionContentPart[] {
+  return [
+    { type: "text", text },
+    ...images.map((image): ChatCompletionContentPart => ({ type: "image_url", image_url: { url: `data:${image.mime};base64,${image.data.toString("base64")}` } })),
+  ];
+}

@@ -1,0 +1,136 @@
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { AttachmentSource } from "../core/attachment-source.js";
+import { threadKey, type ChatRequest, type Platform } from "../core/chat-request.js";
+import type { ExecutionResult } from "../core/execution-result.js";
+import type { Delivery, OutgoingFile } from "../core/reply.js";
+import { TurnFailure } from "../core/turn-failure.js";
+import type { Logger } from "../log.js";
+import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { AgentLoop } from "./agent-loop.js";
+import { executionMarkdown } from "./execution-markdown.js";
+import { fencedPython } from "./fenced-code.js";
+import { clip } from "./python-tool.js";
+import { systemPrompt, type PromptFacts } from "./system-prompt.js";
+import type { ThreadMemory } from "./thread-memory.js";
+import { collectOutputs } from "./turn-files.js";
+import type { UsageLedger } from "./usage-ledger.js";
+
+export interface TurnHandlerDeps {
+  sandboxes: SandboxManager;
+  memory: ThreadMemory;
+  ledger: UsageLedger;
+  agent: AgentLoop;
+  attachments: Partial<Record<Platform, AttachmentSource>>;
+  facts: Omit<PromptFacts, "platform">;
+  contextTokens: number;
+  maxFileBytes: number;
+  vision: boolean;
+}
+
+export interface TurnContext {
+  signal: AbortSignal;
+  delivery: Delivery;
+  log: Logger;
+}
+
+const VISION_MAX_BYTES = 5 * 1024 * 1024;
+/** Room left in the context window for the system prompt, the new message and the answer. */
+const CONTEXT_RESERVE = 0.4;
+
+function humanSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** One request of a thread, from attachments to the delivered answer. Platform-neutral. */
+export class TurnHandler {
+  constructor(private readonly deps: TurnHandlerDeps) {}
+
+  async handle(request: ChatRequest, context: TurnContext): Promise<void> {
+    const sessionId = threadKey(request.conversation);
+    if (request.kind === "reset") return this.reset(request, sessionId, context);
+    if (request.kind === "files") return this.listFiles(request, sessionId, context);
+    await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
+    const uploaded = await this.fetchAttachments(request, sessionId);
+    const code = request.kind === "run" ? request.text : fencedPython(request.text);
+    if (code !== undefined) return this.runAsWritten(request, sessionId, code, context);
+    await this.converse(request, sessionId, uploaded, context);
+  }
+
+  private async reset(request: ChatRequest, sessionId: string, { delivery }: TurnContext): Promise<void> {
+    await this.deps.sandboxes.kill(sessionId);
+    await this.deps.memory.clear(sessionId);
+    await delivery.answer(request, { markdown: "Started afresh: this thread's variables, files and conversation are cleared.", code: [], images: [], files: [], skippedFiles: [] });
+  }
+
+  private async listFiles(request: ChatRequest, sessionId: string, { delivery }: TurnContext): Promise<void> {
+    const files = await this.deps.sandboxes.listFiles(sessionId);
+    const markdown = files.length
+      ? `Files in this thread's session:\n${files.map((file) => `- \`${file.path}\` (${humanSize(file.size)}, ${file.mime})`).join("\n")}`
+      : "No files in this thread's session yet.";
+    await delivery.answer(request, { markdown, code: [], images: [], files: [], skippedFiles: [] });
+  }
+
+  /** Fetches each attachment and puts it in /mnt/data; returns what the model should be told. */
+  private async fetchAttachments(request: ChatRequest, sessionId: string): Promise<Array<OutgoingFile & { path: string }>> {
+    if (!request.attachments.length) return [];
+    const source = this.deps.attachments[request.conversation.platform];
+    if (!source) throw new TurnFailure("FILE_UNAVAILABLE", `Attachments from ${request.conversation.platform} can't be fetched by this worker.`);
+    for (const attachment of request.attachments) {
+      if (attachment.size > this.deps.maxFileBytes) {
+        throw new TurnFailure("FILE_TOO_LARGE", `"${attachment.name}" is ${humanSize(attachment.size)}, over the ${humanSize(this.deps.maxFileBytes)} limit for one file. Nothing was run.`);
+      }
+    }
+    const fetched = await Promise.all(
+      request.attachments.map(async (attachment) => ({
+        name: attachment.name,
+        mime: attachment.mime,
+        data: await source.fetch(request, attachment, this.deps.maxFileBytes),
+      })),
+    );
+    const placed = await this.deps.sandboxes.upload(sessionId, fetched);
+    return fetched.map((file, i) => ({ ...file, path: placed[i]?.path ?? file.name }));
+  }
+
+  private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
+    await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
+    const result = await this.execute(sessionId, code, context.signal, request.eventId);
+    if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
+    const markdown = executionMarkdown(result);
+    await this.deliver(request, sessionId, markdown, [{ code, result }], context);
+    await this.deps.memory.append(sessionId, [
+      { role: "user", content: `${request.user.name} ran this code:\n\`\`\`python\n${clip(code, 4000)}\n\`\`\`` },
+      { role: "assistant", content: clip(markdown, 4000) },
+    ]);
+  }
+
+  private async converse(request: ChatRequest, sessionId: string, uploaded: Array<OutgoingFile & { path: string }>, context: TurnContext): Promise<void> {
+    const attachedNote = uploaded.length
+      ? `\n\n[${request.user.name} attached: ${uploaded.map((file) => `${file.path} (${humanSize(file.data.length)}, ${file.mime})`).join("; ")}]`
+      : "";
+    const images = this.deps.vision ? uploaded.filter((file) => file.mime.startsWith("image/") && file.data.length <= VISION_MAX_BYTES) : [];
+    const history: ChatCompletionMessageParam[] = await this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE)));
+    const output = await this.deps.agent.run({
+      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
+      history,
+      userText: `${request.user.name}: ${request.text}${attachedNote}`,
+      userImages: images,
+      signal: context.signal,
+      status: (update) => context.delivery.status(request, update),
+      execute: (code, signal) => this.execute(sessionId, code, signal, request.eventId),
+    });
+    await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
+    await this.deps.memory.append(sessionId, output.remembered);
+    context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
+    await this.deliver(request, sessionId, output.markdown, output.executions, context);
+  }
+
+  private execute(sessionId: string, code: string, signal: AbortSignal, requestId: string): Promise<ExecutionResult> {
+    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId });
+  }
+
+  private async deliver(request: ChatRequest, sessionId: string, markdown: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
+    const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result));
+    if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
+    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), ...outputs });
+  }
+}

@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { LocalChatError } from "../platforms/local/local-client.js";
+import { CliError } from "./cli-error.js";
+import { openLocalChat } from "./local-chat-context.js";
+import { readCode } from "./read-input.js";
+import { renderReplies } from "./render-replies.js";
+
+export const ASK_USAGE = 'codebot ask [--thread ID] [--attach PATH]... [--out DIR] [--wait SECONDS] "message" | -';
+
+/** `codebot ask`: one turn through Redis and a running worker, exactly as a platform message. */
+export async function askCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      thread: { type: "string" },
+      attach: { type: "string", multiple: true, default: [] },
+      out: { type: "string", default: "." },
+      wait: { type: "string", default: "30" },
+    },
+  });
+  const wait = Number(values.wait);
+  if (!(wait > 0)) throw new CliError("--wait takes a number of seconds.");
+  const text = positionals.length === 1 && positionals[0] === "-" ? await readCode("-") : positionals.join(" ");
+  if (!text.trim() && !values.attach.length) throw new CliError(`No message given.\nUsage: ${ASK_USAGE}`);
+  const thread = values.thread ?? randomBytes(4).toString("hex");
+  const chat = openLocalChat(config, wait * 1000);
+  try {
+    const eventId = await chat.client.send(thread, text, values.attach);
+    const answered = await renderReplies(chat.client, eventId, {
+      outDir: values.out,
+      status: (line) => process.stderr.write(`${line}\n`),
+      answer: (markdown) => process.stdout.write(`${markdown}\n`),
+    });
+    if (!values.thread) process.stderr.write(`thread: ${thread} (follow up with --thread ${thread})\n`);
+    return answered ? 0 : 1;
+  } catch (error) {
+    if (error instanceof LocalChatError) throw new CliError(error.message, error.code === "NO_WORKER" ? 3 : 2);
+    throw error;
+  } finally {
+    await chat.close();
+  }
+}

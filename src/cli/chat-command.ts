@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import type { Config } from "../config.js";
+import type { RequestKind } from "../core/chat-request.js";
+import type { Logger } from "../log.js";
+import { LocalChatError } from "../platforms/local/local-client.js";
+import { openLocalChat } from "./local-chat-context.js";
+import { renderReplies } from "./render-replies.js";
+
+export const CHAT_USAGE = "codebot chat [--thread ID] [--out DIR]   (then: a message, /attach PATH, /files, /reset, /quit)";
+
+const HELP = "Type a message and press Enter. /attach PATH adds a file to your next message; /files lists the session's files; /reset starts afresh; /quit leaves.";
+
+/** `codebot chat`: an interactive thread with the bot in the terminal, through Redis and a worker. */
+export async function chatCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+  const { values } = parseArgs({ args, options: { thread: { type: "string" }, out: { type: "string", default: "codebot-files" } } });
+  const thread = values.thread ?? randomBytes(4).toString("hex");
+  const chat = openLocalChat(config, 30_000);
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  const pending: string[] = [];
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`codebot chat, thread ${thread}. Files are saved to ${values.out}/. ${HELP}`);
+  try {
+    for (;;) {
+      const line = (await terminal.question("you> ").catch(() => "/quit")).trim();
+      if (!line) continue;
+      if (line === "/quit" || line === "/exit") return 0;
+      if (line === "/help") {
+        say(HELP);
+        continue;
+      }
+      if (line.startsWith("/attach ")) {
+        pending.push(line.slice("/attach ".length).trim());
+        say(`will attach ${pending.at(-1)} to your next message`);
+        continue;
+      }
+      const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : "message";
+      try {
+        const eventId = await chat.client.send(thread, kind === "message" ? line : "", kind === "message" ? pending.splice(0) : [], kind);
+        await renderReplies(chat.client, eventId, { outDir: values.out, status: (text) => say(`  ${text}`), answer: (markdown) => say(`codebot> ${markdown}`) });
+      } catch (error) {
+        if (!(error instanceof LocalChatError)) throw error;
+        say(`codebot: ${error.message}`);
+      }
+    }
+  } finally {
+    terminal.close();
+    await chat.close();
+  }
+}

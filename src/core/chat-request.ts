@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+export const platformSchema = z.enum(["slack", "discord", "local"]);
+export type Platform = z.infer<typeof platformSchema>;
+
+/** Where a message was said: a thread is the unit of sharing (one session, one conversation). */
+export const conversationSchema = z.object({
+  platform: platformSchema,
+  /** Slack team / Discord guild; absent for DMs on Discord and for the local chat. */
+  workspaceId: z.string().optional(),
+  channelId: z.string().min(1),
+  /** The thread's root id (Slack thread_ts, Discord thread channel id, local thread name). */
+  threadId: z.string().min(1),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
+/**
+ * A file the user attached, by reference only: the worker fetches it through the platform's
+ * attachment source. No bytes and no credentials ever sit in a queued job.
+ */
+export const attachmentRefSchema = z.object({
+  name: z.string().min(1).max(1000),
+  size: z.number().int().nonnegative(),
+  mime: z.string().default("application/octet-stream"),
+  /** Where to fetch it: a platform URL, or `blob:<key>` for bytes the local chat put in Redis. */
+  url: z.string().min(1),
+});
+export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
+
+export const requestKindSchema = z.enum([
+  "message", // a question for the model (or a fenced python block, run as written)
+  "run", // code to run as written, with no model (Discord /run)
+  "reset", // a fresh session and conversation for this thread
+  "files", // list the session's files
+]);
+export type RequestKind = z.infer<typeof requestKindSchema>;
+
+/** One platform-neutral request: what the bot enqueues and a worker takes. */
+export const chatRequestSchema = z.object({
+  /** Unique per platform event: the job id, so a re-delivered event runs once. */
+  eventId: z.string().min(1).max(200),
+  kind: requestKindSchema.default("message"),
+  user: z.object({ id: z.string().min(1), name: z.string().min(1).max(200) }),
+  conversation: conversationSchema,
+  text: z.string().max(40_000),
+  attachments: z.array(attachmentRefSchema).max(20).default([]),
+  /** The platform message this request answers to (Slack ts, Discord message id), when there is one. */
+  messageId: z.string().optional(),
+  /** Platform-specific reply routing the adapter needs back, e.g. a Discord interaction token id. */
+  replyContext: z.record(z.string()).default({}),
+  receivedAt: z.number().int(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+export type ChatRequestInput = z.input<typeof chatRequestSchema>;
+
+/** The key of a thread: its sandbox session id, its queue ordering key, its memory key. */
+export function threadKey(conversation: Conversation): string {
+  return [conversation.platform, conversation.workspaceId ?? "-", conversation.channelId, conversation.threadId].join(":");
+}

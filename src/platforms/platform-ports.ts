@@ -1,0 +1,23 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../config.js";
+import type { AttachmentSource } from "../core/attachment-source.js";
+import type { Platform } from "../core/chat-request.js";
+import type { Delivery } from "../core/reply.js";
+import type { Logger } from "../log.js";
+import type { Keys } from "../queue/queue-keys.js";
+import { BlobStore } from "./local/blob-store.js";
+import { localAttachments } from "./local/local-attachments.js";
+import { localDelivery } from "./local/local-delivery.js";
+
+export interface PlatformPorts {
+  deliveries: Partial<Record<Platform, Delivery>>;
+  attachments: Partial<Record<Platform, AttachmentSource>>;
+}
+
+/** The delivery and attachment ports a worker has, for each platform configured. */
+export function createPlatformPorts(_config: Config, redis: Redis, keys: Keys, _log: Logger): PlatformPorts {
+  return {
+    deliveries: { local: localDelivery(redis, keys) },
+    attachments: { local: localAttachments(new BlobStore(redis, keys)) },
+  };
+}

@@ -1,0 +1,136 @@
+import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Platform } from "../core/chat-request.js";
+import type { Delivery } from "../core/reply.js";
+import { asTurnFailure } from "../agent/turn-errors.js";
+import type { TurnHandler } from "../agent/turn-handler.js";
+import type { Logger } from "../log.js";
+import type { CancelListener } from "./cancellation.js";
+import { keys, TURN_QUEUE } from "./queue-keys.js";
+import { ThreadOrder } from "./thread-order.js";
+import { turnJobSchema, type TurnJob } from "./turn-job.js";
+
+export interface TurnWorkerOptions {
+  redis: Redis;
+  prefix: string;
+  concurrency: number;
+  lockSeconds: number;
+  turnTimeoutSeconds: number;
+  handler: TurnHandler;
+  deliveries: Partial<Record<Platform, Delivery>>;
+  cancels: CancelListener;
+  log: Logger;
+}
+
+/** How long a turn waits before checking again whether its thread's earlier turn is done. */
+const ORDER_RECHECK_MS = 1000;
+const STALLED = /stalled/i;
+
+/**
+ * Takes turns off the queue: in thread order, with a cancel signal and a time limit, retrying what
+ * may pass (a sandbox hiccup) and telling the user in plain words about what won't.
+ */
+export class TurnWorker {
+  readonly worker: Worker<TurnJob>;
+  private readonly queue: Queue<TurnJob>;
+  private readonly events: QueueEvents;
+  private readonly order: ThreadOrder;
+
+  constructor(private readonly options: TurnWorkerOptions) {
+    this.order = new ThreadOrder(options.redis, keys(options.prefix));
+    this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: options.redis, prefix: options.prefix });
+    this.worker = new Worker<TurnJob>(TURN_QUEUE, (job, token) => this.process(job, token), {
+      connection: options.redis,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockSeconds * 1000,
+      stalledInterval: options.lockSeconds * 1000,
+      maxStalledCount: 1,
+      autorun: false,
+    });
+    this.events = new QueueEvents(TURN_QUEUE, { connection: options.redis.duplicate(), prefix: options.prefix });
+    this.events.on("failed", ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
+    this.worker.on("error", (error) => options.log.error({ err: error }, "queue worker error"));
+  }
+
+  start(): void {
+    void this.worker.run();
+  }
+
+  /** Finishes running turns (up to graceMs), then stops; unfinished turns go back to the queue. */
+  async close(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => void this.worker.close(true), graceMs);
+    await this.worker.close();
+    clearTimeout(timer);
+    await this.events.close();
+    await this.queue.close();
+  }
+
+  private async process(job: Job<TurnJob>, token: string | undefined): Promise<void> {
+    const { request, threadKey, seq } = turnJobSchema.parse(job.data);
+    const log = this.options.log.child({ requestId: request.eventId, jobId: job.id, thread: threadKey, attempt: job.attemptsMade + 1 });
+    const current = await this.order.current(threadKey);
+    if (seq < current) {
+      log.warn({ seq, current }, "turn already passed in its thread; skipping");
+      return;
+    }
+    if (seq > current) {
+      await job.moveToDelayed(Date.now() + ORDER_RECHECK_MS, token);
+      throw new DelayedError();
+    }
+    const delivery = this.options.deliveries[request.conversation.platform];
+    if (!delivery) throw new UnrecoverableError(`no delivery for platform ${request.conversation.platform}`);
+    const cancel = await this.options.cancels.watch(request.eventId);
+    const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
+    log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
+    try {
+      await this.options.handler.handle(request, { signal, delivery, log });
+      await this.finish(threadKey, seq);
+    } catch (error) {
+      const failure = asTurnFailure(error);
+      const attempts = job.opts.attempts ?? 1;
+      if (failure.retry && job.attemptsMade + 1 < attempts) {
+        log.warn({ err: error }, "turn failed; it will be retried");
+        throw error;
+      }
+      log.warn({ err: error, code: failure.code }, "turn failed");
+      await delivery.fail(request, failure.failure).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
+      await this.finish(threadKey, seq);
+      if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
+    } finally {
+      this.options.cancels.release(request.eventId);
+    }
+  }
+
+  /** Marks the turn done in its thread and lets the thread's next turn run now, not at its next check. */
+  private async finish(threadKey: string, seq: number): Promise<void> {
+    const nextJobId = await this.order.advance(threadKey, seq);
+    if (!nextJobId) return;
+    const next = await this.queue.getJob(nextJobId);
+    if (next && (await next.isDelayed())) await next.promote().catch(() => undefined);
+  }
+
+  /**
+   * A turn that no worker could finish (its worker died twice): BullMQ fails it without running
+   * any processor, so every worker hears of it here; the first to claim it tells the user.
+   */
+  private async onFailed(jobId: string, reason: string): Promise<void> {
+    if (!STALLED.test(reason)) return;
+    const claimed = await this.options.redis.set(`${this.options.prefix}:reported:${jobId}`, "1", "EX", 86_400, "NX");
+    const job = claimed ? await this.queue.getJob(jobId) : undefined;
+    const parsed = turnJobSchema.safeParse(job?.data);
+    if (!parsed.success) return;
+    const { request, threadKey, seq } = parsed.data;
+    this.options.log.error({ requestId: request.eventId, jobId }, "turn lost its worker too often; reporting it");
+    await this.options.deliveries[request.conversation.platform]
+      ?.fail(request, { code: "INTERNAL", message: "Your request was interrupted: the worker running it stopped, more than once. Please ask again." })
+      .catch(() => undefined);
+    await this.finish(threadKey, seq);
+  }
+}
+
+function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error("timeout")), ms).unref();
+  return controller.signal;
+}

@@ -1,0 +1,66 @@
+import type { Config } from "../src/config.js";
+import type { Logger } from "../src/log.js";
+import { AgentLoop } from "../src/agent/agent-loop.js";
+import { createLlmClient } from "../src/agent/llm-client.js";
+import { ThreadMemory } from "../src/agent/thread-memory.js";
+import { TurnHandler } from "../src/agent/turn-handler.js";
+import { UsageLedger } from "../src/agent/usage-ledger.js";
+import { createPlatformPorts } from "../src/platforms/platform-ports.js";
+import { CancelListener } from "../src/queue/cancellation.js";
+import { keys } from "../src/queue/queue-keys.js";
+import { createRedis } from "../src/queue/redis-connection.js";
+import { TurnWorker } from "../src/queue/turn-worker.js";
+import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
+import { waitForShutdownSignal } from "../src/shutdown.js";
+
+/** `codebot worker`: takes turns from Redis, runs the model's code in sandboxes, delivers replies. */
+export async function runWorker(config: Config, log: Logger): Promise<number> {
+  if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
+    log.warn("neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions for the model will fail (code blocks still run)");
+  }
+  const redis = createRedis(config.REDIS_URL);
+  const k = keys(config.QUEUE_PREFIX);
+  const sandboxes = createSandboxManager(config, log);
+  const ports = createPlatformPorts(config, redis, k, log);
+  const handler = new TurnHandler({
+    sandboxes,
+    memory: new ThreadMemory(redis, k),
+    ledger: new UsageLedger(redis, k),
+    agent: new AgentLoop(createLlmClient(config), {
+      model: config.OPENAI_MODEL,
+      stream: config.OPENAI_STREAM,
+      maxRetries: config.OPENAI_MAX_RETRIES,
+      maxSteps: config.TURN_MAX_STEPS,
+      maxTokens: config.TURN_MAX_TOKENS,
+      toolOutputMaxChars: config.TOOL_OUTPUT_MAX_CHARS,
+    }),
+    attachments: ports.attachments,
+    facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
+    contextTokens: config.MODEL_CONTEXT_TOKENS,
+    maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
+    vision: config.OPENAI_VISION,
+  });
+  const cancels = await CancelListener.start(redis, k);
+  const worker = new TurnWorker({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockSeconds: config.QUEUE_LOCK_SECONDS,
+    turnTimeoutSeconds: config.TURN_TIMEOUT_SECONDS,
+    handler,
+    deliveries: ports.deliveries,
+    cancels,
+    log,
+  });
+  await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
+  worker.start();
+  log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
+  const signal = await waitForShutdownSignal();
+  log.info({ signal }, "worker stopping: finishing running turns");
+  await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
+  await cancels.close();
+  await sandboxes.close();
+  redis.disconnect();
+  log.info("worker stopped");
+  return 0;
+}
