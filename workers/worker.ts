@@ -13,12 +13,18 @@ import { TurnWorker } from "../src/queue/turn-worker.js";
 import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
 import { waitForShutdownSignal } from "../src/shutdown.js";
 
-/** `codebot worker`: takes turns from Redis, runs the model's code in sandboxes, delivers replies. */
-export async function runWorker(config: Config, log: Logger): Promise<number> {
+export interface WorkerRuntime {
+  sandboxes: ReturnType<typeof createSandboxManager>;
+  /** Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection. */
+  close(): Promise<void>;
+}
+
+/** Wires config, Redis, sandboxes, the model and the platforms' ports into a started queue worker. */
+export async function startWorkerRuntime(config: Config, log: Logger): Promise<WorkerRuntime> {
   if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
     log.warn("neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions for the model will fail (code blocks still run)");
   }
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
   const sandboxes = createSandboxManager(config, log);
   const ports = createPlatformPorts(config, redis, k, log);
@@ -55,12 +61,23 @@ export async function runWorker(config: Config, log: Logger): Promise<number> {
   await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
   worker.start();
   log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
+  return {
+    sandboxes,
+    async close() {
+      await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
+      await cancels.close();
+      await sandboxes.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** `codebot worker`: takes turns from Redis, runs the model's code in sandboxes, delivers replies. */
+export async function runWorker(config: Config, log: Logger): Promise<number> {
+  const runtime = await startWorkerRuntime(config, log);
   const signal = await waitForShutdownSignal();
   log.info({ signal }, "worker stopping: finishing running turns");
-  await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
-  await cancels.close();
-  await sandboxes.close();
-  redis.disconnect();
+  await runtime.close();
   log.info("worker stopped");
   return 0;
 }

@@ -10,6 +10,7 @@ export function jobIdForEvent(eventId: string): string {
 /** Redis keys of codebot's own data, under the queue prefix so deployments and tests don't mix. */
 export function keys(prefix: string) {
   return {
+    event: (jobId: string) => `${prefix}:event:${jobId}`,
     thread: (threadKey: string, part: string) => `${prefix}:thread:{${threadKey}}:${part}`,
     usage: (kind: "user" | "thread", id: string) => `${prefix}:usage:${kind}:${id}`,
     blob: (id: string) => `${prefix}:blob:${id}`,

@@ -3,13 +3,12 @@ import type { Keys } from "./queue-keys.js";
 
 const THREAD_TTL_SECONDS = 7 * 24 * 3600;
 
-// Moves the thread's "next turn" past seq (if seq was the current one) and past any numbers that
-// were burned by a duplicate enqueue; returns the job id of the turn that may run now.
+// Moves the thread's "next turn" past seq, if seq was the current one; returns the job id of the
+// turn that may run now.
 const ADVANCE = `
 local next = tonumber(redis.call('GET', KEYS[1]) or '1')
 if next ~= tonumber(ARGV[1]) then return false end
 next = next + 1
-while redis.call('SREM', KEYS[3], tostring(next)) == 1 do next = next + 1 end
 redis.call('SET', KEYS[1], next, 'EX', ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return redis.call('HGET', KEYS[2], tostring(next))
@@ -31,7 +30,6 @@ export class ThreadOrder {
       seq: this.keys.thread(threadKey, "seq"),
       next: this.keys.thread(threadKey, "next"),
       jobs: this.keys.thread(threadKey, "jobs"),
-      skipped: this.keys.thread(threadKey, "skipped"),
     };
   }
 
@@ -48,13 +46,6 @@ export class ThreadOrder {
     return seq;
   }
 
-  /** A number assigned to an enqueue that turned out to be a duplicate: the order skips it. */
-  async skip(threadKey: string, seq: number): Promise<void> {
-    const k = this.k(threadKey);
-    await this.redis.multi().sadd(k.skipped, String(seq)).expire(k.skipped, THREAD_TTL_SECONDS).hdel(k.jobs, String(seq)).exec();
-    await this.advance(threadKey, seq);
-  }
-
   /** The sequence number whose turn it is. */
   async current(threadKey: string): Promise<number> {
     return Number((await this.redis.get(this.k(threadKey).next)) ?? "1");
@@ -63,7 +54,7 @@ export class ThreadOrder {
   /** Marks turn seq done; returns the job id of the thread's next turn, if one is waiting. */
   async advance(threadKey: string, seq: number): Promise<string | undefined> {
     const k = this.k(threadKey);
-    const next = await this.redis.eval(ADVANCE, 3, k.next, k.jobs, k.skipped, String(seq), String(THREAD_TTL_SECONDS));
+    const next = await this.redis.eval(ADVANCE, 2, k.next, k.jobs, String(seq), String(THREAD_TTL_SECONDS));
     return typeof next === "string" ? next : undefined;
   }
 }

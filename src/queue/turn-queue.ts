@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { chatRequestSchema, threadKey, type ChatRequestInput } from "../core/chat-request.js";
-import { jobIdForEvent, keys, TURN_QUEUE } from "./queue-keys.js";
+import { jobIdForEvent, keys, TURN_QUEUE, type Keys } from "./queue-keys.js";
 import { ThreadOrder } from "./thread-order.js";
 import type { TurnJob } from "./turn-job.js";
 
@@ -17,6 +17,7 @@ const DAY = 24 * 3600;
 export class TurnQueue {
   readonly queue: Queue<TurnJob>;
   private readonly order: ThreadOrder;
+  private readonly keys: Keys;
 
   constructor(
     private readonly redis: Redis,
@@ -24,25 +25,30 @@ export class TurnQueue {
     private readonly attempts: number,
   ) {
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: redis, prefix });
-    this.order = new ThreadOrder(redis, keys(prefix));
+    this.keys = keys(prefix);
+    this.order = new ThreadOrder(redis, this.keys);
   }
 
   async enqueue(input: ChatRequestInput): Promise<EnqueueOutcome> {
     const request = chatRequestSchema.parse(input);
     const jobId = jobIdForEvent(request.eventId);
-    if (await this.queue.getJob(jobId)) return { jobId, duplicate: true };
-    const key = threadKey(request.conversation);
-    const seq = await this.order.assign(key, jobId);
-    const job = await this.queue.add("turn", { request, threadKey: key, seq }, {
-      jobId,
-      attempts: this.attempts,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { age: DAY, count: 10_000 },
-      removeOnFail: { age: 7 * DAY },
-    });
-    if (job.data.seq !== seq) {
-      await this.order.skip(key, seq); // a concurrent enqueue of the same event won the race
-      return { jobId, duplicate: true };
+    // Claimed atomically, so concurrent re-deliveries of one event make one job; kept a day, the
+    // window in which platforms retry.
+    const claimed = await this.redis.set(this.keys.event(jobId), "1", "EX", DAY, "NX");
+    if (!claimed) return { jobId, duplicate: true };
+    try {
+      const key = threadKey(request.conversation);
+      const seq = await this.order.assign(key, jobId);
+      await this.queue.add("turn", { request, threadKey: key, seq }, {
+        jobId,
+        attempts: this.attempts,
+        backoff: { type: "exponential", delay: 2000 },
+        removeOnComplete: { age: DAY, count: 10_000 },
+        removeOnFail: { age: 7 * DAY },
+      });
+    } catch (error) {
+      await this.redis.del(this.keys.event(jobId)); // not enqueued: a re-delivery may try again
+      throw error;
     }
     return { jobId, duplicate: false };
   }

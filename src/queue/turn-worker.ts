@@ -34,6 +34,7 @@ export class TurnWorker {
   readonly worker: Worker<TurnJob>;
   private readonly queue: Queue<TurnJob>;
   private readonly events: QueueEvents;
+  private readonly eventsConnection: Redis;
   private readonly order: ThreadOrder;
 
   constructor(private readonly options: TurnWorkerOptions) {
@@ -48,7 +49,8 @@ export class TurnWorker {
       maxStalledCount: 1,
       autorun: false,
     });
-    this.events = new QueueEvents(TURN_QUEUE, { connection: options.redis.duplicate(), prefix: options.prefix });
+    this.eventsConnection = options.redis.duplicate();
+    this.events = new QueueEvents(TURN_QUEUE, { connection: this.eventsConnection, prefix: options.prefix });
     this.events.on("failed", ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
     this.worker.on("error", (error) => options.log.error({ err: error }, "queue worker error"));
   }
@@ -63,6 +65,7 @@ export class TurnWorker {
     await this.worker.close();
     clearTimeout(timer);
     await this.events.close();
+    this.eventsConnection.disconnect();
     await this.queue.close();
   }
 

@@ -1,0 +1,19 @@
+# codebot's bot and worker (one image, two commands). The sandbox image is built from sandbox-image/.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY src ./src
+COPY workers ./workers
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN chmod +x dist/src/index.js && ln -s /app/dist/src/index.js /usr/local/bin/codebot
+ENTRYPOINT ["codebot"]
+CMD ["help"]

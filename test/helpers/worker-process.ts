@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { CLI } from "./run-cli.js";
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  logs(): string;
+  /** SIGTERM and wait for a graceful exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: the crash case. */
+  kill(): Promise<void>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** A real `codebot worker` process, as an admin would run it. */
+export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, "worker"], { env: { ...process.env, LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const worker: WorkerProcess = {
+    child,
+    logs: () => output,
+    async stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async waitForLog(pattern, timeoutMs = 60_000) {
+      const started = Date.now();
+      while (!pattern.test(output)) {
+        if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output}`);
+        if (Date.now() - started > timeoutMs) throw new Error(`worker never logged ${pattern}:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+  await worker.waitForLog(/"msg":"worker started"/);
+  return worker;
+}

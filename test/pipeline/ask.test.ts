@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { usePipeline } from "../helpers/pipeline-fixture.js";
+
+const pipeline = usePipeline();
+let dir: string;
+
+type Body = { messages: Array<{ role: string; content?: unknown; tool_call_id?: string }> };
+
+/** The text of the newest tool result the worker sent the model. */
+function lastToolResult(body: Body): string {
+  const tool = [...body.messages].reverse().find((message) => message.role === "tool");
+  return typeof tool?.content === "string" ? tool.content : "";
+}
+
+const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "codebot-ask-"));
+  await writeFile(join(dir, "orders (Q3).csv"), "region,order_value\nnorth,10\nnorth,30\nsouth,5\nsouth,7\nsouth,100\n");
+});
+
+describe("codebot ask, through Redis and a worker", () => {
+  test("an attached CSV is analysed, the answer quotes the tool's real output, the chart comes back", async () => {
+    pipeline.llm.script(
+      python(
+        "import pandas as pd\nimport matplotlib.pyplot as plt\ndf = pd.read_csv('/mnt/data/orders (Q3).csv')\nmedians = df.groupby('region').order_value.median()\nmedians.plot.bar()\nplt.show()\nprint(medians.to_dict())",
+      ),
+      (body: Body) => ({ content: `Median order value per region: ${lastToolResult(body).match(/\{.*\}/)?.[0]}` }),
+    );
+    const out = join(dir, "out1");
+    const run = await pipeline.ask(["--thread", "t-csv", "--out", out, "--attach", join(dir, "orders (Q3).csv"), "what's the median order value per region? plot it"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Median order value per region: {'north': 20.0, 'south': 7.0}");
+    const png = await readFile(join(out, "chart-1.png"));
+    expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    expect(run.stderr).toMatch(/Running code \(step 1\)/);
+    const first = pipeline.llm.requests[0]!.body as Body;
+    expect(JSON.stringify(first.messages)).toContain("/mnt/data/orders (Q3).csv");
+  });
+
+  test("a follow-up in the same thread uses a variable and the conversation from the previous turn", async () => {
+    const before = pipeline.llm.requests.length;
+    pipeline.llm.script(python("print(int(medians.sum()))"), (body: Body) => ({ content: `Sum of medians: ${lastToolResult(body).match(/stdout:\n(\d+)/)?.[1]}` }));
+    const run = await pipeline.ask(["--thread", "t-csv", "--out", join(dir, "out2"), "and the sum of those medians?"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Sum of medians: 27");
+    const history = JSON.stringify((pipeline.llm.requests[before]!.body as Body).messages);
+    expect(history).toContain("what's the median order value per region?");
+    expect(history).toContain("Median order value per region");
+  });
+
+  test("a code error is fixed by the model's next step", async () => {
+    pipeline.llm.script(
+      python("print(undefined_name)"),
+      (body: Body) => (lastToolResult(body).includes("NameError") ? python("print('fixed', 6 * 7)") : { content: "the error never reached me" }),
+      (body: Body) => ({ content: `After fixing: ${lastToolResult(body).match(/fixed \d+/)?.[0]}` }),
+    );
+    const run = await pipeline.ask(["--out", join(dir, "out3"), "compute 6*7"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("After fixing: fixed 42");
+  });
+
+  test("a message that is only a python block runs as written, with no model", async () => {
+    const before = pipeline.llm.requests.length;
+    const run = await pipeline.ask(["--out", join(dir, "out4"), "```python\nopen('/mnt/data/report.txt', 'w').write('plain')\nprint('ran as written')\n```"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("ran as written");
+    expect(await readFile(join(dir, "out4", "report.txt"), "utf8")).toBe("plain");
+    expect(pipeline.llm.requests.length).toBe(before);
+  });
+
+  test("the model answering 429 first is retried with backoff and the turn succeeds", async () => {
+    const before = pipeline.llm.requests.length;
+    pipeline.llm.script({ status: 429, message: "Rate limit reached", retryAfterSeconds: 0 }, { content: "answered after a 429" });
+    const run = await pipeline.ask(["hello?"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("answered after a 429");
+    expect(pipeline.llm.requests.length - before).toBe(2);
+  });
+
+  test("a model that keeps failing ends with a plain message and exit 1", async () => {
+    pipeline.llm.script(...Array.from({ length: 4 }, () => ({ status: 503, message: "overloaded", retryAfterSeconds: 0 })));
+    const run = await pipeline.ask(["hello?"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("The model is unavailable (HTTP 503, after 4 tries)");
+  });
+
+  test("an attachment over the size cap gets a clear refusal and nothing runs", async () => {
+    const big = join(dir, "big.csv");
+    await writeFile(big, Buffer.alloc(2 * 1024 * 1024, "a"));
+    const run = await pipeline.ask(["--attach", big, "analyse this"], { SANDBOX_MAX_FILE_MB: "1" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/"big.csv" is 2.0 MB, over the 1 MB limit/);
+  });
+
+  test("files saved by the worker keep safe names in the output folder", async () => {
+    const out = join(dir, "out5");
+    await pipeline.ask(["--out", out, "```python\nopen('/mnt/data/../data/ünïcode name.txt', 'w').write('x')\n```"]);
+    expect(await readdir(out)).toEqual(["ünïcode name.txt"]);
+  });
+});

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, test } from "vitest";
+import type { ChatRequestInput } from "../../src/core/chat-request.js";
+import { requestCancel } from "../../src/queue/cancellation.js";
+import { localReplySchema, type LocalReply } from "../../src/platforms/local/local-replies.js";
+import { usePipeline } from "../helpers/pipeline-fixture.js";
+
+const pipeline = usePipeline({ QUEUE_LOCK_SECONDS: "2", WORKER_CONCURRENCY: "4" });
+
+function request(threadId: string, text: string, eventId = `local:${randomUUID()}`): ChatRequestInput {
+  return { eventId, user: { id: "U1", name: "Ada" }, conversation: { platform: "local", channelId: "cli", threadId }, text, receivedAt: Date.now() };
+}
+
+/** Waits for the request's final reply on its local reply stream; returns every reply and when it ended. */
+async function finalReply(eventId: string, timeoutMs = 90_000): Promise<{ replies: LocalReply[]; at: number }> {
+  const started = Date.now();
+  for (;;) {
+    const entries = await pipeline.redis.xrange(pipeline.keys.localReplies(eventId), "-", "+");
+    const replies = entries.map(([, fields]) => localReplySchema.parse(JSON.parse(fields[1] ?? "{}")));
+    if (replies.some((reply) => reply.type !== "status")) return { replies, at: Date.now() };
+    if (Date.now() - started > timeoutMs) throw new Error(`no final reply for ${eventId}: ${JSON.stringify(replies)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const answerText = (replies: LocalReply[]) => replies.flatMap((reply) => (reply.type === "answer" ? [reply.markdown] : reply.type === "fail" ? [`FAIL ${reply.message}`] : [])).join("\n");
+
+describe("the queue under pressure", () => {
+  test("the same event id enqueued twice runs once", async () => {
+    const req = request("dup-thread", "```python\nprint('once')\n```");
+    expect((await pipeline.queue.enqueue(req)).duplicate).toBe(false);
+    expect((await pipeline.queue.enqueue(req)).duplicate).toBe(true);
+    const { replies } = await finalReply(req.eventId);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const all = await pipeline.redis.xrange(pipeline.keys.localReplies(req.eventId), "-", "+");
+    expect(all.length).toBe(replies.length);
+    expect(replies.filter((reply) => reply.type === "answer")).toHaveLength(1);
+  });
+
+  test("two turns of one thread run in order, while another thread runs alongside", async () => {
+    const first = request("ordered", "```python\nimport time\ntime.sleep(2)\nstep = 'first'\nprint(step)\n```");
+    const second = request("ordered", "```python\nprint('after', step)\n```");
+    const other = request("other-thread", "```python\nprint('independent')\n```");
+    await pipeline.queue.enqueue(first);
+    await pipeline.queue.enqueue(second);
+    await pipeline.queue.enqueue(other);
+    const [a, b, c] = await Promise.all([finalReply(first.eventId), finalReply(second.eventId), finalReply(other.eventId)]);
+    expect(answerText(b.replies)).toContain("after first");
+    expect(a.at).toBeLessThanOrEqual(b.at);
+    expect(c.at).toBeLessThan(a.at); // the other thread did not wait for the slow one
+  });
+
+  test("a turn can be cancelled while its code runs", async () => {
+    const req = request("cancel-thread", "```python\nimport time\ntime.sleep(60)\n```");
+    await pipeline.queue.enqueue(req);
+    await pipeline.worker.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const started = Date.now();
+    await requestCancel(pipeline.redis, pipeline.keys, req.eventId);
+    const { replies } = await finalReply(req.eventId);
+    expect(answerText(replies)).toContain("FAIL Stopped: the request was cancelled.");
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test("a worker killed mid-turn: the turn is retried by another worker, not lost", async () => {
+    const victim = pipeline.worker;
+    const req = request("crash-thread", "```python\nimport time\ntime.sleep(3)\nprint('survived the crash')\n```");
+    await pipeline.queue.enqueue(req);
+    await victim.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    await victim.kill();
+    const rescuer = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2" });
+    const { replies } = await finalReply(req.eventId, 120_000);
+    expect(answerText(replies)).toContain("survived the crash");
+    expect(rescuer.logs()).toContain(req.eventId);
+    pipeline.worker = rescuer;
+  });
+
+  test("a worker stopped with SIGTERM finishes its running turn first", async () => {
+    const req = request("graceful-thread", "```python\nimport time\ntime.sleep(2)\nprint('finished before exit')\n```");
+    await pipeline.queue.enqueue(req);
+    await pipeline.worker.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    const exit = await pipeline.worker.stop();
+    expect(exit).toBe(0);
+    const { replies } = await finalReply(req.eventId, 5_000);
+    expect(answerText(replies)).toContain("finished before exit");
+    pipeline.worker = await pipeline.startWorker();
+  });
+});

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/**
+ * A local stand-in for OpenAI's Chat Completions API, scripted per test: each request consumes the
+ * next step. It speaks the real wire format (JSON, or Server-Sent Events for `stream: true`, tool
+ * calls included), so the real `openai` SDK is what talks to it.
+ */
+export type ResponseSpec =
+  | { content: string }
+  | { toolCalls: Array<{ name: string; arguments: string | object; id?: string }>; content?: string }
+  | { status: number; message?: string; retryAfterSeconds?: number }
+  | { delayMs: number; then: ResponseSpec };
+
+export interface ChatBody {
+  model: string;
+  messages: Array<{ role: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  tools?: unknown[];
+}
+
+export type Step = ResponseSpec | ((body: ChatBody) => ResponseSpec | Promise<ResponseSpec>);
+
+export interface RecordedRequest {
+  body: ChatBody;
+  headers: IncomingMessage["headers"];
+  at: number;
+}
+
+export interface ChatCompletionsStandIn {
+  baseURL: string;
+  requests: RecordedRequest[];
+  script(...steps: Step[]): void;
+  pending(): number;
+  close(): Promise<void>;
+}
+
+const tokens = (value: unknown) => Math.ceil(JSON.stringify(value ?? "").length / 4);
+
+function error(res: ServerResponse, status: number, message: string, retryAfter?: number): void {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+  res.writeHead(status, headers).end(JSON.stringify({ error: { message, type: status === 429 ? "rate_limit_error" : "server_error", param: null, code: null } }));
+}
+
+function message(spec: Extract<ResponseSpec, { content: string } | { toolCalls: unknown }>, callCounter: () => number) {
+  const toolCalls =
+    "toolCalls" in spec
+      ? spec.toolCalls.map((call) => ({
+          id: call.id ?? `call_${callCounter()}`,
+          type: "function" as const,
+          function: { name: call.name, arguments: typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments) },
+        }))
+      : undefined;
+  return { role: "assistant" as const, content: spec.content ?? null, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) };
+}
+
+function respond(res: ServerResponse, body: ChatBody, spec: Extract<ResponseSpec, { content: string } | { toolCalls: unknown }>, callCounter: () => number): void {
+  const id = `chatcmpl-${randomBytes(6).toString("hex")}`;
+  const created = Math.floor(Date.now() / 1000);
+  const reply = message(spec, callCounter);
+  const finish = reply.tool_calls ? "tool_calls" : "stop";
+  const usage = { prompt_tokens: tokens(body.messages), completion_tokens: tokens(reply), total_tokens: tokens(body.messages) + tokens(reply) };
+  if (!body.stream) {
+    res.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({ id, object: "chat.completion", created, model: body.model, choices: [{ index: 0, message: reply, finish_reason: finish, logprobs: null }], usage }),
+    );
+    return;
+  }
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const chunk = (delta: object, finishReason: string | null = null) =>
+    res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] })}\n\n`);
+  chunk({ role: "assistant", content: "" });
+  const content = reply.content ?? "";
+  for (let i = 0; i < content.length; i += 8) chunk({ content: content.slice(i, i + 8) });
+  (reply.tool_calls ?? []).forEach((call, index) => {
+    chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] });
+    const args = call.function.arguments;
+    for (let i = 0; i < args.length; i += 10) chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 10) } }] });
+  });
+  chunk({}, finish);
+  if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage })}\n\n`);
+  res.end("data: [DONE]\n\n");
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStandIn> {
+  const steps: Step[] = [];
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  let calls = 0;
+  const callCounter = () => ++calls;
+
+  async function answer(res: ServerResponse, body: ChatBody, spec: ResponseSpec): Promise<void> {
+    if ("delayMs" in spec) {
+      await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
+      return answer(res, body, spec.then);
+    }
+    if ("status" in spec) return error(res, spec.status, spec.message ?? `stand-in error ${spec.status}`, spec.retryAfterSeconds);
+    respond(res, body, spec, callCounter);
+  }
+
+  const server: Server = createServer(async (req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method === "GET" && path === "/v1/models") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [{ id: "stand-in-model", object: "model", created: 0, owned_by: "stand-in" }] }));
+      return;
+    }
+    if (req.method !== "POST" || path !== "/v1/chat/completions") return error(res, 404, `stand-in: no route ${req.method} ${path}`);
+    const body = JSON.parse(await readBody(req)) as ChatBody;
+    requests.push({ body, headers: req.headers, at: Date.now() });
+    const step = steps.shift();
+    if (!step) return error(res, 500, "chat completions stand-in: no scripted response left");
+    try {
+      await answer(res, body, typeof step === "function" ? await step(body) : step);
+    } catch (failure) {
+      error(res, 500, `chat completions stand-in: the scripted step threw: ${(failure as Error).message}`);
+    }
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    script: (...more) => void steps.push(...more),
+    pending: () => steps.length,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
