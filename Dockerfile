@@ -1,12 +1,11 @@
 # codebot's bot and worker (one image, two commands). The sandbox image is built from sandbox-image/.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.app.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY workers ./workers
-COPY bench ./bench
-RUN npm run build && npm prune --omit=dev
+RUN npx tsc -p tsconfig.app.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
