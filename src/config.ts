@@ -12,6 +12,13 @@ const boolean = (fallback: boolean) =>
     .transform((value) => ["true", "1", "yes"].includes(value))
     .default(fallback ? "true" : "false");
 
+/** A comma-separated list; empty means "no restriction". */
+const list = () =>
+  z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+
 const configSchema = z.object({
   /** Unset: "info" for long-running services, "warn" for one-shot commands. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
@@ -58,9 +65,32 @@ const configSchema = z.object({
   TURN_TIMEOUT_SECONDS: integer(600, 5, 24 * 3600),
   TURN_MAX_TOKENS: integer(200_000, 1000, 100_000_000),
   TOOL_OUTPUT_MAX_CHARS: integer(8000, 500, 1_000_000),
+
+  USER_RATE_LIMIT_PER_MINUTE: integer(10, 1, 10_000),
+
+  SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "a bot token starts with xoxb-").optional(),
+  SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_ALLOWED_CHANNELS: list(),
+  SLACK_ALLOWED_USERS: list(),
+  SLACK_ALLOW_DMS: boolean(true),
+  PORT: integer(3000, 1, 65535),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Cross-field rules: what a platform needs once one of its variables is set. */
+function checkPlatforms(config: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
+    problems.push("  SLACK_SIGNING_SECRET: required for Slack's HTTP events (or set SLACK_APP_TOKEN for Socket Mode)");
+  }
+  if ((config.SLACK_APP_TOKEN || config.SLACK_SIGNING_SECRET) && !config.SLACK_BOT_TOKEN) {
+    problems.push("  SLACK_BOT_TOKEN: required once Slack is configured");
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -71,9 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`KEY=` in an .env file) means "use the default", as if it were unset.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const parsed = configSchema.safeParse(given);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
-  }
+  const problems = parsed.success ? checkPlatforms(parsed.data) : parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  if (!parsed.success || problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   return Object.freeze(parsed.data);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runWorker } from "../workers/worker.js";
+import { runBot } from "./bot/run-bot.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { ASK_USAGE, askCommand } from "./cli/ask-command.js";
 import { CHAT_USAGE, chatCommand } from "./cli/chat-command.js";
@@ -13,6 +14,7 @@ type Command = (args: string[], config: ReturnType<typeof loadConfig>, log: Retu
 
 /** Each command, its usage line, and the log level it uses when LOG_LEVEL is unset. */
 const commands: Record<string, { run: Command; usage: string; logLevel: string }> = {
+  bot: { run: (_args, config, log) => runBot(config, log), usage: "codebot bot", logLevel: "info" },
   worker: { run: (_args, config, log) => runWorker(config, log), usage: "codebot worker", logLevel: "info" },
   ask: { run: askCommand, usage: ASK_USAGE, logLevel: "warn" },
   chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },

@@ -1,3 +1,4 @@
+import { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
@@ -8,6 +9,8 @@ import type { Keys } from "../queue/queue-keys.js";
 import { BlobStore } from "./local/blob-store.js";
 import { localAttachments } from "./local/local-attachments.js";
 import { localDelivery } from "./local/local-delivery.js";
+import { slackAttachments } from "./slack/slack-attachments.js";
+import { SlackDelivery } from "./slack/slack-delivery.js";
 
 export interface PlatformPorts {
   deliveries: Partial<Record<Platform, Delivery>>;
@@ -15,9 +18,15 @@ export interface PlatformPorts {
 }
 
 /** The delivery and attachment ports a worker has, for each platform configured. */
-export function createPlatformPorts(_config: Config, redis: Redis, keys: Keys, _log: Logger): PlatformPorts {
-  return {
+export function createPlatformPorts(config: Config, redis: Redis, keys: Keys, log: Logger): PlatformPorts {
+  const ports: PlatformPorts = {
     deliveries: { local: localDelivery(redis, keys) },
     attachments: { local: localAttachments(new BlobStore(redis, keys)) },
   };
+  if (config.SLACK_BOT_TOKEN) {
+    const client = new WebClient(config.SLACK_BOT_TOKEN, config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {});
+    ports.deliveries.slack = new SlackDelivery(client, log.child({ platform: "slack" }));
+    ports.attachments.slack = slackAttachments(config.SLACK_BOT_TOKEN);
+  }
+  return ports;
 }

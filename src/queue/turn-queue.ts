@@ -53,6 +53,11 @@ export class TurnQueue {
     return { jobId, duplicate: false };
   }
 
+  /** Whether this event was enqueued already (a platform retrying it). */
+  async seen(eventId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.event(jobIdForEvent(eventId)))) === 1;
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }

@@ -29,7 +29,7 @@ export interface Pipeline {
  * the real `openai` SDK talking HTTP to a scripted stand-in. Each test file gets its own Redis key
  * prefix and sandbox namespace, and everything is torn down afterwards.
  */
-export function usePipeline(extraEnv: Record<string, string> = {}): Pipeline {
+export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () => Promise<Record<string, string>> = async () => ({})): Pipeline {
   const pipeline = {} as Pipeline;
   let server: TestRedis;
   const workers: WorkerProcess[] = [];
@@ -46,6 +46,7 @@ export function usePipeline(extraEnv: Record<string, string> = {}): Pipeline {
       OPENAI_API_KEY: "sk-test-not-a-real-key",
       OPENAI_MODEL: "stand-in-model",
       ...extraEnv,
+      ...(await lateEnv()),
     };
     pipeline.redis = createRedis(server.url);
     pipeline.keys = keys(prefix);

@@ -5,6 +5,7 @@ import { useSandboxes } from "../helpers/sandbox-fixture.js";
 // person can read, and the next execution in the same session must work.
 process.env.OPENAI_API_KEY = "sk-test-must-never-reach-a-sandbox";
 process.env.SLACK_BOT_TOKEN = "xoxb-must-never-reach-a-sandbox";
+process.env.SLACK_SIGNING_SECRET = "signing-secret-must-never-reach-a-sandbox";
 
 const { manager } = useSandboxes({
   SANDBOX_MEMORY_MB: "256",
@@ -137,7 +138,7 @@ describe("secrets and privileges", () => {
       "import os\nseen = dict(os.environ)\nfor pid in ('1', 'self'):\n    seen[pid] = open(f'/proc/{pid}/environ', 'rb').read().decode(errors='replace')\nprint(repr(seen))",
     );
     expect(result.stdout).not.toContain("must-never-reach");
-    expect(result.stdout).not.toMatch(/OPENAI_API_KEY|SLACK_BOT_TOKEN|DOCKER_HOST/);
+    expect(result.stdout).not.toMatch(/OPENAI_API_KEY|SLACK_BOT_TOKEN|SLACK_SIGNING_SECRET|DOCKER_HOST/);
   });
 
   test("there is no Docker socket to find", async () => {

@@ -1,0 +1,49 @@
+import type { Redis } from "ioredis";
+import { checkAccess, type AccessRules } from "../core/access-policy.js";
+import type { ChatRequestInput } from "../core/chat-request.js";
+import type { Logger } from "../log.js";
+import type { RateLimiter } from "../queue/rate-limiter.js";
+import type { TurnQueue } from "../queue/turn-queue.js";
+import { requestCancel } from "../queue/cancellation.js";
+import type { Keys } from "../queue/queue-keys.js";
+
+export type IntakeOutcome =
+  | { status: "queued" }
+  | { status: "duplicate" }
+  | { status: "refused"; message: string };
+
+/**
+ * Where every adapter hands its requests: access rules, the per-user rate limit, then the queue.
+ * Adapters never run code; they turn the outcome into a reaction or a polite reply.
+ */
+export class Intake {
+  constructor(
+    private readonly queue: TurnQueue,
+    private readonly limiter: RateLimiter,
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly log: Logger,
+  ) {}
+
+  async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean): Promise<IntakeOutcome> {
+    const { conversation, user } = request;
+    const access = checkAccess(rules, { workspaceId: conversation.workspaceId, channelId: conversation.channelId, userId: user.id, isDm });
+    const log = this.log.child({ requestId: request.eventId, platform: conversation.platform });
+    if (!access.allowed) {
+      log.info({ user: user.id, channel: conversation.channelId }, "request refused by access rules");
+      return { status: "refused", message: access.reason };
+    }
+    if (await this.queue.seen(request.eventId)) return { status: "duplicate" };
+    if (!(await this.limiter.take(`${conversation.platform}:${user.id}`))) {
+      log.info({ user: user.id }, "request refused by the rate limit");
+      return { status: "refused", message: "You're sending requests faster than I can take them: please wait a minute and ask again." };
+    }
+    const outcome = await this.queue.enqueue(request);
+    log.info({ jobId: outcome.jobId, duplicate: outcome.duplicate }, outcome.duplicate ? "duplicate event ignored" : "request queued");
+    return { status: outcome.duplicate ? "duplicate" : "queued" };
+  }
+
+  cancel(eventId: string): Promise<void> {
+    return requestCancel(this.redis, this.keys, eventId);
+  }
+}

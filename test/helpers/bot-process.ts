@@ -1,0 +1,29 @@
+import { spawn } from "node:child_process";
+import { CLI } from "./run-cli.js";
+
+export interface BotProcess {
+  logs(): string;
+  kill(): Promise<void>;
+}
+
+/** A real `codebot bot` process, started and waited for until it logs `readyPattern`. */
+export async function startBot(env: Record<string, string>, readyPattern = /"msg":"bot started"/): Promise<BotProcess> {
+  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const started = Date.now();
+  while (!readyPattern.test(output)) {
+    if (child.exitCode !== null) throw new Error(`bot exited (${child.exitCode}):\n${output}`);
+    if (Date.now() - started > 30_000) throw new Error(`bot never became ready:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    logs: () => output,
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startBot, type BotProcess } from "../helpers/bot-process.js";
+import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { freePort } from "../helpers/redis-server.js";
+import { appMention, blockActions, directMessage, eventCallback, postToSlackApp } from "../stand-ins/slack-events.js";
+import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+
+const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const CHANNEL = "C0DATATEAM";
+const ALICE = "U0ALICE001";
+
+let slack: SlackStandIn;
+let bot: BotProcess;
+let eventsUrl: string;
+let clock = 1_710_000_000;
+const nextTs = () => `${++clock}.000200`;
+
+// The stand-in must exist before the worker starts, so the worker's env can point at it.
+const slackReady = startSlackStandIn();
+const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1" }, async () => {
+  slack = await slackReady;
+  return { SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl };
+});
+
+beforeAll(async () => {
+  const port = await freePort();
+  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  bot = await startBot({ ...pipeline.env, PORT: String(port) });
+});
+
+afterAll(async () => {
+  await bot?.kill();
+  await slack?.close();
+});
+
+const send = (event: Record<string, unknown>, options = {}) => postToSlackApp(eventsUrl, eventCallback(event, slack.teamId, slack.botUserId), SECRET, "event", options);
+const mention = (text: string, extra: { threadTs?: string; files?: ReturnType<SlackStandIn["addFile"]>[] } = {}) => {
+  const ts = nextTs();
+  return { ts, event: appMention({ user: ALICE, text: `<@${slack.botUserId}> ${text}`, channel: CHANNEL, ts, ...extra }, slack.teamId) };
+};
+/** The final state of the request's status message: the last update of it, or its post. */
+async function finalText(threadTs: string, pattern: RegExp): Promise<string> {
+  const status = await slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === threadTs);
+  const isFinal = (call: SlackCall) => call.args.ts === status.response?.ts && pattern.test(String(call.args.text));
+  return String((await slack.waitFor("chat.update", isFinal)).args.text);
+}
+
+const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
+type Body = { messages: Array<{ role: string; content?: unknown }> };
+const lastTool = (body: Body) => String([...body.messages].reverse().find((message) => message.role === "tool")?.content ?? "");
+
+describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", () => {
+  test("a mention with a CSV gets a threaded answer and an uploaded chart", async () => {
+    const csv = slack.addFile({ name: "sales q3.csv", mimetype: "text/csv", content: "region,amount\nnorth,10\nnorth,30\nsouth,5\n" });
+    pipeline.llm.script(
+      python("import pandas as pd, matplotlib.pyplot as plt\ndf = pd.read_csv('/mnt/data/sales q3.csv')\ntotals = df.groupby('region').amount.sum()\ntotals.plot.bar()\nplt.show()\nprint(totals.to_dict())"),
+      (body: Body) => ({ content: `**Totals**: ${lastTool(body).match(/\{.*\}/)?.[0]}` }),
+    );
+    const { ts, event } = mention("total per region? plot it", { files: [csv] });
+    expect((await send(event)).status).toBe(200);
+    await slack.waitFor("reactions.add", (call) => call.args.timestamp === ts && call.args.name === "eyes");
+    const answer = await finalText(ts, /Totals/);
+    expect(answer).toContain("*Totals*: {'north': 40, 'south': 5}");
+    const upload = await slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
+    expect(upload.args.channel_id).toBe(CHANNEL);
+    const png = slack.uploads.find((file) => file.threadTs === ts && file.filename === "chart-1.png");
+    expect(png?.bytes.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    expect(slack.downloads.some((download) => download.authorized && download.path.endsWith("sales%20q3.csv"))).toBe(true);
+    const firstUser = (pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1);
+    expect(String(firstUser?.content)).toMatch(/^ada-U0ALICE001: total per region\? plot it/);
+
+    // A follow-up in the thread, by mention, reuses the session.
+    pipeline.llm.script(python("print(int(totals.sum()))"), (body: Body) => ({ content: `Grand total ${lastTool(body).match(/stdout:\n(\d+)/)?.[1]}` }));
+    const followUp = mention("and the grand total?", { threadTs: ts });
+    await send(followUp.event);
+    const answers = () => slack.callsTo("chat.update").map((call) => String(call.args.text));
+    await slack.waitFor("chat.update", () => answers().some((text) => text.includes("Grand total 45")));
+    expect(slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts).length).toBe(2);
+  });
+
+  test("a DM works without a mention and is answered in the DM", async () => {
+    const ts = nextTs();
+    await send(directMessage({ user: ALICE, text: "```python\nprint('hello from a DM')\n```", channel: "D0ALICEDM1", ts }, slack.teamId));
+    const update = await slack.waitFor("chat.update", (call) => String(call.args.text).includes("hello from a DM"));
+    expect(update.args.channel).toBe("D0ALICEDM1");
+    const post = slack.callsTo("chat.postMessage").find((call) => call.args.channel === "D0ALICEDM1");
+    expect(post?.args.thread_ts).toBeUndefined();
+  });
+
+  test("a retried event (X-Slack-Retry-Num) runs once", async () => {
+    const { ts, event } = mention("```python\nprint('only once')\n```");
+    await send(event);
+    await send(event, { retryNum: 1 });
+    await finalText(ts, /only once/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts)).toHaveLength(1);
+    expect(slack.callsTo("reactions.add").filter((call) => call.args.timestamp === ts)).toHaveLength(1);
+  });
+
+  test("Stop cancels a long-running execution", async () => {
+    const { ts, event } = mention("```python\nimport time\ntime.sleep(120)\n```");
+    await send(event);
+    const status = await slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === ts);
+    const running = await slack.waitFor("chat.update", (call) => call.args.ts === status.response?.ts && String(call.args.text).includes("Running your code"));
+    const button = (running.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((block) => block.type === "actions")?.elements?.[0];
+    expect(button?.action_id).toBe("codebot_stop");
+    const clicked = Date.now();
+    const response = await postToSlackApp(eventsUrl, blockActions({ user: ALICE, channel: CHANNEL, messageTs: String(running.args.ts), actionId: "codebot_stop", value: button!.value, teamId: slack.teamId }), SECRET, "interaction");
+    expect(response.status).toBe(200);
+    expect(await finalText(ts, /cancelled/)).toContain("Stopped: the request was cancelled.");
+    expect(Date.now() - clicked).toBeLessThan(10_000);
+  });
+
+  test("an oversized file gets a clear reply, and the next request still works", async () => {
+    const big = slack.addFile({ name: "huge.csv", mimetype: "text/csv", content: Buffer.alloc(2 * 1024 * 1024, "a") });
+    const { ts, event } = mention("analyse this", { files: [big] });
+    await send(event);
+    expect(await finalText(ts, /limit/)).toMatch(/"huge.csv" is 2.0 MB, over the 1.0 MB limit for one file. Nothing was run./);
+    const next = mention("```python\nprint('still fine')\n```");
+    await send(next.event);
+    expect(await finalText(next.ts, /still fine/)).toContain("still fine");
+  });
+
+  test("the model's text never pings a crowd", async () => {
+    pipeline.llm.script({ content: "Done! <!channel> <!here|here> @everyone <!subteam^S0123|@analysts> look" });
+    const { ts, event } = mention("summarise");
+    await send(event);
+    const text = await finalText(ts, /Done!/);
+    expect(text).not.toMatch(/<!channel>|<!here|<!subteam|@everyone/);
+    expect(text).toContain("@\u200bchannel");
+  });
+
+  test("requests with a bad or stale signature are rejected and never run", async () => {
+    const before = slack.calls.length;
+    const { event } = mention("```python\nprint('forged')\n```");
+    expect((await send(event, { badSignature: true })).status).toBe(401);
+    expect((await send(event, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(slack.calls.slice(before).filter((call) => call.method !== "auth.test")).toEqual([]);
+  });
+});

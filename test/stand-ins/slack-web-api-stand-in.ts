@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/**
+ * A local stand-in for Slack's Web API and file hosting, for the real @slack/web-api WebClient
+ * (pointed here with its `slackApiUrl` option). It records every call, answers in Slack's shapes,
+ * runs the external upload flow behind files.uploadV2, and serves hosted files only to the bot token.
+ */
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  token?: string;
+  at: number;
+  /** What the stand-in answered (e.g. the ts of a posted message). */
+  response?: Record<string, unknown>;
+}
+
+export interface SlackUpload {
+  fileId: string;
+  filename: string;
+  bytes: Buffer;
+  channelId?: string;
+  threadTs?: string;
+}
+
+export interface SlackHostedFile {
+  id: string;
+  created: number;
+  timestamp: number;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  pretty_type: string;
+  user: string;
+  user_team: string;
+  editable: boolean;
+  size: number;
+  mode: "hosted";
+  is_external: boolean;
+  external_type: string;
+  is_public: boolean;
+  public_url_shared: boolean;
+  display_as_bot: boolean;
+  username: string;
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
+  permalink_public: string;
+}
+
+export interface SlackStandIn {
+  apiUrl: string;
+  botToken: string;
+  botUserId: string;
+  teamId: string;
+  calls: SlackCall[];
+  uploads: SlackUpload[];
+  downloads: Array<{ path: string; authorized: boolean }>;
+  callsTo(method: string): SlackCall[];
+  waitFor(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
+  addFile(file: { name: string; mimetype: string; content: Buffer | string; user?: string }): SlackHostedFile;
+  failNext(method: string, failure: { error: string; retryAfterSeconds?: number }): void;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Form fields as the WebClient sends them; JSON-encoded ones (blocks, files) are decoded back. */
+function parseArgs(body: Buffer, contentType: string): Record<string, unknown> {
+  if (contentType.includes("application/json")) return JSON.parse(body.toString("utf8") || "{}");
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body.toString("utf8"))) {
+    try {
+      args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+    } catch {
+      args[key] = value;
+    }
+  }
+  return args;
+}
+
+/** The file's bytes from an upload URL POST: a multipart form (as the WebClient sends it) or the raw body. */
+function fileFromUpload(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delimiter);
+  const headerEnd = body.indexOf("\r\n\r\n", start);
+  const end = body.indexOf(Buffer.concat([Buffer.from("\r\n"), delimiter]), headerEnd);
+  return start < 0 || headerEnd < 0 || end < 0 ? body : body.subarray(headerEnd + 4, end);
+}
+
+export async function startSlackStandIn(options: { botToken?: string; botUserId?: string; teamId?: string } = {}): Promise<SlackStandIn> {
+  const botToken = options.botToken ?? "xoxb-stand-in-token";
+  const botUserId = options.botUserId ?? "U0BOTUSER1";
+  const teamId = options.teamId ?? "T0TEAM0001";
+  const calls: SlackCall[] = [];
+  const uploads: SlackUpload[] = [];
+  const downloads: SlackStandIn["downloads"] = [];
+  const hosted = new Map<string, { content: Buffer; mimetype: string }>();
+  const pendingUploads = new Map<string, { filename: string; bytes?: Buffer }>();
+  const threads = new Map<string, Array<Record<string, unknown>>>();
+  const failures = new Map<string, { error: string; retryAfterSeconds?: number }>();
+  const sockets = new Set<Socket>();
+  let clock = 1_700_000_000;
+  let counter = 100;
+  const nextTs = () => `${clock}.${String(++counter).padStart(6, "0")}`;
+  let base = "";
+
+  const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    "auth.test": () => ({ url: "https://stand-in.slack.com/", team: "Stand-in", user: "codebot", team_id: teamId, user_id: botUserId, bot_id: "B0BOT00001", is_enterprise_install: false }),
+    "chat.postMessage": (args) => {
+      const ts = nextTs();
+      const message = { type: "message", user: botUserId, bot_id: "B0BOT00001", text: args.text, ts, thread_ts: args.thread_ts, blocks: args.blocks ?? [] };
+      const thread = String(args.thread_ts ?? ts);
+      threads.set(thread, [...(threads.get(thread) ?? []), message]);
+      return { channel: args.channel, ts, message };
+    },
+    "chat.update": (args) => ({ channel: args.channel, ts: args.ts, text: args.text, message: { text: args.text, user: botUserId } }),
+    "chat.delete": (args) => ({ channel: args.channel, ts: args.ts }),
+    "chat.postEphemeral": () => ({ message_ts: nextTs() }),
+    "reactions.add": () => ({}),
+    "reactions.remove": () => ({}),
+    "users.info": (args) => ({ user: { id: args.user, team_id: teamId, name: `user-${args.user}`, real_name: `Real ${args.user}`, profile: { display_name: `ada-${args.user}`, real_name: `Real ${args.user}` }, is_bot: false } }),
+    "conversations.info": (args) => ({ channel: { id: args.channel, name: "data-team", is_channel: true, is_im: String(args.channel).startsWith("D") } }),
+    "conversations.replies": (args) => ({ messages: threads.get(String(args.ts)) ?? [], has_more: false }),
+    "files.getUploadURLExternal": (args) => {
+      const fileId = `F${randomBytes(5).toString("hex").toUpperCase()}`;
+      pendingUploads.set(fileId, { filename: String(args.filename) });
+      return { upload_url: `${base}/upload/${fileId}`, file_id: fileId };
+    },
+    "files.completeUploadExternal": (args) => {
+      const files = (args.files as Array<{ id: string; title?: string }>) ?? [];
+      for (const file of files) {
+        const pending = pendingUploads.get(file.id);
+        uploads.push({ fileId: file.id, filename: pending?.filename ?? "", bytes: pending?.bytes ?? Buffer.alloc(0), channelId: args.channel_id as string | undefined, threadTs: args.thread_ts as string | undefined });
+      }
+      return { files: files.map((file) => ({ id: file.id, title: file.title ?? pendingUploads.get(file.id)?.filename })) };
+    },
+  };
+
+  const json = (res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers }).end(JSON.stringify(body));
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    const body = await readBody(req);
+    if (url.pathname.startsWith("/upload/")) {
+      const pending = pendingUploads.get(url.pathname.slice("/upload/".length));
+      if (!pending) return void res.writeHead(404).end();
+      pending.bytes = fileFromUpload(body, req.headers["content-type"] ?? "");
+      return void res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${body.length}`);
+    }
+    if (url.pathname.startsWith("/files-pri/")) {
+      const authorized = req.headers.authorization === `Bearer ${botToken}`;
+      downloads.push({ path: url.pathname, authorized });
+      const file = hosted.get(url.pathname);
+      if (!authorized) return void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><html><body>Sign in to Slack</body></html>");
+      if (!file) return void res.writeHead(404).end();
+      return void res.writeHead(200, { "content-type": file.mimetype, "content-length": String(file.content.length) }).end(file.content);
+    }
+    const method = url.pathname.replace(/^\/api\//, "");
+    const token = req.headers.authorization?.replace(/^Bearer /, "");
+    const args = parseArgs(body, req.headers["content-type"] ?? "");
+    const call: SlackCall = { method, args, token, at: Date.now() };
+    calls.push(call);
+    const failure = failures.get(method);
+    if (failure) {
+      failures.delete(method);
+      if (failure.retryAfterSeconds !== undefined) return json(res, 429, { ok: false, error: failure.error }, { "retry-after": String(failure.retryAfterSeconds) });
+      return json(res, 200, { ok: false, error: failure.error });
+    }
+    if (token !== botToken) return json(res, 200, { ok: false, error: "invalid_auth" });
+    const handler = methods[method];
+    if (!handler) return json(res, 200, { ok: false, error: "unknown_method" });
+    call.response = { ok: true, ...handler(args) };
+    json(res, 200, call.response);
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+
+  const standIn: SlackStandIn = {
+    apiUrl: `${base}/api/`,
+    botToken,
+    botUserId,
+    teamId,
+    calls,
+    uploads,
+    downloads,
+    callsTo: (method) => calls.filter((call) => call.method === method),
+    async waitFor(method, predicate = () => true, timeoutMs = 60_000) {
+      const started = Date.now();
+      for (;;) {
+        const found = calls.find((call) => call.method === method && predicate(call));
+        if (found) return found;
+        if (Date.now() - started > timeoutMs) throw new Error(`no ${method} call matched within ${timeoutMs} ms; calls: ${calls.map((call) => call.method).join(", ")}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    addFile({ name, mimetype, content, user = "U0ALICE001" }) {
+      const id = `F${randomBytes(5).toString("hex").toUpperCase()}`;
+      const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
+      const path = `/files-pri/${teamId}-${id}/download/${encodeURIComponent(name)}`;
+      hosted.set(path, { content: bytes, mimetype });
+      const filetype = name.split(".").pop() ?? "binary";
+      return {
+        id, created: clock, timestamp: clock, name, title: name, mimetype, filetype, pretty_type: filetype.toUpperCase(), user, user_team: teamId,
+        editable: false, size: bytes.length, mode: "hosted", is_external: false, external_type: "", is_public: false, public_url_shared: false,
+        display_as_bot: false, username: "", url_private: `${base}/files-pri/${teamId}-${id}/${encodeURIComponent(name)}`, url_private_download: `${base}${path}`,
+        permalink: `${base}/files/${user}/${id}/${encodeURIComponent(name)}`, permalink_public: `${base}/${teamId}-${id}`,
+      };
+    },
+    failNext: (method, failure) => void failures.set(method, failure),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  return standIn;
+}
