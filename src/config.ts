@@ -76,6 +76,15 @@ const configSchema = z.object({
   SLACK_ALLOWED_USERS: list(),
   SLACK_ALLOW_DMS: boolean(true),
   PORT: integer(3000, 1, 65535),
+
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_API_URL: z.string().url().optional(),
+  DISCORD_ALLOWED_GUILDS: list(),
+  DISCORD_ALLOWED_CHANNELS: list(),
+  DISCORD_ALLOWED_USERS: list(),
+  DISCORD_ALLOW_DMS: boolean(true),
+  DISCORD_MESSAGE_CONTENT: boolean(false),
+  DISCORD_MAX_UPLOAD_MB: integer(10, 1, 500),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

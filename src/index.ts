@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { ASK_USAGE, askCommand } from "./cli/ask-command.js";
 import { CHAT_USAGE, chatCommand } from "./cli/chat-command.js";
 import { CliError } from "./cli/cli-error.js";
+import { DISCORD_USAGE, discordCommand } from "./cli/discord-command.js";
 import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
 import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
 import { createLogger } from "./log.js";
@@ -16,6 +17,7 @@ type Command = (args: string[], config: ReturnType<typeof loadConfig>, log: Retu
 const commands: Record<string, { run: Command; usage: string; logLevel: string }> = {
   bot: { run: (_args, config, log) => runBot(config, log), usage: "codebot bot", logLevel: "info" },
   worker: { run: (_args, config, log) => runWorker(config, log), usage: "codebot worker", logLevel: "info" },
+  discord: { run: discordCommand, usage: DISCORD_USAGE, logLevel: "warn" },
   ask: { run: askCommand, usage: ASK_USAGE, logLevel: "warn" },
   chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },
   exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },

@@ -25,9 +25,13 @@ export class Intake {
     private readonly log: Logger,
   ) {}
 
-  async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean): Promise<IntakeOutcome> {
+  /**
+   * accessChannelId: the channel the access rules judge, when the conversation is a thread of it
+   * (Discord threads are channels of their own).
+   */
+  async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId = request.conversation.channelId): Promise<IntakeOutcome> {
     const { conversation, user } = request;
-    const access = checkAccess(rules, { workspaceId: conversation.workspaceId, channelId: conversation.channelId, userId: user.id, isDm });
+    const access = checkAccess(rules, { workspaceId: conversation.workspaceId, channelId: accessChannelId, userId: user.id, isDm });
     const log = this.log.child({ requestId: request.eventId, platform: conversation.platform });
     if (!access.allowed) {
       log.info({ user: user.id, channel: conversation.channelId }, "request refused by access rules");
@@ -41,6 +45,11 @@ export class Intake {
     const outcome = await this.queue.enqueue(request);
     log.info({ jobId: outcome.jobId, duplicate: outcome.duplicate }, outcome.duplicate ? "duplicate event ignored" : "request queued");
     return { status: outcome.duplicate ? "duplicate" : "queued" };
+  }
+
+  /** Whether an event was queued already (a replayed gateway event, a retried webhook). */
+  seen(eventId: string): Promise<boolean> {
+    return this.queue.seen(eventId);
   }
 
   cancel(eventId: string): Promise<void> {

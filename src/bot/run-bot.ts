@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { startDiscordBot } from "../platforms/discord/discord-bot.js";
 import { startSlackBot } from "../platforms/slack/slack-app.js";
 import { keys } from "../queue/queue-keys.js";
 import { RateLimiter } from "../queue/rate-limiter.js";
@@ -11,8 +12,8 @@ import { Intake } from "./intake.js";
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
 export async function runBot(config: Config, log: Logger): Promise<number> {
   const platforms: Array<{ name: string; stop(): Promise<void> }> = [];
-  if (!config.SLACK_BOT_TOKEN) {
-    log.warn("no chat platform is configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN): nothing to do. Try `codebot chat` to talk to the bot locally.");
+  if (!config.SLACK_BOT_TOKEN && !config.DISCORD_TOKEN) {
+    log.warn("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, and/or DISCORD_TOKEN): nothing to do. Try `codebot chat` to talk to the bot locally.");
     return 0;
   }
   const redis = createRedis(config.REDIS_URL, log);
@@ -20,6 +21,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const k = keys(config.QUEUE_PREFIX);
   const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log);
   if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, intake, log)) });
+  if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, intake, log)) });
   log.info({ platforms: platforms.map((platform) => platform.name) }, "bot started");
   const signal = await waitForShutdownSignal();
   log.info({ signal }, "bot stopping");

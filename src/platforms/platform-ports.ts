@@ -8,6 +8,9 @@ import type { Logger } from "../log.js";
 import type { Keys } from "../queue/queue-keys.js";
 import { BlobStore } from "./local/blob-store.js";
 import { localAttachments } from "./local/local-attachments.js";
+import { discordAttachments } from "./discord/discord-attachments.js";
+import { createDiscordRest } from "./discord/discord-client.js";
+import { DiscordDelivery } from "./discord/discord-delivery.js";
 import { localDelivery } from "./local/local-delivery.js";
 import { slackAttachments } from "./slack/slack-attachments.js";
 import { SlackDelivery } from "./slack/slack-delivery.js";
@@ -27,6 +30,10 @@ export function createPlatformPorts(config: Config, redis: Redis, keys: Keys, lo
     const client = new WebClient(config.SLACK_BOT_TOKEN, config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {});
     ports.deliveries.slack = new SlackDelivery(client, log.child({ platform: "slack" }));
     ports.attachments.slack = slackAttachments(config.SLACK_BOT_TOKEN);
+  }
+  if (config.DISCORD_TOKEN) {
+    ports.deliveries.discord = new DiscordDelivery(createDiscordRest(config), config.DISCORD_MAX_UPLOAD_MB * 1024 * 1024, log.child({ platform: "discord" }));
+    ports.attachments.discord = discordAttachments();
   }
   return ports;
 }

@@ -1,0 +1,23 @@
+import { Events } from "discord.js";
+import type { Config } from "../../config.js";
+import type { Intake } from "../../bot/intake.js";
+import type { Logger } from "../../log.js";
+import { createDiscordClient, inviteUrl } from "./discord-client.js";
+import { registerDiscordListeners } from "./discord-listeners.js";
+
+/** Connects to Discord's gateway and feeds messages and commands to the intake. */
+export async function startDiscordBot(config: Config, intake: Intake, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const discordLog = log.child({ platform: "discord" });
+  const client = createDiscordClient(config);
+  registerDiscordListeners(client, {
+    intake,
+    log: discordLog,
+    rules: { workspaces: config.DISCORD_ALLOWED_GUILDS, channels: config.DISCORD_ALLOWED_CHANNELS, users: config.DISCORD_ALLOWED_USERS, allowDms: config.DISCORD_ALLOW_DMS },
+  });
+  client.on(Events.Error, (error) => discordLog.error({ err: error }, "discord client error"));
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(config.DISCORD_TOKEN);
+  await ready;
+  discordLog.info({ user: client.user?.tag, invite: inviteUrl(client.application?.id ?? client.user?.id ?? "") }, "discord connected: invite the bot with this URL");
+  return { stop: () => client.destroy() };
+}
