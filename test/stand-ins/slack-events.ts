@@ -30,9 +30,9 @@ function textBlocks(text: string) {
   return [{ type: "rich_text", block_id: randomBytes(2).toString("hex"), elements: [{ type: "rich_text_section", elements: [{ type: "text", text }] }] }];
 }
 
-export function appMention(spec: SlackMessageSpec, teamId: string): Record<string, unknown> {
+/** What app_mention and message events share: author, text, blocks, timestamps, thread and files. */
+function messageFields(spec: SlackMessageSpec, teamId: string): Record<string, unknown> {
   return {
-    type: "app_mention",
     user: spec.user,
     text: spec.text,
     ts: spec.ts,
@@ -46,21 +46,12 @@ export function appMention(spec: SlackMessageSpec, teamId: string): Record<strin
   };
 }
 
+export function appMention(spec: SlackMessageSpec, teamId: string): Record<string, unknown> {
+  return { type: "app_mention", ...messageFields(spec, teamId) };
+}
+
 export function directMessage(spec: SlackMessageSpec, teamId: string): Record<string, unknown> {
-  return {
-    type: "message",
-    ...(spec.files?.length ? { subtype: "file_share", files: spec.files, upload: false, display_as_bot: false } : {}),
-    user: spec.user,
-    text: spec.text,
-    ts: spec.ts,
-    client_msg_id: randomBytes(8).toString("hex"),
-    team: teamId,
-    blocks: textBlocks(spec.text),
-    channel: spec.channel,
-    event_ts: spec.ts,
-    channel_type: "im",
-    ...(spec.threadTs ? { thread_ts: spec.threadTs } : {}),
-  };
+  return { type: "message", ...(spec.files?.length ? { subtype: "file_share" } : {}), ...messageFields(spec, teamId), channel_type: "im" };
 }
 
 export function blockActions(opts: { user: string; channel: string; messageTs: string; actionId: string; value: string; teamId: string }): Record<string, unknown> {
