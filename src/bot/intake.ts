@@ -26,15 +26,16 @@ export class Intake {
   ) {}
 
   /**
-   * accessChannelId: the channel the access rules judge, when the conversation is a thread of it
-   * (Discord threads are channels of their own).
+   * Access rules, dedupe and the rate limit: an outcome to tell the user, or undefined when the
+   * request may be queued. accessChannelId: the channel the rules judge, when the conversation is a
+   * thread of it (Discord threads are channels of their own).
    */
-  async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId = request.conversation.channelId): Promise<IntakeOutcome> {
+  async check(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId = request.conversation.channelId): Promise<IntakeOutcome | undefined> {
     const { conversation, user } = request;
     const access = checkAccess(rules, { workspaceId: conversation.workspaceId, channelId: accessChannelId, userId: user.id, isDm });
     const log = this.log.child({ requestId: request.eventId, platform: conversation.platform });
     if (!access.allowed) {
-      log.info({ user: user.id, channel: conversation.channelId }, "request refused by access rules");
+      log.info({ user: user.id, channel: accessChannelId }, "request refused by access rules");
       return { status: "refused", message: access.reason };
     }
     if (await this.queue.seen(request.eventId)) return { status: "duplicate" };
@@ -42,14 +43,18 @@ export class Intake {
       log.info({ user: user.id }, "request refused by the rate limit");
       return { status: "refused", message: "You're sending requests faster than I can take them: please wait a minute and ask again." };
     }
+    return undefined;
+  }
+
+  async enqueue(request: ChatRequestInput): Promise<IntakeOutcome> {
     const outcome = await this.queue.enqueue(request);
-    log.info({ jobId: outcome.jobId, duplicate: outcome.duplicate }, outcome.duplicate ? "duplicate event ignored" : "request queued");
+    this.log.info({ requestId: request.eventId, jobId: outcome.jobId, duplicate: outcome.duplicate }, outcome.duplicate ? "duplicate event ignored" : "request queued");
     return { status: outcome.duplicate ? "duplicate" : "queued" };
   }
 
-  /** Whether an event was queued already (a replayed gateway event, a retried webhook). */
-  seen(eventId: string): Promise<boolean> {
-    return this.queue.seen(eventId);
+  /** check, then enqueue. */
+  async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId?: string): Promise<IntakeOutcome> {
+    return (await this.check(request, rules, isDm, accessChannelId)) ?? this.enqueue(request);
   }
 
   cancel(eventId: string): Promise<void> {

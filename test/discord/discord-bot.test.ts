@@ -11,7 +11,7 @@ let bot: BotProcess;
 
 // The stand-in must exist before the worker starts, so the worker's env can point at it.
 const discordReady = startDiscordStandIn();
-const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1" }, async () => {
+const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1", USER_RATE_LIMIT_PER_MINUTE: "1000" }, async () => {
   discord = await discordReady;
   return { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl };
 });
@@ -77,6 +77,19 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     expect(run.stdout).toContain(`Registered 4 slash commands for application ${discord.applicationId}`);
     const put = await discord.waitFor("PUT", new RegExp(`^/applications/${discord.applicationId}/commands$`));
     expect((put.body as unknown as Array<{ name: string }>).map((command) => command.name)).toEqual(["ask", "run", "reset", "files"]);
+  });
+
+  test("/files lists the thread's session files and /reset clears them", async () => {
+    const thread = mention("```python\nopen('/mnt/data/kept.txt', 'w').write('x')\nprint('written')\n```");
+    await waitForContent(thread, /written/);
+    const command = (name: string) =>
+      discord.dispatch("INTERACTION_CREATE", chatInputInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: thread, parentId: discord.channelId, user: alice, name }));
+    command("files");
+    await waitForContent(thread, /\/mnt\/data\/kept\.txt/);
+    command("reset");
+    await waitForContent(thread, /Started afresh/);
+    command("files");
+    await waitForContent(thread, /No files in this thread's session yet/);
   });
 
   test("a DM works without a mention", async () => {

@@ -17,7 +17,7 @@ const nextTs = () => `${++clock}.000200`;
 
 // The stand-in must exist before the worker starts, so the worker's env can point at it.
 const slackReady = startSlackStandIn();
-const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1" }, async () => {
+const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1", USER_RATE_LIMIT_PER_MINUTE: "1000" }, async () => {
   slack = await slackReady;
   return { SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl };
 });
@@ -76,6 +76,17 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     const answers = () => slack.callsTo("chat.update").map((call) => String(call.args.text));
     await slack.waitFor("chat.update", () => answers().some((text) => text.includes("Grand total 45")));
     expect(slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts).length).toBe(2);
+  });
+
+  test("files posted earlier in the thread, without a mention, reach the session at the next mention", async () => {
+    const root = mention("```python\nprint('thread opened')\n```");
+    await send(root.event);
+    await finalText(root.ts, /thread opened/);
+    const notes = slack.addFile({ name: "notes.txt", mimetype: "text/plain", content: "remember the north region" });
+    slack.addThreadMessage(root.ts, { user: ALICE, text: "here are my notes", ts: nextTs(), files: [notes] });
+    const followUp = mention("```python\nprint(open('/mnt/data/notes.txt').read())\n```", { threadTs: root.ts });
+    await send(followUp.event);
+    await slack.waitFor("chat.update", (call) => String(call.args.text).includes("remember the north region"));
   });
 
   test("a DM works without a mention and is answered in the DM", async () => {

@@ -55,12 +55,14 @@ export function messageCreate(spec: { channelId: string; guildId?: string; autho
   };
 }
 
-export function chatInputInteraction(spec: { applicationId: string; guildId: string; channelId: string; user: DiscordUser; name: string; options?: Array<{ name: string; type: number; value: string }> }): object {
+export function chatInputInteraction(spec: { applicationId: string; guildId: string; channelId: string; user: DiscordUser; name: string; options?: Array<{ name: string; type: number; value: string }>; parentId?: string }): object {
   return {
     id: snowflake(), application_id: spec.applicationId, type: 2, token: `interaction-token-${snowflake()}`, version: 1,
     data: { id: snowflake(), name: spec.name, type: 1, options: spec.options ?? [] },
     guild_id: spec.guildId, channel_id: spec.channelId,
-    channel: { id: spec.channelId, type: 0, guild_id: spec.guildId, name: "analysis", position: 0, permission_overwrites: [], parent_id: null, nsfw: false, flags: 0 },
+    channel: spec.parentId
+      ? { id: spec.channelId, type: 11, guild_id: spec.guildId, name: "thread", parent_id: spec.parentId, flags: 0, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false } }
+      : { id: spec.channelId, type: 0, guild_id: spec.guildId, name: "analysis", position: 0, permission_overwrites: [], parent_id: null, nsfw: false, flags: 0 },
     member: { ...memberOf(spec.user), permissions: "1071698660929" }, app_permissions: "1071698660929", locale: "en-US", guild_locale: "en-US",
     entitlements: [], authorizing_integration_owners: { "0": spec.guildId }, context: 0, attachment_size_limit: 10485760,
   };

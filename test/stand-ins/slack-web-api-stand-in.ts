@@ -62,6 +62,8 @@ export interface SlackStandIn {
   waitFor(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   addFile(file: { name: string; mimetype: string; content: Buffer | string; user?: string }): SlackHostedFile;
   failNext(method: string, failure: { error: string; retryAfterSeconds?: number }): void;
+  /** A message someone posted in a thread without addressing the bot (no event reaches the app). */
+  addThreadMessage(threadTs: string, message: { user: string; text: string; ts: string; files?: SlackHostedFile[] }): void;
   close(): Promise<void>;
 }
 
@@ -222,6 +224,9 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
       };
     },
     failNext: (method, failure) => void failures.set(method, failure),
+    addThreadMessage(threadTs, message) {
+      threads.set(threadTs, [...(threads.get(threadTs) ?? []), { type: "message", thread_ts: threadTs, ...message }]);
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

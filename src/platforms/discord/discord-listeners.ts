@@ -56,25 +56,26 @@ export function registerDiscordListeners(client: Client, { intake, rules, log }:
     const isDm = !message.guildId;
     const addressed = message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId;
     if (!isDm && !addressed) return;
-    const eventId = `discord:${message.id}`;
-    if (await intake.seen(eventId)) return;
     const text = message.content.replace(new RegExp(`<@!?${botId}>`, "g"), "").trim();
     const inThread = message.channel.isThread();
     const parentId = inThread ? (message.channel.parentId ?? message.channelId) : message.channelId;
-    let channelId = message.channelId;
-    if (!isDm && !inThread) channelId = (message.thread ?? (await message.startThread({ name: threadName(text) }))).id;
     const request: ChatRequestInput = {
-      eventId,
+      eventId: `discord:${message.id}`,
       user: { id: message.author.id, name: message.member?.displayName ?? message.author.globalName ?? message.author.username },
-      conversation: { platform: "discord", workspaceId: message.guildId ?? undefined, channelId, threadId: channelId },
+      conversation: { platform: "discord", workspaceId: message.guildId ?? undefined, channelId: message.channelId, threadId: message.channelId },
       text,
       attachments: attachmentRefs(message.attachments.values()),
       messageId: message.id,
       receivedAt: Date.now(),
     };
-    const outcome = await intake.submit(request, rules, isDm, parentId);
-    if (outcome.status === "queued") await message.react("👀").catch(() => undefined);
-    if (outcome.status === "refused") await message.reply({ content: outcome.message, allowedMentions: { repliedUser: false } });
+    const refusal = await intake.check(request, rules, isDm, parentId);
+    if (refusal?.status === "refused") await message.reply({ content: refusal.message, allowedMentions: { repliedUser: false } });
+    if (refusal) return;
+    if (!isDm && !inThread) {
+      const thread = message.thread ?? (await message.startThread({ name: threadName(text) }));
+      request.conversation = { ...request.conversation, channelId: thread.id, threadId: thread.id };
+    }
+    if ((await intake.enqueue(request)).status === "queued") await message.react("👀").catch(() => undefined);
   }
 
   async function onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
@@ -83,27 +84,30 @@ export function registerDiscordListeners(client: Client, { intake, rules, log }:
     await interaction.deferReply();
     const text = interaction.options.getString("question") ?? interaction.options.getString("code") ?? "";
     const file = interaction.options.getAttachment("file");
-    const status = await interaction.editReply({ content: "💭 On it…" });
     const channel = interaction.channel;
     const inThread = channel?.isThread() ?? false;
-    const parentId = inThread && channel?.isThread() ? (channel.parentId ?? interaction.channelId) : interaction.channelId;
-    let channelId = interaction.channelId;
-    let statusMessageId: string | undefined = status.id;
-    if (interaction.guildId && !inThread && (kind === "message" || kind === "run")) {
-      channelId = (await status.startThread({ name: threadName(kind === "run" ? "run" : text) })).id;
-      statusMessageId = undefined;
-    }
+    const parentId = channel?.isThread() ? (channel.parentId ?? interaction.channelId) : interaction.channelId;
     const request: ChatRequestInput = {
       eventId: `discord:${interaction.id}`,
       kind,
       user: { id: interaction.user.id, name: interaction.member && "displayName" in interaction.member ? interaction.member.displayName : interaction.user.globalName ?? interaction.user.username },
-      conversation: { platform: "discord", workspaceId: interaction.guildId ?? undefined, channelId, threadId: channelId },
+      conversation: { platform: "discord", workspaceId: interaction.guildId ?? undefined, channelId: interaction.channelId, threadId: interaction.channelId },
       text,
       attachments: file ? attachmentRefs([file]) : [],
-      replyContext: statusMessageId ? { statusMessageId } : {},
       receivedAt: Date.now(),
     };
-    const outcome = await intake.submit(request, rules, !interaction.guildId, parentId);
-    if (outcome.status === "refused") await interaction.editReply({ content: outcome.message });
+    const refusal = await intake.check(request, rules, !interaction.guildId, parentId);
+    if (refusal) {
+      await interaction.editReply({ content: refusal.status === "refused" ? refusal.message : "Already on it." });
+      return;
+    }
+    const status = await interaction.editReply({ content: "💭 On it…" });
+    if (interaction.guildId && !inThread && (kind === "message" || kind === "run")) {
+      const thread = await status.startThread({ name: threadName(kind === "run" ? "run" : text) });
+      request.conversation = { ...request.conversation, channelId: thread.id, threadId: thread.id };
+    } else {
+      request.replyContext = { statusMessageId: status.id };
+    }
+    await intake.enqueue(request);
   }
 }
