@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
 
 /**
  * A local stand-in for Slack's Web API and file hosting, for the real @slack/web-api WebClient
  * (pointed here with its `slackApiUrl` option). It records every call, answers in Slack's shapes,
  * runs the external upload flow behind files.uploadV2, and serves hosted files only to the bot token.
+ * It also speaks Socket Mode: apps.connections.open (with the app token) hands out a WebSocket URL
+ * on which it says hello and delivers envelopes that the app must acknowledge.
  */
 export interface SlackCall {
   method: string;
@@ -62,6 +65,9 @@ export interface SlackStandIn {
   waitFor(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   addFile(file: { name: string; mimetype: string; content: Buffer | string; user?: string }): SlackHostedFile;
   failNext(method: string, failure: { error: string; retryAfterSeconds?: number }): void;
+  appToken: string;
+  /** Sends a Socket Mode envelope (events_api or interactive) and resolves with the app's acknowledgement. */
+  socketSend(type: "events_api" | "interactive", payload: object): Promise<{ envelope_id: string }>;
   /** A message someone posted in a thread without addressing the bot (no event reaches the app). */
   addThreadMessage(threadTs: string, message: { user: string; text: string; ts: string; files?: SlackHostedFile[] }): void;
   close(): Promise<void>;
@@ -98,8 +104,9 @@ function fileFromUpload(body: Buffer, contentType: string): Buffer {
   return start < 0 || headerEnd < 0 || end < 0 ? body : body.subarray(headerEnd + 4, end);
 }
 
-export async function startSlackStandIn(options: { botToken?: string; botUserId?: string; teamId?: string } = {}): Promise<SlackStandIn> {
+export async function startSlackStandIn(options: { botToken?: string; botUserId?: string; teamId?: string; appToken?: string } = {}): Promise<SlackStandIn> {
   const botToken = options.botToken ?? "xoxb-stand-in-token";
+  const appToken = options.appToken ?? "xapp-1-A0CODEBOT1-stand-in";
   const botUserId = options.botUserId ?? "U0BOTUSER1";
   const teamId = options.teamId ?? "T0TEAM0001";
   const calls: SlackCall[] = [];
@@ -115,7 +122,10 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
   const nextTs = () => `${clock}.${String(++counter).padStart(6, "0")}`;
   let base = "";
 
+  const sockets_ = new Set<WebSocket>();
+  const acks = new Map<string, (ack: { envelope_id: string }) => void>();
   const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    "apps.connections.open": () => ({ url: `${base.replace("http", "ws")}/socket-mode` }),
     "auth.test": () => ({ url: "https://stand-in.slack.com/", team: "Stand-in", user: "codebot", team_id: teamId, user_id: botUserId, bot_id: "B0BOT00001", is_enterprise_install: false }),
     "chat.postMessage": (args) => {
       const ts = nextTs();
@@ -178,7 +188,8 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
       if (failure.retryAfterSeconds !== undefined) return json(res, 429, { ok: false, error: failure.error }, { "retry-after": String(failure.retryAfterSeconds) });
       return json(res, 200, { ok: false, error: failure.error });
     }
-    if (token !== botToken) return json(res, 200, { ok: false, error: "invalid_auth" });
+    const appLevel = method === "apps.connections.open";
+    if (token !== (appLevel ? appToken : botToken)) return json(res, 200, { ok: false, error: appLevel ? "not_allowed_token_type" : "invalid_auth" });
     const handler = methods[method];
     if (!handler) return json(res, 200, { ok: false, error: "unknown_method" });
     call.response = { ok: true, ...handler(args) };
@@ -187,6 +198,16 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+  });
+  const socketMode = new WebSocketServer({ server, path: "/socket-mode" });
+  socketMode.on("connection", (ws) => {
+    sockets_.add(ws);
+    ws.on("close", () => sockets_.delete(ws));
+    ws.on("message", (raw) => {
+      const ack = JSON.parse(raw.toString()) as { envelope_id?: string };
+      if (ack.envelope_id) acks.get(ack.envelope_id)?.({ envelope_id: ack.envelope_id });
+    });
+    ws.send(JSON.stringify({ type: "hello", num_connections: 1, debug_info: { host: "applink-stand-in", build_number: 1, approximate_connection_time: 18060 }, connection_info: { app_id: "A0CODEBOT1" } }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -224,11 +245,21 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
       };
     },
     failNext: (method, failure) => void failures.set(method, failure),
+    appToken,
+    async socketSend(type, payload) {
+      for (let i = 0; i < 400 && sockets_.size === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      const envelopeId = randomBytes(8).toString("hex");
+      const acked = new Promise<{ envelope_id: string }>((resolve) => acks.set(envelopeId, resolve));
+      for (const ws of sockets_) ws.send(JSON.stringify({ envelope_id: envelopeId, payload, type, accepts_response_payload: false, retry_attempt: 0, retry_reason: "" }));
+      return acked;
+    },
     addThreadMessage(threadTs, message) {
       threads.set(threadTs, [...(threads.get(threadTs) ?? []), { type: "message", thread_ts: threadTs, ...message }]);
     },
     close: () =>
       new Promise((resolve) => {
+        for (const ws of sockets_) ws.terminate();
+        socketMode.close();
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
