@@ -8,6 +8,7 @@ import { CliError } from "./cli/cli-error.js";
 import { DISCORD_USAGE, discordCommand } from "./cli/discord-command.js";
 import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
 import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
+import { USAGE_USAGE, usageCommand } from "./cli/usage-command.js";
 import { createLogger } from "./log.js";
 import { SandboxError } from "./sandbox/sandbox-error.js";
 
@@ -22,6 +23,7 @@ const commands: Record<string, { run: Command; usage: string; logLevel: string }
   chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },
   exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },
   sessions: { run: sessionsCommand, usage: SESSIONS_USAGE, logLevel: "warn" },
+  usage: { run: usageCommand, usage: USAGE_USAGE, logLevel: "warn" },
 };
 
 function usage(): string {

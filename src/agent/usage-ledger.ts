@@ -21,8 +21,16 @@ export class UsageLedger {
     await multi.exec();
   }
 
-  async totals(kind: "user" | "thread", id: string): Promise<Record<string, number>> {
-    const raw = await this.redis.hgetall(this.keys.usage(kind, id));
-    return Object.fromEntries(Object.entries(raw).map(([field, value]) => [field, Number(value)]));
+  /** Every user's or thread's totals, for `codebot usage`. */
+  async all(kind: "user" | "thread"): Promise<Array<{ id: string; prompt_tokens: number; completion_tokens: number; requests: number }>> {
+    const prefix = this.keys.usage(kind, "");
+    const found: Array<{ id: string; prompt_tokens: number; completion_tokens: number; requests: number }> = [];
+    for await (const batch of this.redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+      for (const key of batch as string[]) {
+        const raw = await this.redis.hgetall(key);
+        found.push({ id: key.slice(prefix.length), prompt_tokens: Number(raw.prompt_tokens ?? 0), completion_tokens: Number(raw.completion_tokens ?? 0), requests: Number(raw.requests ?? 0) });
+      }
+    }
+    return found.sort((a, b) => b.prompt_tokens + b.completion_tokens - (a.prompt_tokens + a.completion_tokens));
   }
 }

@@ -39,10 +39,6 @@ export class SandboxSession {
     return new SandboxSession(sessionId, container, connection, limits, log);
   }
 
-  get alive(): boolean {
-    return !this.connection.closed;
-  }
-
   onClose(listener: () => void): void {
     this.connection.onClose(listener);
   }

@@ -69,8 +69,4 @@ export class WarmPool {
     }
   }
 
-  /** Removes every pool container (on shutdown of a test or an explicit clean-up). */
-  async drain(): Promise<void> {
-    await Promise.all((await this.members()).map((member) => this.docker.getContainer(member.Id).kill().catch(() => undefined)));
-  }
 }

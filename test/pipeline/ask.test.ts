@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const pipeline = usePipeline();
 let dir: string;
@@ -61,6 +62,16 @@ describe("codebot ask, through Redis and a worker", () => {
     const run = await pipeline.ask(["--out", join(dir, "out3"), "compute 6*7"]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("After fixing: fixed 42");
+  });
+
+  test("tokens used are recorded per user and per thread, and codebot usage shows them", async () => {
+    const users = JSON.parse((await runCli(["usage", "--json"], { env: pipeline.env })).stdout) as Array<{ id: string; prompt_tokens: number; requests: number }>;
+    expect(users).toHaveLength(1);
+    expect(users[0]?.id).toMatch(/^local:/);
+    expect(users[0]?.prompt_tokens).toBeGreaterThan(0);
+    expect(users[0]?.requests).toBe(3);
+    const threads = JSON.parse((await runCli(["usage", "threads", "--json"], { env: pipeline.env })).stdout) as Array<{ id: string }>;
+    expect(threads.map((thread) => thread.id)).toContain("local:-:cli:t-csv");
   });
 
   test("a message that is only a python block runs as written, with no model", async () => {

@@ -33,7 +33,6 @@ export interface ChatCompletionsStandIn {
   baseURL: string;
   requests: RecordedRequest[];
   script(...steps: Step[]): void;
-  pending(): number;
   close(): Promise<void>;
 }
 
@@ -135,7 +134,6 @@ export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStan
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     script: (...more) => void steps.push(...more),
-    pending: () => steps.length,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
