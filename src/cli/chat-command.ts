@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Config } from "../config.js";
 import type { RequestKind } from "../core/chat-request.js";
@@ -19,33 +19,39 @@ export async function chatCommand(args: string[], config: Config, _log: Logger):
   const chat = openLocalChat(config, 30_000);
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
   const pending: string[] = [];
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
   say(`codebot chat, thread ${thread}. Files are saved to ${values.out}/. ${HELP}`);
+  terminal.setPrompt("you> ");
+  terminal.prompt();
   try {
-    for (;;) {
-      const line = (await terminal.question("you> ").catch(() => "/quit")).trim();
-      if (!line) continue;
+    // Lines are read through the iterator, which buffers them: pasted or piped input is not lost
+    // while a turn is running.
+    for await (const raw of terminal) {
+      const line = raw.trim();
       if (line === "/quit" || line === "/exit") return 0;
-      if (line === "/help") {
-        say(HELP);
-        continue;
-      }
-      if (line.startsWith("/attach ")) {
-        pending.push(line.slice("/attach ".length).trim());
-        say(`will attach ${pending.at(-1)} to your next message`);
-        continue;
-      }
-      const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : "message";
-      try {
-        const eventId = await chat.client.send(thread, kind === "message" ? line : "", kind === "message" ? pending.splice(0) : [], kind);
-        await renderReplies(chat.client, eventId, { outDir: values.out, status: (text) => say(`  ${text}`), answer: (markdown) => say(`codebot> ${markdown}`) });
-      } catch (error) {
-        if (!(error instanceof LocalChatError)) throw error;
-        say(`codebot: ${error.message}`);
-      }
+      await handle(line);
+      terminal.prompt();
     }
+    return 0;
   } finally {
     terminal.close();
     await chat.close();
+  }
+
+  async function handle(line: string): Promise<void> {
+    if (!line) return;
+    if (line === "/help") return say(HELP);
+    if (line.startsWith("/attach ")) {
+      pending.push(line.slice("/attach ".length).trim());
+      return say(`will attach ${pending.at(-1)} to your next message`);
+    }
+    const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : "message";
+    try {
+      const eventId = await chat.client.send(thread, kind === "message" ? line : "", kind === "message" ? pending.splice(0) : [], kind);
+      await renderReplies(chat.client, eventId, { outDir: values.out, status: (text) => say(`  ${text}`), answer: (markdown) => say(`codebot> ${markdown}`) });
+    } catch (error) {
+      if (!(error instanceof LocalChatError)) throw error;
+      say(`codebot: ${error.message}`);
+    }
   }
 }

@@ -112,6 +112,18 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     expect(pipeline.llm.requests.length).toBe(before);
   });
 
+  test("/ask with a file: the question and the attachment reach the model in a new thread", async () => {
+    const url = discord.hostFile("scores.csv", "name,score\nada,9\nbob,7\n");
+    pipeline.llm.script(python("import pandas as pd\nprint(pd.read_csv('/mnt/data/scores.csv').score.max())"), (body: Body) => ({ content: `Top score: ${lastTool(body).match(/stdout:\n(\d+)/)?.[1]}` }));
+    discord.dispatch(
+      "INTERACTION_CREATE",
+      chatInputInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: discord.channelId, user: alice, name: "ask", options: [{ name: "question", type: 3, value: "top score?" }], file: { filename: "scores.csv", size: 22, url, contentType: "text/csv" } }),
+    );
+    const answer = await discord.waitFor("PATCH", /^\/channels\/\d+\/messages\/\d+$/, (call) => String(call.body?.content ?? "").includes("Top score: 9"));
+    expect(answer.path).not.toContain(`/channels/${discord.channelId}/`);
+    expect(String((pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1)?.content)).toMatch(/Alice: top score\?[\s\S]*\/mnt\/data\/scores\.csv/);
+  });
+
   test("a 2,500-character answer arrives in two messages with its code block intact", async () => {
     const long = `${"Findings. ".repeat(120)}\n\n\`\`\`python\n${Array.from({ length: 30 }, (_, i) => `value_${i} = ${i} * 2`).join("\n")}\n\`\`\`\n\n${"More notes. ".repeat(40)}`;
     expect(long.length).toBeGreaterThan(2000);

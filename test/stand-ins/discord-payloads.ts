@@ -55,10 +55,25 @@ export function messageCreate(spec: { channelId: string; guildId?: string; autho
   };
 }
 
-export function chatInputInteraction(spec: { applicationId: string; guildId: string; channelId: string; user: DiscordUser; name: string; options?: Array<{ name: string; type: number; value: string }>; parentId?: string }): object {
+export function chatInputInteraction(spec: {
+  applicationId: string;
+  guildId: string;
+  channelId: string;
+  user: DiscordUser;
+  name: string;
+  options?: Array<{ name: string; type: number; value: string }>;
+  parentId?: string;
+  /** An attachment option's file (type 11), resolved as Discord sends it. */
+  file?: AttachmentSpec;
+}): object {
+  const fileId = snowflake();
+  const options = [...(spec.options ?? []), ...(spec.file ? [{ name: "file", type: 11, value: fileId }] : [])];
+  const resolved = spec.file
+    ? { attachments: { [fileId]: { id: fileId, filename: spec.file.filename, size: spec.file.size, url: spec.file.url, proxy_url: spec.file.url, content_type: spec.file.contentType, ephemeral: true } } }
+    : undefined;
   return {
     id: snowflake(), application_id: spec.applicationId, type: 2, token: `interaction-token-${snowflake()}`, version: 1,
-    data: { id: snowflake(), name: spec.name, type: 1, options: spec.options ?? [] },
+    data: { id: snowflake(), name: spec.name, type: 1, options, ...(resolved ? { resolved } : {}) },
     guild_id: spec.guildId, channel_id: spec.channelId,
     channel: spec.parentId
       ? { id: spec.channelId, type: 11, guild_id: spec.guildId, name: "thread", parent_id: spec.parentId, flags: 0, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false } }
