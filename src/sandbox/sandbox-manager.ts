@@ -43,7 +43,7 @@ export class SandboxManager {
 
   constructor(private readonly options: SandboxManagerOptions) {
     this.naming = sessionNaming(options.namespace);
-    this.pool = new WarmPool(options.docker, this.naming, options.namespace, options.poolSize, (name) => this.startContainer(name), options.log);
+    this.pool = new WarmPool(options.docker, this.naming, options.namespace, options.image, options.poolSize, (name) => this.startContainer(name), options.log);
   }
 
   /** The live session with this id, attaching to or starting its sandbox as needed. */

@@ -10,6 +10,8 @@ export type ClaimOutcome = { kind: "claimed"; container: Docker.Container } | { 
  * Started sandboxes waiting for a session, their Python already warm (pandas, numpy, matplotlib
  * imported). The pool lives in Docker, not in this process: a pool container is claimed by
  * renaming it to the session's name, which is atomic, so any codebot process can share it.
+ * Members started from an older build of the image are discarded, so a rebuilt image takes effect
+ * for the next new session.
  */
 export class WarmPool {
   private refilling: Promise<void> | undefined;
@@ -18,17 +20,27 @@ export class WarmPool {
     private readonly docker: Docker,
     private readonly naming: SessionNaming,
     private readonly namespace: string,
+    private readonly image: string,
     private readonly size: number,
     private readonly start: (name: string) => Promise<Docker.Container>,
     private readonly log: Logger,
   ) {}
 
-  /** Running pool containers, oldest (most likely warm) first. */
+  /** Running pool containers of the current image, oldest (most likely warm) first. */
   async members(): Promise<Docker.ContainerInfo[]> {
-    const list = await this.docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${this.namespace}`], status: ["running"] } });
-    return list
-      .filter((info) => info.Names.some((name) => name.replace(/^\//, "").startsWith(this.naming.poolPrefix)))
-      .sort((a, b) => a.Created - b.Created);
+    const [list, current] = await Promise.all([
+      this.docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${this.namespace}`], status: ["running"] } }),
+      this.docker
+        .getImage(this.image)
+        .inspect()
+        .then((info) => info.Id, () => undefined),
+    ]);
+    const pooled = list.filter((info) => info.Names.some((name) => name.replace(/^\//, "").startsWith(this.naming.poolPrefix)));
+    for (const stale of pooled.filter((info) => info.ImageID !== current)) {
+      this.log.info({ container: stale.Id.slice(0, 12) }, "discarding a warm sandbox of an older image");
+      void this.docker.getContainer(stale.Id).remove({ force: true, v: true }).catch(() => undefined);
+    }
+    return pooled.filter((info) => info.ImageID === current).sort((a, b) => a.Created - b.Created);
   }
 
   /** Renames a pool container to sessionName. "taken": a container already has that name. */
