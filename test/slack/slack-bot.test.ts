@@ -132,6 +132,18 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     expect(await finalText(next.ts, /still fine/)).toContain("still fine");
   });
 
+  test("long code comes as a code.py snippet, a long answer as answer.md", async () => {
+    const code = Array.from({ length: 60 }, (_, i) => `value_${i} = ${i} ** 2  # a line of a longer analysis`).join("\n");
+    pipeline.llm.script(python(`${code}\nprint('computed')`), { content: `## Report\n\n${"A finding worth a sentence. ".repeat(200)}` });
+    const { ts, event } = mention("write me a long report");
+    await send(event);
+    await finalText(ts, /full answer is in answer.md/);
+    await slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
+    const names = slack.uploads.filter((upload) => upload.threadTs === ts).map((upload) => upload.filename);
+    expect(names).toEqual(expect.arrayContaining(["answer.md", "code.py"]));
+    expect(slack.uploads.find((upload) => upload.threadTs === ts && upload.filename === "code.py")?.bytes.toString()).toContain("value_59 = 59 ** 2");
+  });
+
   test("the model's text never pings a crowd", async () => {
     pipeline.llm.script({ content: "Done! <!channel> <!here|here> @everyone <!subteam^S0123|@analysts> look" });
     const { ts, event } = mention("summarise");
