@@ -92,6 +92,16 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     await waitForContent(thread, /No files in this thread's session yet/);
   });
 
+  test("in a thread, replying to the bot (no mention) is a follow-up in the same session", async () => {
+    const thread = mention("```python\nshared = 'from the first turn'\nprint('set')\n```");
+    const first = await waitForContent(thread, /set/);
+    const botMessageId = first.path.split("/").pop()!;
+    const reply = snowflake();
+    discord.dispatch("MESSAGE_CREATE", messageCreate({ id: reply, channelId: thread, channelType: 11, guildId: discord.guildId, author: user("bob"), content: "```python\nprint(shared)\n```", replyTo: { id: botMessageId, author: discord.bot, content: "set" } }));
+    await waitForContent(thread, /from the first turn/);
+    expect(discord.callsTo("POST", new RegExp(`/messages/${reply}/threads$`))).toEqual([]);
+  });
+
   test("a DM works without a mention", async () => {
     const dm = snowflake();
     discord.dispatch("MESSAGE_CREATE", messageCreate({ channelId: dm, author: alice, content: "```python\nprint('hello from a DM')\n```" }));
@@ -105,7 +115,8 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     discord.dispatch("INTERACTION_CREATE", interaction);
     const callback = await discord.waitFor("POST", /^\/interactions\/\d+\/[^/]+\/callback$/, (call) => call.path.includes((interaction as { id: string }).id));
     expect(callback.body?.type).toBe(5); // deferred at once
-    const reply = await discord.waitFor("PATCH", /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/);
+    const token = (interaction as { token: string }).token;
+    const reply = await discord.waitFor("PATCH", new RegExp(`^/webhooks/\\d+/${token}/messages/@original$`));
     const thread = await discord.waitFor("POST", new RegExp(`^/channels/${discord.channelId}/messages/\\d+/threads$`), (call: RecordedRestCall) => call.at >= reply.at);
     const threadId = thread.path.split("/")[4]!;
     await waitForContent(threadId, /```\n45\n```/);

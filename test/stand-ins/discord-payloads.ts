@@ -45,13 +45,32 @@ export interface AttachmentSpec {
 }
 
 /** channel_type: 0 guild text, 1 DM, 11 public thread (sent by Discord with MESSAGE_CREATE). */
-export function messageCreate(spec: { channelId: string; guildId?: string; author: DiscordUser; content: string; mentions?: DiscordUser[]; attachments?: AttachmentSpec[]; id?: string; channelType?: number }): object {
+export function messageCreate(spec: {
+  channelId: string;
+  guildId?: string;
+  author: DiscordUser;
+  content: string;
+  mentions?: DiscordUser[];
+  attachments?: AttachmentSpec[];
+  id?: string;
+  channelType?: number;
+  /** A reply (type 19) to this message. */
+  replyTo?: { id: string; author: DiscordUser; content: string };
+}): object {
+  const reply = spec.replyTo
+    ? {
+        type: 19,
+        message_reference: { type: 0, message_id: spec.replyTo.id, channel_id: spec.channelId, guild_id: spec.guildId },
+        referenced_message: messageCreate({ id: spec.replyTo.id, channelId: spec.channelId, guildId: spec.guildId, author: spec.replyTo.author, content: spec.replyTo.content, channelType: spec.channelType }),
+      }
+    : {};
   return {
     id: spec.id ?? snowflake(), channel_id: spec.channelId, channel_type: spec.channelType ?? (spec.guildId ? 0 : 1), author: spec.author, content: spec.content, timestamp: new Date().toISOString(),
     edited_timestamp: null, tts: false, mention_everyone: false, mentions: (spec.mentions ?? []).map((mentioned) => (spec.guildId ? { ...mentioned, member: memberOf(mentioned) } : mentioned)),
     mention_roles: [], embeds: [], pinned: false, type: 0, flags: 0, components: [], nonce: snowflake(),
     attachments: (spec.attachments ?? []).map((file) => ({ id: snowflake(), filename: file.filename, size: file.size, url: file.url, proxy_url: file.url, content_type: file.contentType })),
     ...(spec.guildId ? { guild_id: spec.guildId, member: memberOf(spec.author) } : {}),
+    ...reply,
   };
 }
 
