@@ -11,13 +11,17 @@ function request(threadId: string, text: string, eventId = `local:${randomUUID()
   return { eventId, user: { id: "U1", name: "Ada" }, conversation: { platform: "local", channelId: "cli", threadId }, text, receivedAt: Date.now() };
 }
 
-/** Waits for the request's final reply on its local reply stream; returns every reply and when it ended. */
+/**
+ * Waits for the request's final reply on its local reply stream; returns every reply and when the
+ * final one was written (the stream entry's id, which Redis stamps in milliseconds).
+ */
 async function finalReply(eventId: string, timeoutMs = 90_000): Promise<{ replies: LocalReply[]; at: number }> {
   const started = Date.now();
   for (;;) {
     const entries = await pipeline.redis.xrange(pipeline.keys.localReplies(eventId), "-", "+");
     const replies = entries.map(([, fields]) => localReplySchema.parse(JSON.parse(fields[1] ?? "{}")));
-    if (replies.some((reply) => reply.type !== "status")) return { replies, at: Date.now() };
+    const last = entries.at(-1)?.[0] ?? "0-0";
+    if (replies.some((reply) => reply.type !== "status")) return { replies, at: Number(last.split("-")[0]) };
     if (Date.now() - started > timeoutMs) throw new Error(`no final reply for ${eventId}: ${JSON.stringify(replies)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -38,7 +42,11 @@ describe("the queue under pressure", () => {
   });
 
   test("two turns of one thread run in order, while another thread runs alongside", async () => {
-    const first = request("ordered", "```python\nimport time\ntime.sleep(2)\nstep = 'first'\nprint(step)\n```");
+    // Both sessions exist first, so a sandbox's cold start doesn't blur the timing.
+    const warm = [request("ordered", "```python\n1\n```"), request("other-thread", "```python\n1\n```")];
+    for (const req of warm) await pipeline.queue.enqueue(req);
+    await Promise.all(warm.map((req) => finalReply(req.eventId)));
+    const first = request("ordered", "```python\nimport time\ntime.sleep(3)\nstep = 'first'\nprint(step)\n```");
     const second = request("ordered", "```python\nprint('after', step)\n```");
     const other = request("other-thread", "```python\nprint('independent')\n```");
     await pipeline.queue.enqueue(first);
