@@ -6,7 +6,11 @@ lines. Requests:
   {"id", "op": "ping"}                                   -> {"id", "op": "pong", "kernelPid"}
   {"id", "op": "exec", "code", "timeoutMs", "maxOutputBytes"} -> {"id", "op": "result", ...}
   {"id", "op": "files"}                                  -> {"id", "op": "files", "files": [...]}
+  {"id", "op": "claim", "session"}                       -> {"id", "op": "claim", "granted"}
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
+
+A warm pool container is claimed for a session through "claim": requests are handled one at a
+time, so exactly one claimant (of any host process) is granted it.
 
 The session itself runs in kernel.py, a child process. As PID 1 the supervisor cannot be killed
 from inside the container, so when the cell exhausts memory, hangs past its timeout or exits,
@@ -142,6 +146,7 @@ class Supervisor:
         self.pending = collections.deque()
         self.interrupts = set()
         self.stop_reason = None
+        self.claimed_by = None
         self.prepare_home()
         self.start_kernel()
 
@@ -412,6 +417,10 @@ class Supervisor:
             return self.execute(request)
         if op == "files":
             return self.list_files(request)
+        if op == "claim":
+            if self.claimed_by is None:
+                self.claimed_by = request.get("session")
+            return {"id": request.get("id"), "op": "claim", "granted": self.claimed_by == request.get("session")}
         if op == "ping":
             return {"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid}
         return {"id": request.get("id"), "op": "error", "message": "unknown op %r" % op}

@@ -8,11 +8,13 @@ import { executionResultSchema, sandboxFileSchema } from "../core/execution-resu
 export type RunnerRequest =
   | { id: string; op: "ping" }
   | { id: string; op: "files" }
+  | { id: string; op: "claim"; session: string }
   | { id: string; op: "exec"; code: string; timeoutMs: number; maxOutputBytes: number };
 
 export type RunnerInterrupt = { op: "interrupt"; target: string };
 
 export const pongSchema = z.object({ id: z.string(), op: z.literal("pong"), kernelPid: z.number() });
+export const claimAnswerSchema = z.object({ id: z.string(), op: z.literal("claim"), granted: z.boolean() });
 export const filesAnswerSchema = z.object({ id: z.string(), op: z.literal("files"), files: z.array(sandboxFileSchema) });
 export const execAnswerSchema = executionResultSchema.extend({ id: z.string(), op: z.literal("result") });
 export const runnerErrorSchema = z.object({ id: z.string().nullable(), op: z.literal("error"), message: z.string() });

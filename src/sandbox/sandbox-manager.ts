@@ -144,7 +144,7 @@ export class SandboxManager {
       });
       if (claim.kind === "claimed") {
         void this.pool.refill();
-        return SandboxSession.open(sessionId, claim.container, this.options.limits, log);
+        return SandboxSession.open(sessionId, claim.container, this.options.limits, log, claim.connection);
       }
       if (claim.kind === "taken") continue; // another process is starting this session: attach to it
       try {

@@ -33,10 +33,9 @@ export class SandboxSession {
     private readonly log: Logger,
   ) {}
 
-  /** Attaches to a started sandbox and waits until its Python is ready. */
-  static async open(sessionId: string, container: Docker.Container, limits: SandboxLimits, log: Logger): Promise<SandboxSession> {
-    const connection = await RunnerConnection.ready(container, log, READY_TIMEOUT_MS);
-    return new SandboxSession(sessionId, container, connection, limits, log);
+  /** Attaches to a started sandbox (or uses the connection a pool claim already made) once its Python is ready. */
+  static async open(sessionId: string, container: Docker.Container, limits: SandboxLimits, log: Logger, connection?: RunnerConnection): Promise<SandboxSession> {
+    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, READY_TIMEOUT_MS)), limits, log);
   }
 
   onClose(listener: () => void): void {

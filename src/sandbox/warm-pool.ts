@@ -2,14 +2,23 @@ import type Docker from "dockerode";
 import type { Logger } from "../log.js";
 import { LABEL_NAMESPACE } from "./container-spec.js";
 import { dockerStatus } from "./docker-errors.js";
+import { RunnerConnection } from "./runner-connection.js";
+import { claimAnswerSchema } from "./runner-protocol.js";
 import type { SessionNaming } from "./session-naming.js";
 
-export type ClaimOutcome = { kind: "claimed"; container: Docker.Container } | { kind: "empty" } | { kind: "taken" };
+export type ClaimOutcome =
+  | { kind: "claimed"; container: Docker.Container; connection: RunnerConnection }
+  | { kind: "empty" }
+  | { kind: "taken" };
+
+const CLAIM_TIMEOUT_MS = 120_000;
 
 /**
  * Started sandboxes waiting for a session, their Python already warm (pandas, numpy, matplotlib
- * imported). The pool lives in Docker, not in this process: a pool container is claimed by
- * renaming it to the session's name, which is atomic, so any codebot process can share it.
+ * imported). The pool lives in Docker, not in this process, so any codebot process can share it.
+ * A member is claimed by asking its supervisor, which grants it to exactly one claimant (a Docker
+ * rename alone is not atomic: two concurrent renames of one container both succeed); the winner
+ * then renames it to the session's name.
  * Members started from an older build of the image are discarded, so a rebuilt image takes effect
  * for the next new session.
  */
@@ -43,18 +52,30 @@ export class WarmPool {
     return pooled.filter((info) => info.ImageID === current).sort((a, b) => a.Created - b.Created);
   }
 
-  /** Renames a pool container to sessionName. "taken": a container already has that name. */
+  /** Claims a warm member for sessionName. "taken": a container already has that name. */
   async claim(sessionName: string): Promise<ClaimOutcome> {
     if (this.size === 0) return { kind: "empty" };
     for (const member of await this.members()) {
-      const name = (member.Names[0] ?? "").replace(/^\//, "");
+      const container = this.docker.getContainer(member.Id);
+      const connection = await RunnerConnection.attach(container, this.log).catch(() => undefined);
+      if (!connection) continue;
+      const answer = await connection.request({ op: "claim", session: sessionName }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
+      if (!answer?.granted) {
+        connection.close();
+        continue;
+      }
       try {
-        await this.docker.getContainer(name).rename({ name: sessionName });
-        this.log.debug({ pool: name, session: sessionName }, "claimed a warm sandbox");
-        return { kind: "claimed", container: this.docker.getContainer(member.Id) };
+        await container.rename({ name: sessionName });
+        this.log.debug({ container: member.Id.slice(0, 12), session: sessionName }, "claimed a warm sandbox");
+        return { kind: "claimed", container, connection };
       } catch (error) {
+        connection.close();
         const status = dockerStatus(error);
-        if (status === 409) return { kind: "taken" };
+        if (status === 409) {
+          // The session was started elsewhere meanwhile; this member is claimed for it and of no further use.
+          await container.remove({ force: true, v: true }).catch(() => undefined);
+          return { kind: "taken" };
+        }
         if (status !== 404) throw error;
       }
     }

@@ -25,6 +25,21 @@ async function poolMembers(): Promise<Docker.ContainerInfo[]> {
 }
 
 describe("the warm pool", () => {
+  test("sessions opened at once, by two processes, never share a pooled container", async () => {
+    // Regression: two concurrent Docker renames of one pool container both succeed, so two threads
+    // once got the same Python session. Claims now go through the container's supervisor.
+    const other = createSandboxManager(config, createLogger("silent"));
+    await docker.getImage(base).tag({ repo: "codebot-sandbox", tag });
+    await manager.warmUp();
+    const ids = ["race-a", "race-b", "race-c", "race-d"];
+    const sessions = await Promise.all(ids.map((id, i) => (i % 2 ? other : manager).session(id)));
+    expect(new Set(sessions.map((session) => session.container.id)).size).toBe(ids.length);
+    await Promise.all(sessions.map((session, i) => session.execute(`owner = ${i}`)));
+    const owners = await Promise.all(sessions.map((session) => session.execute("owner")));
+    expect(owners.map((result) => result.result)).toEqual(["0", "1", "2", "3"]);
+    await other.close();
+  });
+
   test("a new session claims a warm container, the pool refills, and a rebuilt image retires old members", async () => {
     await docker.getImage(base).tag({ repo: "codebot-sandbox", tag });
     await manager.warmUp();
