@@ -43,20 +43,21 @@ describe("the warm pool", () => {
   test("a new session claims a warm container, the pool refills, and a rebuilt image retires old members", async () => {
     await docker.getImage(base).tag({ repo: "codebot-sandbox", tag });
     await manager.warmUp();
-    const [warm] = await poolMembers();
-    expect(warm).toBeDefined();
+    const warm = (await poolMembers()).map((member) => member.Id);
+    expect(warm.length).toBeGreaterThan(0);
     const session = await manager.session("claims-warm");
-    expect(session.container.id).toBe(warm!.Id);
+    expect(warm).toContain(session.container.id);
     await manager.warmUp();
     const refilled = await poolMembers();
-    expect(refilled).toHaveLength(1);
+    expect(refilled.length).toBeGreaterThan(0);
+    expect(refilled.map((member) => member.Id)).not.toContain(session.container.id);
 
     // "Rebuild" the image: a new image id under the same tag.
     const builder = await docker.createContainer({ Image: base, NetworkDisabled: true });
     const rebuilt = await builder.commit({ repo: "codebot-sandbox", tag, changes: "LABEL rebuilt=1" });
     await builder.remove({ force: true });
     const fresh = await manager.session("after-rebuild");
-    expect(fresh.container.id).not.toBe(refilled[0]!.Id);
+    expect(refilled.map((member) => member.Id)).not.toContain(fresh.container.id);
     expect((await fresh.container.inspect()).Image).toBe(rebuilt.Id);
     expect((await fresh.execute("print('runs on the new image')")).stdout).toBe("runs on the new image\n");
   });

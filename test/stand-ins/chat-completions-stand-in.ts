@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { shutdown } from "./server-shutdown.js";
 
 /**
  * A local stand-in for OpenAI's Chat Completions API, scripted per test: each request consumes the
@@ -134,10 +135,6 @@ export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStan
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     script: (...more) => void steps.push(...more),
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => shutdown(server, sockets),
   };
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { botUser, guildCreate, snowflake, type DiscordUser } from "./discord-payloads.js";
+import { shutdown } from "./server-shutdown.js";
 
 /**
  * A local stand-in for Discord: the HTTP API (under /api/v10) and a Gateway that speaks the
@@ -198,13 +199,7 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
       cdn.set(path, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
       return `http://127.0.0.1:${port}${path}?ex=65f0&is=65e0&hm=deadbeef`;
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of clients) ws.terminate();
-        gateway.close();
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => shutdown(server, sockets, { server: gateway, clients }),
   };
   return standIn;
 }

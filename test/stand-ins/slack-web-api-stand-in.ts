@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import { shutdown } from "./server-shutdown.js";
 
 /**
  * A local stand-in for Slack's Web API and file hosting, for the real @slack/web-api WebClient
@@ -256,13 +257,7 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     addThreadMessage(threadTs, message) {
       threads.set(threadTs, [...(threads.get(threadTs) ?? []), { type: "message", thread_ts: threadTs, ...message }]);
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of sockets_) ws.terminate();
-        socketMode.close();
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => shutdown(server, sockets, { server: socketMode, clients: sockets_ }),
   };
   return standIn;
 }
