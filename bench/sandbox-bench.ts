@@ -1,9 +1,12 @@
 /**
- * npm run bench:sandbox — the sandbox's speed and memory against baselines measured in the same run:
+ * npm run bench:sandbox — the sandbox's speed and memory, under runc and under gVisor (runsc, where the
+ * engine lists it) in the same run, their samples taken in turn, against baselines measured alike:
  *  1. a trivial cell in an existing session vs `docker exec <container> python3 -c ...`
  *  2. the first execution in a new session (pool warm) vs a one-shot `docker run --rm <image> python3 -c "import ..."`
- *  3. resident memory of an idle warm session, and how many fit in 8 GiB.
- * RUNS (default 30) sets the sample count.
+ *  3. a pandas groupby on a 1,000,000-row frame (1,000 keys) built once in the session
+ *  4. resident memory of an idle warm session, and how many fit in 8 GiB.
+ * Then runsc/runc ratios against the targets. RUNS (default 30) sets the sample count of 1-3
+ * (the one-shot baseline, the slowest, takes a third of them).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,11 +15,39 @@ import Docker from "dockerode";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
-import { median, row, timeRuns } from "./stats.js";
+import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/runtime-detection.js";
+import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
+import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
+import { median, percentile, row, timeInterleaved } from "./stats.js";
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.RUNS ?? 30);
+const ONE_SHOT_RUNS = Math.max(3, Math.ceil(RUNS / 3));
 const IMPORTS = "import pandas, numpy, matplotlib";
+const FRAME = [
+  "import numpy as np, pandas as pd",
+  "rng = np.random.default_rng(0)",
+  "df = pd.DataFrame({'k': rng.integers(0, 1000, 1_000_000), 'v': rng.random(1_000_000)})",
+].join("\n");
+const GROUPBY = "g = df.groupby('k')['v'].agg(['mean', 'sum', 'count'])";
+
+/** One runtime under test: its own manager, namespace and warm pool. */
+interface Subject {
+  runtime: string;
+  manager: SandboxManager;
+  session?: SandboxSession;
+  opened: string[];
+}
+
+interface Measures {
+  runtime: string;
+  warm: number[];
+  dockerExec: number[];
+  first: number[];
+  oneShot: number[];
+  groupby: number[];
+  idleBytes: number;
+}
 
 function verdict(ok: boolean): string {
   return ok ? "PASS" : "MISS";
@@ -31,64 +62,137 @@ async function idleMemoryBytes(docker: Docker, containerId: string): Promise<num
   return usage - (detail.total_inactive_file ?? detail.inactive_file ?? 0);
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, SANDBOX_NAMESPACE: `bench-${randomBytes(3).toString("hex")}`, SANDBOX_POOL_SIZE: "2" });
-  const manager = createSandboxManager(config, createLogger(process.env.LOG_LEVEL ?? "warn"));
-  const docker = new Docker();
-  const image = config.SANDBOX_IMAGE;
-  try {
-    console.log(`codebot sandbox benchmark: ${RUNS} runs each, image ${image}, ${config.SANDBOX_CPUS} CPU and ${config.SANDBOX_MEMORY_MB} MiB per session\n`);
-    await manager.warmUp();
+function subject(runtime: string): Subject {
+  const config = loadConfig({
+    ...process.env,
+    SANDBOX_RUNTIME: runtime,
+    SANDBOX_NAMESPACE: `bench-${runtime}-${randomBytes(3).toString("hex")}`,
+    SANDBOX_POOL_SIZE: "2",
+  });
+  return { runtime, manager: createSandboxManager(config, createLogger(process.env.LOG_LEVEL ?? "warn")), opened: [] };
+}
 
-    // 1. Warm execution in an existing session.
-    const session = await manager.session("bench-warm");
-    await session.execute("pass");
-    const ours = await timeRuns(RUNS, () => session.execute("x = 1"));
-    const dockerExec = await timeRuns(RUNS, () => run("docker", ["exec", session.container.id, "python3", "-c", "x = 1"]));
-    const warmRatio = median(ours) / median(dockerExec);
-    console.log("1. trivial cell in an existing session");
-    console.log(row("   codebot: execute('x = 1')", ours));
-    console.log(row("   baseline: docker exec <container> python3 -c 'x = 1'", dockerExec));
-    console.log(`   ratio ${warmRatio.toFixed(3)}x   target <= 10 ms and <= 0.2x: ${verdict(median(ours) <= 10 && warmRatio <= 0.2)}\n`);
+async function ok(session: SandboxSession, code: string): Promise<void> {
+  const result = await session.execute(code);
+  if (result.status !== "ok") throw new Error(`execution failed: ${JSON.stringify(result).slice(0, 2000)}`);
+}
 
-    // 2. First execution in a new session, with the pool warm before each run.
-    let n = 0;
-    const firstIds: string[] = [];
-    const firsts = await timeRuns(
-      RUNS,
-      async () => {
-        const id = `bench-new-${n++}`;
-        firstIds.push(id);
-        const result = await manager.execute(id, `${IMPORTS}\nx = 1`);
-        if (result.status !== "ok") throw new Error(`first execution failed: ${JSON.stringify(result)}`);
-      },
-      async () => {
-        await manager.kill(firstIds[firstIds.length - 1] ?? "");
-        await manager.warmUp();
-      },
-    );
-    const oneShot = await timeRuns(RUNS, () =>
-      run("docker", ["run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", IMPORTS]),
-    );
-    const firstRatio = median(firsts) / median(oneShot);
-    console.log("2. first execution in a new session (pool warm): imports + a trivial cell");
-    console.log(row("   codebot: new session, execute(imports; x = 1)", firsts));
-    console.log(row(`   baseline: docker run --rm <image> python3 -c '${IMPORTS}'`, oneShot));
-    console.log(`   ratio ${firstRatio.toFixed(3)}x   target <= 0.1x: ${verdict(firstRatio <= 0.1)}\n`);
+async function measure(subjects: Subject[], image: string, docker: Docker): Promise<Measures[]> {
+  const label = (name: string, s: Subject) => `${name} [${s.runtime}]`;
+  await Promise.all(subjects.map((s) => s.manager.warmUp()));
+  for (const s of subjects) {
+    s.session = await s.manager.session("bench-warm");
+    await ok(s.session, "pass");
+  }
+  const session = (s: Subject): SandboxSession => s.session as SandboxSession;
 
-    // 3. Memory of an idle warm session.
-    const idle = await manager.session("bench-idle");
-    await idle.execute("pass");
+  // 1. Warm execution in an existing session.
+  const warm = await timeInterleaved(RUNS, subjects, (s) => session(s).execute("x = 1"));
+  const dockerExec = await timeInterleaved(RUNS, subjects, (s) => run("docker", ["exec", session(s).container.id, "python3", "-c", "x = 1"]));
+  console.log("1. trivial cell in an existing session");
+  subjects.forEach((s, i) => console.log(row(label("   codebot: execute('x = 1')", s), warm[i] ?? [])));
+  subjects.forEach((s, i) => console.log(row(label("   baseline: docker exec … python3 -c", s), dockerExec[i] ?? [])));
+
+  // 2. First execution in a new session, with the pool warm before each run.
+  const first = await timeInterleaved(
+    RUNS,
+    subjects,
+    async (s) => {
+      const id = `bench-new-${s.opened.length}`;
+      s.opened.push(id);
+      const result = await s.manager.execute(id, `${IMPORTS}\nx = 1`);
+      if (result.status !== "ok") throw new Error(`first execution failed: ${JSON.stringify(result).slice(0, 2000)}`);
+    },
+    async (s) => {
+      await s.manager.kill(s.opened[s.opened.length - 1] ?? "");
+      await s.manager.warmUp();
+    },
+  );
+  const oneShot = await timeInterleaved(ONE_SHOT_RUNS, subjects, (s) =>
+    run("docker", ["run", "--rm", "--runtime", s.runtime, "--network", "none", "--entrypoint", "python3", image, "-c", IMPORTS]),
+  );
+  console.log("2. first execution in a new session (pool warm): imports + a trivial cell");
+  subjects.forEach((s, i) => console.log(row(label("   codebot: new session, execute(imports; x = 1)", s), first[i] ?? [])));
+  subjects.forEach((s, i) => console.log(row(label("   baseline: docker run --rm … python3 -c 'import …'", s), oneShot[i] ?? [])));
+
+  // 3. pandas groupby, the frame built once per session.
+  for (const s of subjects) {
+    await ok(session(s), FRAME);
+    await ok(session(s), GROUPBY);
+  }
+  const groupby = await timeInterleaved(RUNS, subjects, (s) => ok(session(s), GROUPBY));
+  console.log("3. groupby of 1,000,000 rows on 1,000 keys: mean, sum, count");
+  subjects.forEach((s, i) => console.log(row(label("   codebot: execute(df.groupby(…).agg(…))", s), groupby[i] ?? [])));
+
+  // 4. Memory of an idle warm session.
+  const idle: number[] = [];
+  for (const s of subjects) {
+    const fresh = await s.manager.session("bench-idle");
+    await ok(fresh, "pass");
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const samples: number[] = [];
-    for (let i = 0; i < 5; i++) samples.push(await idleMemoryBytes(docker, idle.container.id));
-    const rss = median(samples);
-    const perGiB = (8 * 1024 ** 3) / rss;
-    console.log("3. idle warm session (pandas, numpy, matplotlib imported)");
-    console.log(`   resident memory median ${(rss / 1024 ** 2).toFixed(1)} MiB   sessions in 8 GiB: ${Math.floor(perGiB)}`);
+    for (let i = 0; i < 5; i++) samples.push(await idleMemoryBytes(docker, fresh.container.id));
+    idle.push(median(samples));
+  }
+  console.log("4. idle warm session (pandas, numpy, matplotlib imported)");
+  subjects.forEach((s, i) => console.log(`   resident memory median [${s.runtime}] ${mib(idle[i] ?? Number.NaN)}`));
+  console.log("");
+
+  return subjects.map((s, i) => ({
+    runtime: s.runtime,
+    warm: warm[i] ?? [],
+    dockerExec: dockerExec[i] ?? [],
+    first: first[i] ?? [],
+    oneShot: oneShot[i] ?? [],
+    groupby: groupby[i] ?? [],
+    idleBytes: idle[i] ?? Number.NaN,
+  }));
+}
+
+const ms = (samples: number[]): string => `${median(samples).toFixed(2)} ms (p95 ${percentile(samples, 95).toFixed(2)})`;
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+const perEightGiB = (bytes: number): number => Math.floor((8 * 1024 ** 3) / bytes);
+
+function report(runc: Measures, runsc: Measures | undefined): void {
+  const warmRatio = median(runc.warm) / median(runc.dockerExec);
+  const firstRatio = median(runc.first) / median(runc.oneShot);
+  console.log("Summary");
+  console.log(`runc   warm ${ms(runc.warm)}, ${warmRatio.toFixed(3)}x docker exec   target <= 10 ms and <= 0.2x: ${verdict(median(runc.warm) <= 10 && warmRatio <= 0.2)}`);
+  console.log(`runc   first execution ${ms(runc.first)}, ${firstRatio.toFixed(3)}x docker run   target <= 0.1x: ${verdict(firstRatio <= 0.1)}`);
+  console.log(`runc   groupby ${ms(runc.groupby)}`);
+  console.log(`runc   idle ${mib(runc.idleBytes)}: ${perEightGiB(runc.idleBytes)} sessions in 8 GiB`);
+  if (!runsc) {
+    console.log(`\nThe engine lists no ${GVISOR_RUNTIME}: nothing measured under gVisor (the README says how to enable it).`);
+    return;
+  }
+  const ratio = (a: number[], b: number[]): string => `${(median(a) / median(b)).toFixed(2)}x runc`;
+  const groupbyRatio = median(runsc.groupby) / median(runc.groupby);
+  console.log(`runsc  warm ${ms(runsc.warm)}, ${ratio(runsc.warm, runc.warm)}   target <= 5 ms: ${verdict(median(runsc.warm) <= 5)}`);
+  console.log(`runsc  first execution ${ms(runsc.first)}, ${ratio(runsc.first, runc.first)}   target <= 50 ms: ${verdict(median(runsc.first) <= 50)}`);
+  console.log(`runsc  groupby ${ms(runsc.groupby)}, ${groupbyRatio.toFixed(2)}x runc   target <= 1.5x runc: ${verdict(groupbyRatio <= 1.5)}`);
+  console.log(`runsc  docker exec ${ms(runsc.dockerExec)}, ${ratio(runsc.dockerExec, runc.dockerExec)}`);
+  console.log(`runsc  docker run --rm ${ms(runsc.oneShot)}, ${ratio(runsc.oneShot, runc.oneShot)}`);
+  console.log(`runsc  idle ${mib(runsc.idleBytes)}, ${(runsc.idleBytes / runc.idleBytes).toFixed(2)}x runc: ${perEightGiB(runsc.idleBytes)} sessions in 8 GiB`);
+}
+
+async function main(): Promise<void> {
+  const docker = new Docker();
+  const engine = await engineRuntimes(docker);
+  const config = loadConfig(process.env);
+  const runtimes = ["runc", ...(engine.available.includes(GVISOR_RUNTIME) ? [GVISOR_RUNTIME] : [])];
+  console.log(
+    `codebot sandbox benchmark: ${RUNS} runs each (${ONE_SHOT_RUNS} one-shot), image ${config.SANDBOX_IMAGE}, ` +
+      `${config.SANDBOX_CPUS} CPU and ${config.SANDBOX_MEMORY_MB} MiB per session; runtimes ${runtimes.join(" and ")}, samples in turn\n`,
+  );
+  const subjects = runtimes.map(subject);
+  try {
+    const [runc, runsc] = await measure(subjects, config.SANDBOX_IMAGE, docker);
+    if (runc) report(runc, runsc);
   } finally {
-    await manager.close();
-    await manager.destroyAll();
+    for (const s of subjects) {
+      await s.manager.close();
+      await s.manager.destroyAll();
+    }
   }
 }
 

@@ -19,5 +19,27 @@ export async function timeRuns(runs: number, task: () => Promise<unknown>, betwe
 }
 
 export function row(label: string, samples: number[]): string {
-  return `${label.padEnd(58)} median ${median(samples).toFixed(2).padStart(9)} ms   p95 ${percentile(samples, 95).toFixed(2).padStart(9)} ms   (n=${samples.length})`;
+  return `${label.padEnd(64)} median ${median(samples).toFixed(2).padStart(9)} ms   p95 ${percentile(samples, 95).toFixed(2).padStart(9)} ms   (n=${samples.length})`;
+}
+
+/**
+ * timeRuns for several subjects (e.g. runtimes), their samples taken in turn, so that a change in the
+ * machine's load while the benchmark runs falls on every subject alike.
+ */
+export async function timeInterleaved<S>(
+  runs: number,
+  subjects: S[],
+  task: (subject: S) => Promise<unknown>,
+  between?: (subject: S) => Promise<unknown>,
+): Promise<number[][]> {
+  const samples = subjects.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [index, subject] of subjects.entries()) {
+      const started = performance.now();
+      await task(subject);
+      samples[index]?.push(performance.now() - started);
+      await between?.(subject);
+    }
+  }
+  return samples;
 }

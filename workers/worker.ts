@@ -26,7 +26,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   }
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
-  const sandboxes = createSandboxManager(config, log);
+  const sandboxes = createSandboxManager(config, log, redis);
   const ports = createPlatformPorts(config, redis, k, log);
   const handler = new TurnHandler({
     sandboxes,

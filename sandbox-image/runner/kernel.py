@@ -18,7 +18,43 @@ import sys
 import traceback
 
 KERNEL_PID = os.getpid()
-MAX_IMAGES = 10
+# Defaults; each execution request carries the host's limits (SANDBOX_MAX_* settings).
+DEFAULT_LIMITS = {"maxResultBytes": 65536, "maxImages": 10, "maxImageBytes": 4 << 20}
+MPL_CACHE = "/opt/codebot/mplconfig"
+
+
+def _clip(text, limit):
+    """Keeps the start and the end of a long text, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    head = max(limit * 3 // 4, 0)
+    tail = max(limit - head, 0)
+    return "%s\n[... %d characters cut ...]\n%s" % (text[:head], len(text) - head - tail, text[len(text) - tail:] if tail else "")
+
+
+def _cap_memory():
+    """Under gVisor: the code may allocate up to CODEBOT_MEMORY_BYTES beyond the warm session's
+    address space, then gets a MemoryError (the engine's limit would end the whole sandbox)."""
+    limit = int(os.environ.pop("CODEBOT_MEMORY_BYTES", "0") or 0)
+    if not limit:
+        return
+    import resource
+
+    with open("/proc/self/status") as handle:
+        size = next((int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:")), 0)
+    resource.setrlimit(resource.RLIMIT_AS, (size + limit, size + limit))
+
+
+def _prepare_home():
+    # The session's own home and matplotlib cache, on the writable /tmp (the root is read-only).
+    for path in ("/tmp/home", "/tmp/mpl"):
+        os.makedirs(path, exist_ok=True)
+    if os.path.isdir(MPL_CACHE):
+        for name in os.listdir(MPL_CACHE):
+            origin = os.path.join(MPL_CACHE, name)
+            if os.path.isfile(origin):
+                with open(origin, "rb") as source, open(os.path.join("/tmp/mpl", name), "wb") as target:
+                    target.write(source.read())
 
 
 def _raise_oom_score():
@@ -39,6 +75,8 @@ class Kernel:
         self.running = False
         self.images = []
         self.dropped_images = 0
+        self.oversized_images = 0
+        self.limits = dict(DEFAULT_LIMITS)
         self.plt = None
         os.register_at_fork(after_in_child=self._close_control)
         signal.signal(signal.SIGINT, self._on_interrupt)
@@ -81,7 +119,10 @@ class Kernel:
     # --- images -------------------------------------------------------------------------
 
     def _add_png(self, data):
-        if len(self.images) >= MAX_IMAGES:
+        if len(data) > self.limits["maxImageBytes"]:
+            self.oversized_images += 1
+            return
+        if len(self.images) >= self.limits["maxImages"]:
             self.dropped_images += 1
             return
         self.images.append({"mime": "image/png", "data": base64.b64encode(data).decode("ascii")})
@@ -128,7 +169,12 @@ class Kernel:
         # Drop the kernel's own frames: the user sees only their code and the libraries it called.
         report.stack = traceback.StackSummary.from_list(
             [frame for frame in report.stack if frame.filename != __file__])
-        return {"name": type(exc).__name__, "value": str(exc), "traceback": "".join(report.format())}
+        limit = self.limits["maxResultBytes"]
+        try:
+            value = str(exc)
+        except Exception:  # a broken __str__ is the user's too
+            value = "<unprintable %s>" % type(exc).__name__
+        return {"name": _clip(type(exc).__name__, 200), "value": _clip(value, limit // 4), "traceback": _clip("".join(report.format()), limit)}
 
     def _reap_children(self):
         # Children the previous cell forked were killed by the supervisor; collect them so they
@@ -148,6 +194,8 @@ class Kernel:
         linecache.cache[filename] = (len(request["code"]), None, request["code"].splitlines(True), filename)
         self.images = []
         self.dropped_images = 0
+        self.oversized_images = 0
+        self.limits = {key: int(request.get(key, fallback)) for key, fallback in DEFAULT_LIMITS.items()}
         answer = {"op": "done", "id": request["id"]}
         self.running = True
         try:
@@ -157,7 +205,7 @@ class Kernel:
                 value = eval(last, self.namespace)
                 if value is not None and not self._capture_image(value):
                     self.namespace["_"] = value
-                    answer["result"] = repr(value)
+                    answer["result"] = _clip(repr(value), self.limits["maxResultBytes"])
         except BaseException as exc:  # the user's exception is data, not a crash
             answer["error"] = self._format_error(exc)
         finally:
@@ -174,6 +222,8 @@ class Kernel:
         answer["images"] = self.images
         if self.dropped_images:
             answer["droppedImages"] = self.dropped_images
+        if self.oversized_images:
+            answer["oversizedImages"] = self.oversized_images
         return answer
 
     def serve(self):
@@ -193,8 +243,10 @@ class Kernel:
 def main():
     ctrl_in, ctrl_out = int(sys.argv[1]), int(sys.argv[2])
     _raise_oom_score()
+    _prepare_home()
     kernel = Kernel(ctrl_in, ctrl_out)
     kernel.warm_up()
+    _cap_memory()
     kernel.serve()
 
 

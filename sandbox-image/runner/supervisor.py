@@ -4,7 +4,8 @@ Protocol: one JSON object per line. The host writes requests to the container's 
 supervisor answers on stdout, one line per request, in order. Diagnostics go to stderr as JSON
 lines. Requests:
   {"id", "op": "ping"}                                   -> {"id", "op": "pong", "kernelPid"}
-  {"id", "op": "exec", "code", "timeoutMs", "maxOutputBytes"} -> {"id", "op": "result", ...}
+  {"id", "op": "exec", "code", "timeoutMs", "maxOutputBytes", "maxResultBytes"?, "maxImages"?,
+   "maxImageBytes"?, "maxFiles"?}                        -> {"id", "op": "result", ...}
   {"id", "op": "files"}                                  -> {"id", "op": "files", "files": [...]}
   {"id", "op": "claim", "session"}                       -> {"id", "op": "claim", "granted"}
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
@@ -12,29 +13,40 @@ lines. Requests:
 A warm pool container is claimed for a session through "claim": requests are handled one at a
 time, so exactly one claimant (of any host process) is granted it.
 
-The session itself runs in kernel.py, a child process. As PID 1 the supervisor cannot be killed
-from inside the container, so when the cell exhausts memory, hangs past its timeout or exits,
-only the kernel dies: the supervisor reports what happened, starts a fresh kernel, and the files
-in /mnt/data survive.
+The trust boundary: the supervisor runs as root with a handful of capabilities; the session runs
+in kernel.py, a child process of uid 1000 with none (kernel_process.py), so the user's code can't
+signal, trace or write for the supervisor. Everything the kernel sends back is checked
+(kernel_frames.py); a kernel that breaks the protocol is replaced, never believed. Between
+executions the kernel is stopped (SIGSTOP), so no thread of the user's runs while nobody asked.
+When a cell exhausts memory, hangs past its timeout or exits, only the kernel dies: the supervisor
+reports what happened, starts a fresh kernel, and the files in /mnt/data survive.
 """
 
 import collections
 import errno
 import json
-import mimetypes
 import os
 import select
-import shutil
 import signal
 import sys
 import time
 
-DATA_DIR = "/mnt/data"
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
+
+from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
+from data_files import DATA_DIR, changed_files, describe, disk_note, snapshot_files  # noqa: E402
+from kernel_frames import FrameError, max_frame_bytes, parse_done  # noqa: E402
+from kernel_process import make_undumpable, process_cpu_seconds_or_zero, spawn_kernel  # noqa: E402
+from session_budget import SessionBudget  # noqa: E402
+
 INTERRUPT_GRACE_S = 2.0
-MAX_LISTED_FILES = 2000
-TAIL_BYTES = 4096
 READ_CHUNK = 65536
+MAX_REQUEST_BYTES = 64 << 20
+READY_TIMEOUT_S = 120
+EXEC_DEFAULTS = {"maxOutputBytes": (1 << 20, 1024, 64 << 20), "maxResultBytes": (65536, 256, 16 << 20),
+                 "maxImages": (10, 0, 100), "maxImageBytes": (4 << 20, 1024, 64 << 20), "maxFiles": (100, 1, 5000)}
+LOST = "the Python session was restarted and its variables are lost (files in /mnt/data are kept)"
 
 
 def log(level, msg, **fields):
@@ -47,44 +59,6 @@ def send(message):
     view = memoryview(data)
     while view:
         view = view[os.write(1, view):]
-
-
-def human_bytes(count):
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return ("%d %s" % (count, unit)) if unit == "bytes" else ("%.1f %s" % (count, unit))
-        count /= 1024.0
-
-
-class CappedBuffer:
-    """Keeps the head and the tail of a stream, counting what was dropped between them."""
-
-    def __init__(self, cap):
-        self.head_cap = max(cap - min(TAIL_BYTES, cap // 4), 0)
-        self.tail_cap = cap - self.head_cap
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-
-    def add(self, data):
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if not data:
-            return
-        self.tail += data
-        overflow = len(self.tail) - self.tail_cap
-        if overflow > 0:
-            del self.tail[:overflow]
-            self.dropped += overflow
-
-    def text(self):
-        head = self.head.decode("utf-8", "replace")
-        if not self.dropped:
-            return head + self.tail.decode("utf-8", "replace")
-        note = "\n[... output truncated: %s not shown ...]\n" % human_bytes(self.dropped)
-        return head + note + self.tail.decode("utf-8", "replace")
 
 
 def oom_kills():
@@ -101,44 +75,31 @@ def oom_kills():
     return None
 
 
-def snapshot_files():
-    found = {}
-    for root, dirs, names in os.walk(DATA_DIR):
-        dirs.sort()
-        for name in sorted(names):
-            path = os.path.join(root, name)
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if not os.path.isfile(path) or os.path.islink(path):
-                continue
-            found[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
-            if len(found) >= MAX_LISTED_FILES:
-                return found
-    return found
-
-
-def describe(path, size):
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return {"path": path, "size": size, "mime": mime}
-
-
-def disk_note():
+def sandbox_memory_used():
+    """Bytes in use in the whole sandbox by gVisor's account (its /proc/meminfo), or None."""
     try:
-        stats = os.statvfs(DATA_DIR)
-    except OSError:
+        with open("/proc/meminfo") as handle:
+            fields = dict(line.split(":", 1) for line in handle)
+        return (int(fields["MemTotal"].split()[0]) - int(fields["MemFree"].split()[0])) * 1024
+    except (OSError, KeyError, ValueError):
         return None
-    total = stats.f_blocks * stats.f_frsize
-    free = stats.f_bavail * stats.f_frsize
-    if total and free < max(total // 100, 64 * 1024):
-        return "The disk for /mnt/data is full (%s cap): delete files to free space." % human_bytes(total)
-    return None
+
+
+def exec_limits(request):
+    """The execution's limits from the request, each within its bounds."""
+    limits = {}
+    for key, (fallback, low, high) in EXEC_DEFAULTS.items():
+        value = request.get(key, fallback)
+        limits[key] = min(max(int(value), low), high) if isinstance(value, (int, float)) and not isinstance(value, bool) else fallback
+    return limits
 
 
 class Supervisor:
-    def __init__(self, idle_timeout_s):
+    def __init__(self, idle_timeout_s, budget, drop_privileges, gvisor_limits=None):
         self.idle_timeout_s = idle_timeout_s
+        self.gvisor_limits = gvisor_limits
+        self.budget = budget
+        self.drop_privileges = drop_privileges
         self.kernel_pid = None
         self.kernel_status = None
         self.stdin_buffer = b""
@@ -146,47 +107,55 @@ class Supervisor:
         self.pending = collections.deque()
         self.interrupts = set()
         self.stop_reason = None
+        self.violation = None
         self.claimed_by = None
-        self.prepare_home()
+        self.ending = None
         self.start_kernel()
+        self.budget.start()
 
     # --- kernel lifecycle -----------------------------------------------------------------
-
-    def prepare_home(self):
-        for path in ("/tmp/home", "/tmp/mpl"):
-            os.makedirs(path, exist_ok=True)
-        source = "/opt/codebot/mplconfig"
-        for name in os.listdir(source) if os.path.isdir(source) else []:
-            origin = os.path.join(source, name)
-            if os.path.isfile(origin):
-                shutil.copy(origin, os.path.join("/tmp/mpl", name))
 
     def start_kernel(self):
         ctrl_in_r, ctrl_in_w = os.pipe()
         ctrl_out_r, ctrl_out_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        env = {key: value for key, value in os.environ.items()}
-        env["MPLCONFIGDIR"] = "/tmp/mpl"
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
-            (os.POSIX_SPAWN_DUP2, ctrl_in_r, 3),
-            (os.POSIX_SPAWN_DUP2, ctrl_out_w, 4),
-        ]
-        argv = [sys.executable, "-I", os.path.join(RUNNER_DIR, "kernel.py"), "3", "4"]
-        self.kernel_pid = os.posix_spawn(sys.executable, argv, env, file_actions=actions)
+        env = dict(os.environ, MPLCONFIGDIR="/tmp/mpl")
+        max_processes = 0
+        if self.gvisor_limits:
+            env["CODEBOT_MEMORY_BYTES"] = str(self.gvisor_limits["memory"])
+            max_processes = self.gvisor_limits["processes"]
+        script = os.path.join(RUNNER_DIR, "kernel.py")
+        self.kernel_pid = spawn_kernel(script, env, out_w, err_w, ctrl_in_r, ctrl_out_w, DATA_DIR, self.drop_privileges, max_processes)
         self.kernel_status = None
         for fd in (ctrl_in_r, ctrl_out_w, out_w, err_w):
             os.close(fd)
         self.ctrl_in, self.ctrl_out, self.out, self.err = ctrl_in_w, ctrl_out_r, out_r, err_r
+        self.open_outputs = {out_r, err_r}
         self.ctrl_buffer = b""
-        ready = self.read_ctrl(deadline=time.monotonic() + 120, sinks=None)
-        if ready is None or ready.get("op") != "ready":
+        line = self.read_ctrl(time.monotonic() + READY_TIMEOUT_S, None, max_bytes=4096)
+        try:
+            ready = json.loads(line) if line is not None else None
+        except ValueError:
+            ready = None
+        if not isinstance(ready, dict) or ready.get("op") != "ready":
             log("error", "kernel did not start", status=self.kernel_status)
             sys.exit(1)
+        self.freeze()
         log("info", "kernel ready", kernelPid=self.kernel_pid)
+
+    def freeze(self):
+        """Stops every thread of the session until the next execution."""
+        try:
+            os.kill(self.kernel_pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+
+    def thaw(self):
+        try:
+            os.kill(self.kernel_pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
     def close_kernel_fds(self):
         for fd in (self.ctrl_in, self.ctrl_out, self.out, self.err):
@@ -210,8 +179,7 @@ class Supervisor:
     def kill_strays(self):
         """Kill every process but the supervisor and the kernel (a cell's leftovers, fork bombs)."""
         for _ in range(200):
-            others = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in (1, self.kernel_pid)]
-            others = [pid for pid in others if pid != os.getpid()]
+            others = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in (1, os.getpid(), self.kernel_pid)]
             if not others:
                 break
             for pid in others:
@@ -230,7 +198,16 @@ class Supervisor:
             time.sleep(0.01)
             self.reap()
 
+    def kill_kernel_and_strays(self):
+        try:
+            os.kill(self.kernel_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.kill_strays()
+        self.wait_kernel_exit(2.0)
+
     def restart_kernel(self):
+        self.budget.kernel_ended(process_cpu_seconds_or_zero(self.kernel_pid))
         if self.kernel_status is None:
             try:
                 os.kill(self.kernel_pid, signal.SIGKILL)
@@ -243,26 +220,32 @@ class Supervisor:
 
     # --- io ---------------------------------------------------------------------------------
 
-    def read_ctrl(self, deadline, sinks, request_id=None):
-        """Wait for one control message from the kernel, draining its output into sinks.
-        Returns None when the deadline passes, the request is interrupted or the kernel dies
-        first; stop_reason then says which ("deadline", "interrupt", "died")."""
+    def read_ctrl(self, deadline, sinks, request_id=None, max_bytes=None):
+        """Wait for one line on the kernel's control pipe, draining its output into sinks.
+        Returns None when the deadline passes, the request is interrupted, the CPU budget runs
+        out, the kernel dies or breaks the protocol first; stop_reason then says which."""
         self.stop_reason = None
-        watched = [self.ctrl_out, self.out, self.err]
-        if request_id is not None and not self.stdin_closed:
-            watched.append(0)
         while b"\n" not in self.ctrl_buffer:
+            if max_bytes is not None and len(self.ctrl_buffer) > max_bytes:
+                return self.protocol_violation("an answer longer than %s" % human_bytes(max_bytes))
             timeout = deadline - time.monotonic()
             if timeout <= 0:
                 self.stop_reason = "deadline"
                 return None
-            readable, _, _ = select.select(watched, [], [], min(timeout, 0.5))
+            if request_id is not None and self.budget.cpu_exhausted(self.kernel_pid):
+                self.stop_reason = "cpu"
+                return None
+            if sinks is not None and self.over_memory():
+                self.stop_reason = "memory"
+                return None
+            watched = [self.ctrl_out, *self.open_outputs]
+            if request_id is not None and not self.stdin_closed:
+                watched.append(0)
+            readable, _, _ = select.select(watched, [], [], min(timeout, 0.05 if self.gvisor_limits else 0.5))
             if self.out in readable or self.err in readable:
                 self.drain(sinks)
             if 0 in readable:
                 self.pump_stdin()
-                if self.stdin_closed:
-                    watched.remove(0)
                 if request_id in self.interrupts:
                     self.interrupts.discard(request_id)
                     self.stop_reason = "interrupt"
@@ -277,17 +260,39 @@ class Supervisor:
                 self.ctrl_buffer += chunk
             if not readable:
                 self.reap()
-        line, _, self.ctrl_buffer = self.ctrl_buffer.partition(b"\n")
-        return json.loads(line)
+        line, _, rest = self.ctrl_buffer.partition(b"\n")
+        self.ctrl_buffer = b""
+        if rest:
+            return self.protocol_violation("more than one answer to one execution")
+        return line
+
+    def over_memory(self):
+        """Under gVisor the engine's memory limit would end the whole sandbox, so the code's is
+        watched here: all its processes together may use the configured memory, no more."""
+        if not self.gvisor_limits or not self.gvisor_limits["memory"]:
+            return False
+        used = sandbox_memory_used()
+        return used is not None and used > self.gvisor_limits["memory"]
+
+    def protocol_violation(self, what):
+        self.stop_reason = "protocol"
+        self.violation = what
+        return None
+
+    def ctrl_dirty(self):
+        """True when the kernel wrote to its control pipe after it answered (it is frozen now)."""
+        readable, _, _ = select.select([self.ctrl_out], [], [], 0)
+        return bool(readable) or bool(self.ctrl_buffer)
 
     def drain(self, sinks, until_empty=False):
         for fd, index in ((self.out, 0), (self.err, 1)):
-            while True:
+            while fd in self.open_outputs:
                 readable, _, _ = select.select([fd], [], [], 0)
                 if not readable:
                     break
                 chunk = os.read(fd, READ_CHUNK)
                 if not chunk:
+                    self.open_outputs.discard(fd)  # the code closed its stdout/stderr
                     break
                 if sinks is not None:
                     sinks[index].add(chunk)
@@ -308,19 +313,30 @@ class Supervisor:
             except ValueError:
                 log("warn", "ignored a malformed request line", bytes=len(line))
                 continue
-            if request.get("op") == "interrupt":
+            if not isinstance(request, dict) or not isinstance(request.get("id", ""), str):
+                log("warn", "ignored a request that is not an object with a text id")
+            elif request.get("op") == "interrupt":
                 self.interrupts.add(request.get("target"))
             else:
                 self.pending.append(request)
+        if len(self.stdin_buffer) > MAX_REQUEST_BYTES:
+            log("warn", "dropped an oversized request", bytes=len(self.stdin_buffer))
+            self.stdin_buffer = b""
 
     def next_request(self):
         while not self.pending:
             if self.stdin_closed:
                 return None
-            readable, _, _ = select.select([0], [], [], self.idle_timeout_s)
-            if not readable:
-                log("info", "idle timeout: exiting", idleSeconds=self.idle_timeout_s)
+            remaining = self.budget.lifetime_end() - time.monotonic()
+            if remaining <= 0:
+                log("info", "maximum lifetime reached: exiting")
                 return None
+            readable, _, _ = select.select([0], [], [], min(self.idle_timeout_s, remaining))
+            if not readable:
+                if remaining > self.idle_timeout_s:
+                    log("info", "idle timeout: exiting", idleSeconds=self.idle_timeout_s)
+                    return None
+                continue
             self.pump_stdin()
         return self.pending.popleft()
 
@@ -328,71 +344,120 @@ class Supervisor:
 
     def execute(self, request):
         started = time.monotonic()
-        cap = int(request.get("maxOutputBytes", 1 << 20))
-        sinks = (CappedBuffer(cap), CappedBuffer(cap))
-        timeout_s = float(request.get("timeoutMs", 60000)) / 1000.0
+        if not isinstance(request.get("code"), str):
+            return {"id": request["id"], "op": "error", "message": "exec needs code"}
         if request["id"] in self.interrupts:
             self.interrupts.discard(request["id"])
             return self.cancelled_before_start(request)
-        before = snapshot_files()
-        kills_before = oom_kills()
-        os.write(self.ctrl_in, (json.dumps({"id": request["id"], "code": request["code"]}) + "\n").encode("utf-8"))
-        answer = self.read_ctrl(started + timeout_s, sinks, request["id"])
-        status = "ok"
+        limits = exec_limits(request)
+        sinks = (CappedBuffer(limits["maxOutputBytes"]), CappedBuffer(limits["maxOutputBytes"]))
+        timeout = request.get("timeoutMs", 60000)
+        timeout_s = float(timeout) / 1000.0 if isinstance(timeout, (int, float)) and timeout > 0 else 60.0
         notes = []
         state_lost = False
-        if answer is None and self.stop_reason in ("deadline", "interrupt"):
-            status = "timeout" if self.stop_reason == "deadline" else "cancelled"
-            what = "Execution timed out after %gs" % timeout_s if status == "timeout" else "Execution was cancelled"
-            log("info", "interrupting the kernel", id=request["id"], reason=status)
+        if self.ctrl_dirty():
+            state_lost = True
+            notes.append("The previous code wrote to the runner's private channel after it finished, so "
+                         "before running this code %s." % LOST)
+            self.restart_kernel()
+        before = snapshot_files()
+        kills_before = oom_kills()
+        lifetime_end = self.budget.lifetime_end()
+        message = dict(limits, id=request["id"], code=request["code"])
+        self.thaw()
+        os.write(self.ctrl_in, (json.dumps(message) + "\n").encode("utf-8"))
+        line = self.read_ctrl(min(started + timeout_s, lifetime_end), sinks, request["id"], max_frame_bytes(limits))
+        answer = self.parse(line, request["id"], limits)
+        if self.stop_reason == "deadline" and time.monotonic() >= lifetime_end:
+            self.stop_reason = "lifetime"
+        status = "ok"
+        if answer is None and self.stop_reason in ("deadline", "interrupt", "cpu", "lifetime"):
+            status = "cancelled" if self.stop_reason == "interrupt" else "timeout"
+            what = {
+                "deadline": "Execution timed out after %gs" % timeout_s,
+                "interrupt": "Execution was cancelled",
+                "cpu": "The session used up its CPU-time budget (%gs)" % self.budget.cpu_budget_s,
+                "lifetime": "The session reached its maximum lifetime (%gs)" % self.budget.max_lifetime_s,
+            }[self.stop_reason]
+            if self.stop_reason in ("cpu", "lifetime"):
+                self.ending = what
+            log("info", "interrupting the kernel", id=request["id"], reason=self.stop_reason)
             self.kill_strays()
             os.kill(self.kernel_pid, signal.SIGINT)
-            answer = self.read_ctrl(time.monotonic() + INTERRUPT_GRACE_S, sinks)
+            answer = self.parse(self.read_ctrl(time.monotonic() + INTERRUPT_GRACE_S, sinks, None, max_frame_bytes(limits)), request["id"], limits)
             if answer is None:
                 state_lost = True
-                notes.append("%s and did not stop when interrupted: the Python session was restarted, "
-                             "so its variables are lost (files in /mnt/data are kept)." % what)
-            else:
+                notes.append("%s and did not stop when interrupted: %s." % (what, LOST))
+            elif not self.ending:
                 notes.append("%s and was interrupted; the session's variables are kept." % what)
+        elif answer is None and self.stop_reason == "memory":
+            status = "oom"
+            state_lost = True
+            log("info", "memory limit reached: ending the code's processes", id=request["id"])
+            self.kill_kernel_and_strays()
+            notes.append("The code ran out of memory: %s." % LOST)
+        elif answer is None and self.stop_reason == "protocol":
+            status = "killed"
+            state_lost = True
+            notes.append("The code tampered with the runner's private channel (%s), so %s." % (self.violation, LOST))
         elif answer is None:
             state_lost = True
             self.wait_kernel_exit(1.0)
             kills_after = oom_kills()
             if kills_before is not None and kills_after is not None and kills_after > kills_before:
                 status = "oom"
-                notes.append("The code ran out of memory: the Python session was restarted, so its "
-                             "variables are lost (files in /mnt/data are kept).")
+                notes.append("The code ran out of memory: %s." % LOST)
             else:
                 status = "killed"
-                notes.append("The Python process ended (%s): the session was restarted, so its "
-                             "variables are lost (files in /mnt/data are kept)." % self.describe_exit())
+                notes.append("The Python process ended (%s): %s." % (self.describe_exit(), LOST))
         self.drain(sinks, until_empty=True)
         self.kill_strays()
-        if state_lost:
+        if len(self.open_outputs) < 2 and not state_lost:
+            state_lost = True
+            notes.append("The code closed its standard output or error, so %s." % LOST)
+        if self.ending:
+            notes.append("%s: this session ends now and the next execution starts a fresh one "
+                         "(variables and files are not kept)." % self.ending)
+        elif state_lost:
             self.restart_kernel()
-        elif answer.get("error") and status == "ok":
+        else:
+            self.freeze()
+        if answer and answer.get("error") and status == "ok":
             status = "error"
         after = snapshot_files()
-        changed = [describe(path, meta[0]) for path, meta in after.items() if before.get(path) != meta]
+        changed, more = changed_files(before, after, limits["maxFiles"])
         result = {
             "id": request["id"], "op": "result", "status": status,
             "stdout": sinks[0].text(), "stderr": sinks[1].text(),
             "files": changed, "images": (answer or {}).get("images", []),
             "durationMs": round((time.monotonic() - started) * 1000, 2),
-            "stateLost": state_lost,
+            "stateLost": state_lost or bool(self.ending),
         }
         for key in ("result", "error"):
             if answer and key in answer:
                 result[key] = answer[key]
         if answer and answer.get("droppedImages"):
-            notes.append("%d more images were not returned (at most 10 per execution)." % answer["droppedImages"])
+            notes.append("%d more images were not returned (at most %d per execution)." % (answer["droppedImages"], limits["maxImages"]))
+        if answer and answer.get("oversizedImages"):
+            notes.append("%d images were over %s and were not returned." % (answer["oversizedImages"], human_bytes(limits["maxImageBytes"])))
+        if more:
+            notes.append("%d more files were created or changed (only the first %d are listed)." % (more, limits["maxFiles"]))
         if sinks[0].dropped or sinks[1].dropped:
-            notes.append("Output was longer than %s per stream and was truncated." % human_bytes(cap))
+            notes.append("Output was longer than %s per stream and was truncated." % human_bytes(limits["maxOutputBytes"]))
         note = disk_note()
         if note:
             notes.append(note)
         result["notes"] = notes
         return result
+
+    def parse(self, line, request_id, limits):
+        if line is None:
+            return None
+        try:
+            return parse_done(line, request_id, limits)
+        except FrameError as error:
+            self.protocol_violation(str(error))
+            return None
 
     def cancelled_before_start(self, request):
         return {"id": request["id"], "op": "result", "status": "cancelled", "stdout": "", "stderr": "",
@@ -402,7 +467,7 @@ class Supervisor:
     def describe_exit(self):
         status = self.kernel_status
         if status is None:
-            return "unknown cause"
+            return "it closed the runner's channel"
         if os.WIFSIGNALED(status):
             return "killed by signal %s" % signal.Signals(os.WTERMSIG(status)).name
         return "exit code %d" % os.WEXITSTATUS(status)
@@ -423,10 +488,10 @@ class Supervisor:
             return {"id": request.get("id"), "op": "claim", "granted": self.claimed_by == request.get("session")}
         if op == "ping":
             return {"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid}
-        return {"id": request.get("id"), "op": "error", "message": "unknown op %r" % op}
+        return {"id": request.get("id"), "op": "error", "message": "unknown op"}
 
     def serve(self):
-        while True:
+        while not self.ending:
             request = self.next_request()
             if request is None:
                 return
@@ -436,14 +501,26 @@ class Supervisor:
                 if exc.errno == errno.EPIPE:
                     return
                 log("error", "request failed", id=request.get("id"), error=repr(exc))
-                send({"id": request.get("id"), "op": "error", "message": repr(exc)})
+                send({"id": request.get("id"), "op": "error", "message": "the sandbox's runner failed"})
+        log("info", "session ends", reason=self.ending)
+
+
+def option(name, fallback):
+    return float(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else fallback
 
 
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    idle = float(sys.argv[sys.argv.index("--idle-timeout") + 1]) if "--idle-timeout" in sys.argv else 1800.0
-    Supervisor(idle).serve()
+    make_undumpable()
+    drop = os.getuid() == 0
+    if not drop:
+        log("warn", "not started as root: the session runs as the supervisor's own user, without the uid boundary")
+    budget = SessionBudget(option("--cpu-budget", 0.0), option("--max-lifetime", 0.0))
+    gvisor = None
+    if "--gvisor" in sys.argv:
+        gvisor = {"memory": int(option("--memory-bytes", 0)), "processes": int(option("--max-processes", 0))}
+    Supervisor(option("--idle-timeout", 1800.0), budget, drop, gvisor).serve()
 
 
 if __name__ == "__main__":

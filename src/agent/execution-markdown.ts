@@ -1,20 +1,36 @@
+import { displayName, inlineCode } from "../core/display-text.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import { clip } from "./python-tool.js";
 
 const MAX_BLOCK = 3000;
+const MAX_NOTE = 300;
 
 function block(text: string): string {
   return `\`\`\`\n${clip(text.replace(/```/g, "``\u200b`"), MAX_BLOCK).trimEnd()}\n\`\`\``;
 }
 
-/** An execution shown to people (code run without the model): output, value, error, notes. */
+/** A note as italic text when it is plain words, else as inline code (never a link, heading or mention). */
+function note(text: string): string {
+  const line = displayName(text, MAX_NOTE);
+  return /^[\w\s.,:;()'"/%+=-]*$/u.test(line) && !/\bhttps?:/i.test(line) ? `_${line.trim()}_` : inlineCode(line, MAX_NOTE);
+}
+
+/**
+ * An execution shown to people (code run without the model): output, value, error, notes. All of
+ * it is the sandbox's text, so it is shown as text: in code blocks, the error's name and message too
+ * (`raise ValueError("# Admin notice\n[click](http://evil)")` must not become a heading or a link).
+ */
 export function executionMarkdown(result: ExecutionResult): string {
   const parts: string[] = [];
   const output = result.stdout + result.stderr;
   if (output.trim()) parts.push(block(output));
   if (result.result !== undefined) parts.push(block(result.result));
-  if (result.error) parts.push(`**${result.error.name}**: ${result.error.value}\n${block(result.error.traceback)}`);
-  for (const note of result.notes) parts.push(`_${note}_`);
+  if (result.error) {
+    const summary = `${result.error.name}: ${result.error.value}`;
+    const traceback = result.error.traceback.trim();
+    parts.push(`The code raised an error:\n${block(traceback.endsWith(summary.trim()) ? traceback : `${traceback}\n${summary}`.trim())}`);
+  }
+  for (const text of result.notes) parts.push(note(text));
   if (!parts.length) parts.push(result.images.length || result.files.length ? "Done." : "Done (no output).");
   return parts.join("\n\n");
 }

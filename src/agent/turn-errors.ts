@@ -12,6 +12,7 @@ export function asTurnFailure(error: unknown): TurnFailure {
         return new TurnFailure("FILE_TOO_LARGE", error.message, false, { cause: error });
       case "FILE_NOT_FOUND":
         return new TurnFailure("FILE_UNAVAILABLE", error.message, false, { cause: error });
+      case "RUNTIME_MISSING":
       case "IMAGE_MISSING":
         return new TurnFailure("SANDBOX_UNAVAILABLE", `The code sandbox isn't set up: ${error.message}`, false, { cause: error });
       default:

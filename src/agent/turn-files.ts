@@ -15,7 +15,16 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** The images shown and the files written during a turn, fetched from the session for delivery. */
+function megabytes(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/**
+ * The images shown and the files written during a turn, fetched from the session for delivery.
+ * Bounded whatever the sandbox claims or holds: at most MAX_FILES files and maxTurnFileBytes in
+ * all (sizes as the sandbox reports them are checked first, and each download is cut off at the
+ * room left, so a sparse or growing file can't make the worker buffer more).
+ */
 export async function collectOutputs(sandboxes: SandboxManager, sessionId: string, results: ExecutionResult[]): Promise<CollectedOutputs> {
   const images = results
     .flatMap((result) => result.images)
@@ -25,15 +34,23 @@ export async function collectOutputs(sandboxes: SandboxManager, sessionId: strin
   for (const file of results.flatMap((result) => result.files)) latest.set(file.path, file);
   const skippedFiles: string[] = [];
   const files: OutgoingFile[] = [];
+  let room = sandboxes.limits.maxTurnFileBytes;
   for (const file of latest.values()) {
+    const name = baseName(file.path);
     if (files.length >= MAX_FILES) {
-      skippedFiles.push(`${baseName(file.path)} (at most ${MAX_FILES} files are sent per answer)`);
+      skippedFiles.push(`${name} (at most ${MAX_FILES} files are sent per answer)`);
+      continue;
+    }
+    if (file.size > room) {
+      skippedFiles.push(`${name} (${megabytes(file.size)}: over the ${megabytes(sandboxes.limits.maxTurnFileBytes)} sent per answer)`);
       continue;
     }
     try {
-      files.push({ name: baseName(file.path), mime: file.mime, data: await sandboxes.download(sessionId, file.path) });
+      const data = await sandboxes.download(sessionId, file.path, room);
+      room -= data.length;
+      files.push({ name, mime: file.mime, data });
     } catch (error) {
-      skippedFiles.push(`${baseName(file.path)} (${(error as Error).message})`);
+      skippedFiles.push(`${name} (${(error as Error).message})`);
     }
   }
   return { images, files, skippedFiles };

@@ -1,5 +1,6 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { AttachmentSource } from "../core/attachment-source.js";
+import { displayNote, formatCount, inlineCode, summarizeList } from "../core/display-text.js";
 import { threadKey, type ChatRequest, type Platform } from "../core/chat-request.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { Delivery, OutgoingFile } from "../core/reply.js";
@@ -34,11 +35,23 @@ export interface TurnContext {
 }
 
 const VISION_MAX_BYTES = 5 * 1024 * 1024;
+/** A "not sent" note: a clipped file name and the reason. */
+const MAX_SKIPPED_NOTE = 200;
 /** Room left in the context window for the system prompt, the new message and the answer. */
 const CONTEXT_RESERVE = 0.4;
 
 function humanSize(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** Who a session opened by this request counts against, for the per-user session cap. */
+function sessionOwner(request: ChatRequest): string {
+  return `${request.conversation.platform}:${request.user.id}`;
+}
+
+/** A MIME type shown as is only when it looks like one (the sandbox names it). */
+function plainMime(mime: string): string {
+  return /^[\w.+-]{1,60}\/[\w.+-]{1,60}$/.test(mime) ? mime : "unknown type";
 }
 
 /** One request of a thread, from attachments to the delivered answer. Platform-neutral. */
@@ -64,9 +77,8 @@ export class TurnHandler {
 
   private async listFiles(request: ChatRequest, sessionId: string, { delivery }: TurnContext): Promise<void> {
     const files = await this.deps.sandboxes.listFiles(sessionId);
-    const markdown = files.length
-      ? `Files in this thread's session:\n${files.map((file) => `- \`${file.path}\` (${humanSize(file.size)}, ${file.mime})`).join("\n")}`
-      : "No files in this thread's session yet.";
+    const lines = summarizeList(files.map((file) => `- ${inlineCode(file.path)} (${humanSize(file.size)}, ${plainMime(file.mime)})`));
+    const markdown = files.length ? `Files in this thread's session (${formatCount(files.length)}):\n${lines.join("\n")}` : "No files in this thread's session yet.";
     await delivery.answer(request, { markdown, code: [], images: [], files: [], skippedFiles: [] });
   }
 
@@ -87,13 +99,13 @@ export class TurnHandler {
         data: await source.fetch(request, attachment, this.deps.maxFileBytes),
       })),
     );
-    const placed = await this.deps.sandboxes.upload(sessionId, fetched);
+    const placed = await this.deps.sandboxes.upload(sessionId, fetched, { owner: sessionOwner(request) });
     return fetched.map((file, i) => ({ ...file, path: placed[i]?.path ?? file.name }));
   }
 
   private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
     await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
-    const result = await this.execute(sessionId, code, context.signal, request.eventId);
+    const result = await this.execute(sessionId, code, context.signal, request);
     if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
     const markdown = executionMarkdown(result);
     await this.deliver(request, sessionId, markdown, [{ code, result }], context);
@@ -116,7 +128,7 @@ export class TurnHandler {
       userImages: images,
       signal: context.signal,
       status: (update) => context.delivery.status(request, update),
-      execute: (code, signal) => this.execute(sessionId, code, signal, request.eventId),
+      execute: (code, signal) => this.execute(sessionId, code, signal, request),
     });
     await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
     await this.deps.memory.append(sessionId, output.remembered);
@@ -124,13 +136,15 @@ export class TurnHandler {
     await this.deliver(request, sessionId, output.markdown, output.executions, context);
   }
 
-  private execute(sessionId: string, code: string, signal: AbortSignal, requestId: string): Promise<ExecutionResult> {
-    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId });
+  private execute(sessionId: string, code: string, signal: AbortSignal, request: ChatRequest): Promise<ExecutionResult> {
+    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId: request.eventId, owner: sessionOwner(request) });
   }
 
   private async deliver(request: ChatRequest, sessionId: string, markdown: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
     const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result));
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
-    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), ...outputs });
+    // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
+    const skippedFiles = outputs.skippedFiles.map((entry) => displayNote(entry, MAX_SKIPPED_NOTE));
+    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), ...outputs, skippedFiles });
   }
 }

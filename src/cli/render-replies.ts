@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { summarizeList } from "../core/display-text.js";
 import type { LocalClient } from "../platforms/local/local-client.js";
 import type { LocalFile } from "../platforms/local/local-replies.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
+import { writeNewFile } from "./new-file.js";
 
 export interface RenderOptions {
   outDir: string;
@@ -11,25 +11,29 @@ export interface RenderOptions {
   answer(text: string): void;
 }
 
-async function save(outDir: string, file: LocalFile): Promise<string> {
-  await mkdir(outDir, { recursive: true });
-  const path = join(outDir, safeFilename(file.name));
-  await writeFile(path, Buffer.from(file.base64, "base64"));
-  return path;
+/** Terminal control sequences (colours, titles, clipboard writes, cursor moves) are the sandbox's text: dropped. */
+export function terminalSafe(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "");
+}
+
+/** Saves a file under a name of its own in outDir: an existing file is never overwritten. */
+function save(outDir: string, file: LocalFile): Promise<string> {
+  return writeNewFile(outDir, safeFilename(file.name), Buffer.from(file.base64, "base64"));
 }
 
 /** Shows a request's replies as they come; saves its images and files. True when it was answered. */
 export async function renderReplies(client: LocalClient, eventId: string, options: RenderOptions): Promise<boolean> {
+  const status = (line: string) => options.status(terminalSafe(line));
   for await (const reply of client.replies(eventId)) {
-    if (reply.type === "status") options.status(`… ${reply.text}`);
+    if (reply.type === "status") status(`… ${reply.text}`);
     if (reply.type === "fail") {
-      options.status(`codebot: ${reply.message}`);
+      status(`codebot: ${reply.message}`);
       return false;
     }
     if (reply.type === "answer") {
-      options.answer(reply.markdown);
-      for (const file of [...reply.images, ...reply.files]) options.status(`saved ${await save(options.outDir, file)}`);
-      for (const skipped of reply.skippedFiles) options.status(`not sent: ${skipped}`);
+      options.answer(terminalSafe(reply.markdown));
+      for (const file of [...reply.images, ...reply.files]) status(`saved ${await save(options.outDir, file)}`);
+      for (const skipped of summarizeList(reply.skippedFiles)) status(`not sent: ${skipped}`);
       return true;
     }
   }

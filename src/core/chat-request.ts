@@ -27,6 +27,9 @@ export const attachmentRefSchema = z.object({
 });
 export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 
+/** Attachments one request carries at most. */
+export const MAX_ATTACHMENTS = 20;
+
 export const requestKindSchema = z.enum([
   "message", // a question for the model (or a fenced python block, run as written)
   "run", // code to run as written, with no model (Discord /run)
@@ -43,7 +46,7 @@ export const chatRequestSchema = z.object({
   user: z.object({ id: z.string().min(1), name: z.string().min(1).max(200) }),
   conversation: conversationSchema,
   text: z.string().max(40_000),
-  attachments: z.array(attachmentRefSchema).max(20).default([]),
+  attachments: z.array(attachmentRefSchema).max(MAX_ATTACHMENTS).default([]),
   /** The platform message this request answers to (Slack ts, Discord message id), when there is one. */
   messageId: z.string().optional(),
   /** Platform-specific reply routing the adapter needs back, e.g. a Discord interaction token id. */

@@ -29,7 +29,7 @@ export function createPlatformPorts(config: Config, redis: Redis, keys: Keys, lo
   if (config.SLACK_BOT_TOKEN) {
     const client = new WebClient(config.SLACK_BOT_TOKEN, config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {});
     ports.deliveries.slack = new SlackDelivery(client, log.child({ platform: "slack" }));
-    ports.attachments.slack = slackAttachments(config.SLACK_BOT_TOKEN);
+    ports.attachments.slack = slackAttachments(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   }
   if (config.DISCORD_TOKEN) {
     ports.deliveries.discord = new DiscordDelivery(createDiscordRest(config), config.DISCORD_MAX_UPLOAD_MB * 1024 * 1024, log.child({ platform: "discord" }));

@@ -1,19 +1,43 @@
 import Docker from "dockerode";
+import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { SandboxManager } from "./sandbox-manager.js";
 import { limitsFromConfig } from "./sandbox-limits.js";
+import { runtimeResolver } from "./runtime-detection.js";
+import { RedisSessionCapacity } from "./redis-session-capacity.js";
 
-/** The sandbox manager as configured: the engine from DOCKER_HOST (or the local socket). */
-export function createSandboxManager(config: Config, log: Logger): SandboxManager {
+/**
+ * The sandbox manager as configured: the engine from DOCKER_HOST (or the local socket). The runtime
+ * (SANDBOX_RUNTIME) is asked of the engine at once, so it is logged at start; a container start
+ * waits for the answer, and fails with its error (RUNTIME_MISSING, DOCKER_UNAVAILABLE).
+ */
+export function createSandboxManager(config: Config, log: Logger, redis?: Redis): SandboxManager {
+  const docker = new Docker();
+  const sandboxLog = log.child({ component: "sandbox" });
+  const runtime = runtimeResolver(docker, config.SANDBOX_RUNTIME, config.SANDBOX_IMAGE, sandboxLog);
+  runtime().catch(() => undefined); // reported where a container is started
   return new SandboxManager({
-    docker: new Docker(),
+    docker,
     image: config.SANDBOX_IMAGE,
-    runtime: config.SANDBOX_RUNTIME,
+    runtime,
     namespace: config.SANDBOX_NAMESPACE,
     limits: limitsFromConfig(config),
     poolSize: config.SANDBOX_POOL_SIZE,
     maxSessions: config.SANDBOX_MAX_SESSIONS,
-    log: log.child({ component: "sandbox" }),
+    // With Redis (workers), session slots are shared and atomic; without it (`codebot exec`), live containers are counted.
+    capacity: redis && sessionCapacity(config, redis),
+    evictAfterSeconds: config.SANDBOX_EVICT_IDLE_SECONDS,
+    log: sandboxLog,
+  });
+}
+
+function sessionCapacity(config: Config, redis: Redis): RedisSessionCapacity {
+  return new RedisSessionCapacity(redis, {
+    key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}`,
+    maxSessions: config.SANDBOX_MAX_SESSIONS,
+    maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
+    expireMs: (config.SANDBOX_IDLE_TIMEOUT_SECONDS + 60) * 1000,
+    evictAfterMs: config.SANDBOX_EVICT_IDLE_SECONDS * 1000,
   });
 }

@@ -7,12 +7,19 @@ import { lineSplitter } from "./line-splitter.js";
 import { pongSchema, runnerAnswerSchema, runnerErrorSchema, type RunnerInterrupt, type RunnerRequest } from "./runner-protocol.js";
 import { SandboxError } from "./sandbox-error.js";
 
+/** Longest diagnostic line kept from a sandbox's stderr, and longest message logged from it. */
+const MAX_DIAGNOSTIC_BYTES = 16 * 1024;
+const MAX_LOGGED_CHARS = 300;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 type RequestBody = RunnerRequest extends infer R ? (R extends { id: string } ? Omit<R, "id"> : never) : never;
 
 /**
  * One attached stdin/stdout stream to a sandbox's supervisor. Requests carry ids and answers are
  * routed by id, so several codebot processes may be attached to the same sandbox at once.
+ * The container is hostile: a line longer than maxFrameBytes or one that is not a JSON object
+ * ends the connection (every pending request fails with RUNNER_PROTOCOL), and what it writes to
+ * stderr is logged only as a clipped message under `sandboxLog`, never as fields of our own.
  */
 export class RunnerConnection {
   private readonly pending = new Map<string, Pending>();
@@ -24,11 +31,13 @@ export class RunnerConnection {
     private readonly log: Logger,
   ) {}
 
-  static async attach(container: Docker.Container, log: Logger): Promise<RunnerConnection> {
+  static async attach(container: Docker.Container, log: Logger, maxFrameBytes: number): Promise<RunnerConnection> {
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
     const connection = new RunnerConnection(stream, log);
-    const stdout = lineSplitter((line) => connection.onAnswer(line));
-    const stderr = lineSplitter((line) => connection.onDiagnostic(line));
+    const stdout = lineSplitter((line) => connection.onAnswer(line), maxFrameBytes, (bytes) =>
+      connection.violation(`it sent an answer over the ${Math.round(maxFrameBytes / 1048576)} MB limit (${bytes} bytes so far)`),
+    );
+    const stderr = lineSplitter((line) => connection.onDiagnostic(line), MAX_DIAGNOSTIC_BYTES);
     container.modem.demuxStream(stream, stdout, stderr);
     const onGone = () => connection.fail(new SandboxError("RUNNER_UNRESPONSIVE", "The sandbox stopped."));
     stream.on("end", onGone);
@@ -38,8 +47,8 @@ export class RunnerConnection {
   }
 
   /** Attaches and waits until the sandbox's Python is ready (its supervisor answers a ping). */
-  static async ready(container: Docker.Container, log: Logger, timeoutMs: number): Promise<RunnerConnection> {
-    const connection = await RunnerConnection.attach(container, log);
+  static async ready(container: Docker.Container, log: Logger, timeoutMs: number, maxFrameBytes: number): Promise<RunnerConnection> {
+    const connection = await RunnerConnection.attach(container, log, maxFrameBytes);
     try {
       await connection.request({ op: "ping" }, pongSchema, timeoutMs);
       return connection;
@@ -101,25 +110,41 @@ export class RunnerConnection {
     try {
       message = JSON.parse(line);
     } catch {
-      this.log.warn({ bytes: line.length }, "sandbox wrote a line that is not JSON");
+      this.violation("it wrote a line that is not JSON");
       return;
     }
     const routed = runnerAnswerSchema.safeParse(message);
-    const pending = routed.success ? this.pending.get(routed.data.id) : undefined;
-    if (!pending || !routed.success) return; // an answer for another attached process
+    if (!routed.success) {
+      this.violation("it wrote a frame without a request id");
+      return;
+    }
+    const pending = this.pending.get(routed.data.id);
+    if (!pending) return; // an answer for another attached process
     this.pending.delete(routed.data.id);
     clearTimeout(pending.timer);
     pending.resolve(message);
   }
 
+  /** The sandbox's own log lines: level and message only, clipped, kept apart from our fields. */
   private onDiagnostic(line: string): void {
+    let level: unknown;
+    let msg: unknown = line;
     try {
-      const { level, msg, ...fields } = JSON.parse(line) as { level?: string; msg?: string };
-      const method = level === "error" ? "error" : level === "warn" ? "warn" : "debug";
-      this.log[method](fields, msg ?? "sandbox");
+      ({ level, msg } = JSON.parse(line) as { level?: unknown; msg?: unknown });
     } catch {
-      this.log.debug({ line: line.slice(0, 500) }, "sandbox stderr");
+      // not JSON: logged as text
     }
+    const text = (typeof msg === "string" ? msg : JSON.stringify(msg ?? null)).slice(0, MAX_LOGGED_CHARS);
+    if (level === "error" || level === "warn") this.log.warn({ sandboxLog: text }, "sandbox reported a problem");
+    else this.log.debug({ sandboxLog: text }, "sandbox log");
+  }
+
+  /** The sandbox broke the protocol: nothing more it says on this connection is believed. */
+  violation(what: string): void {
+    if (this.closedError) return;
+    this.log.warn({ violation: what }, "sandbox broke the runner protocol; disconnecting");
+    this.fail(new SandboxError("RUNNER_PROTOCOL", `The sandbox broke the runner protocol: ${what}.`));
+    this.stream.destroy();
   }
 
   private fail(error: SandboxError): void {

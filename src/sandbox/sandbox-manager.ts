@@ -1,26 +1,38 @@
 import type Docker from "dockerode";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
-import { containerSpec, LABEL_NAMESPACE } from "./container-spec.js";
+import { containerSpec, LABEL_NAMESPACE, specKey } from "./container-spec.js";
+import { DockerSessionCapacity } from "./docker-session-capacity.js";
 import { dockerStatus, explainDockerError } from "./docker-errors.js";
 import type { UploadedFile, UploadSource } from "./file-transfer.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { SandboxError } from "./sandbox-error.js";
-import type { SandboxLimits } from "./sandbox-limits.js";
+import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 import { READY_TIMEOUT_MS, SandboxSession, type ExecuteOptions } from "./sandbox-session.js";
+import type { SessionCapacity } from "./session-capacity.js";
 import { sessionNaming, type SessionNaming } from "./session-naming.js";
+import { removeContainer, runningContainerNames } from "./session-containers.js";
+import { SessionSlots } from "./session-slots.js";
 import { WarmPool } from "./warm-pool.js";
 
 export interface SandboxManagerOptions {
   docker: Docker;
   image: string;
-  runtime?: string;
+  /** The OCI runtime (e.g. runsc), or how to find it out once (SANDBOX_RUNTIME=auto asks the engine). */
+  runtime?: string | (() => Promise<string>);
   namespace: string;
   limits: SandboxLimits;
   poolSize: number;
   maxSessions: number;
+  /** Shared slots (Redis); without it, live containers are counted (no per-user cap, no eviction). */
+  capacity?: SessionCapacity;
+  /** Idle seconds after which a session may be ended for a new one (with `capacity`). */
+  evictAfterSeconds?: number;
   log: Logger;
 }
+
+/** The user who opens a session owns it, for the per-user cap (`slack:U123`); none: no per-user cap. */
+export type SessionUse = { owner?: string };
 
 export interface SessionInfo {
   sessionId: string;
@@ -40,17 +52,26 @@ export class SandboxManager {
   private readonly naming: SessionNaming;
   private readonly pool: WarmPool;
   private readonly open = new Map<string, Promise<SandboxSession>>();
+  private readonly slots: SessionSlots;
 
   constructor(private readonly options: SandboxManagerOptions) {
     this.naming = sessionNaming(options.namespace);
-    this.pool = new WarmPool(options.docker, this.naming, options.namespace, options.image, options.poolSize, (name) => this.startContainer(name), options.log);
+    this.pool = new WarmPool(options.docker, this.naming, options.namespace, options.image, options.poolSize, (name) => this.startContainer(name), options.log, maxFrameBytes(options.limits), async () => specKey(options.limits, await this.runtime()));
+    const capacity = options.capacity ?? new DockerSessionCapacity(options.maxSessions, async () => (await this.listSessions()).length);
+    this.slots = new SessionSlots(capacity, {
+      idleTimeoutSeconds: options.limits.idleTimeoutSeconds,
+      evictAfterSeconds: options.capacity ? options.evictAfterSeconds : undefined,
+      listLive: () => runningContainerNames(options.docker, options.namespace, this.naming.sessionPrefix),
+      evict: async (name) => void (await this.removeSession(name)),
+      log: options.log,
+    });
   }
 
   /** The live session with this id, attaching to or starting its sandbox as needed. */
-  session(sessionId: string): Promise<SandboxSession> {
+  session(sessionId: string, owner?: string): Promise<SandboxSession> {
     const existing = this.open.get(sessionId);
     if (existing) return existing;
-    const opening = this.openSession(sessionId);
+    const opening = this.openSession(sessionId, owner);
     this.open.set(sessionId, opening);
     opening.then(
       (session) => session.onClose(() => this.open.get(sessionId) === opening && this.open.delete(sessionId)),
@@ -59,20 +80,25 @@ export class SandboxManager {
     return opening;
   }
 
-  async execute(sessionId: string, code: string, options?: ExecuteOptions): Promise<ExecutionResult> {
-    return (await this.session(sessionId)).execute(code, options);
+  execute(sessionId: string, code: string, { owner, ...options }: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
+    return this.use(sessionId, owner, options.timeoutMs, (session) => session.execute(code, options));
   }
 
-  async upload(sessionId: string, sources: UploadSource[]): Promise<UploadedFile[]> {
-    return (await this.session(sessionId)).upload(sources);
+  upload(sessionId: string, sources: UploadSource[], { owner }: SessionUse = {}): Promise<UploadedFile[]> {
+    return this.use(sessionId, owner, undefined, (session) => session.upload(sources));
   }
 
-  async download(sessionId: string, path: string): Promise<Buffer> {
-    return (await this.session(sessionId)).download(path);
+  /** A file of the session; refused past maxBytes (at most SANDBOX_MAX_FILE_MB) before it is buffered. */
+  download(sessionId: string, path: string, maxBytes?: number): Promise<Buffer> {
+    return this.use(sessionId, undefined, undefined, (session) => session.download(path, maxBytes));
   }
 
-  async listFiles(sessionId: string): Promise<SandboxFile[]> {
-    return (await this.session(sessionId)).listFiles();
+  get limits(): SandboxLimits {
+    return this.options.limits;
+  }
+
+  listFiles(sessionId: string): Promise<SandboxFile[]> {
+    return this.use(sessionId, undefined, undefined, (session) => session.listFiles());
   }
 
   /** Sessions alive on the engine, in this namespace, from any process. */
@@ -89,17 +115,10 @@ export class SandboxManager {
 
   /** Ends a session now: its container, variables and files are gone. False if there was none. */
   async kill(sessionId: string): Promise<boolean> {
-    const opening = this.open.get(sessionId);
-    this.open.delete(sessionId);
-    opening?.then((session) => session.detach(), () => undefined);
-    try {
-      await this.docker.getContainer(this.naming.sessionName(sessionId)).remove({ force: true, v: true });
-      return true;
-    } catch (error) {
-      if (dockerStatus(error) === 404) return false;
-      if (dockerStatus(error) === 409) return true; // removal already in progress
-      throw explainDockerError(error, this.options.image);
-    }
+    const name = this.naming.sessionName(sessionId);
+    const removed = await this.removeSession(name);
+    await this.slots.release(name);
+    return removed;
   }
 
   /** Fills the warm pool and waits until every pooled sandbox's Python is ready. */
@@ -108,7 +127,7 @@ export class SandboxManager {
     const members = await this.pool.members();
     await Promise.all(
       members.map(async (member) => {
-        const connection = await RunnerConnection.ready(this.docker.getContainer(member.Id), this.options.log, READY_TIMEOUT_MS);
+        const connection = await RunnerConnection.ready(this.docker.getContainer(member.Id), this.options.log, READY_TIMEOUT_MS, maxFrameBytes(this.options.limits));
         connection.close();
       }),
     );
@@ -132,14 +151,32 @@ export class SandboxManager {
     return this.options.docker;
   }
 
-  private async openSession(sessionId: string): Promise<SandboxSession> {
+  /** Runs task on the session, opened for owner if new, marked busy meanwhile (never evicted while in use). */
+  private use<T>(sessionId: string, owner: string | undefined, timeoutMs: number | undefined, task: (session: SandboxSession) => Promise<T>): Promise<T> {
+    const leaseMs = (timeoutMs ?? this.options.limits.timeoutMs) + READY_TIMEOUT_MS;
+    return this.slots.use(this.naming.sessionName(sessionId), owner, leaseMs, () => this.session(sessionId, owner), task);
+  }
+
+  /** Removes a session's container and forgets it here; false if there was none. Its slot is the caller's business. */
+  private removeSession(name: string): Promise<boolean> {
+    for (const [sessionId, opening] of this.open) {
+      if (this.naming.sessionName(sessionId) !== name) continue;
+      this.open.delete(sessionId);
+      opening.then((session) => session.detach(), () => undefined);
+    }
+    return removeContainer(this.docker, name, this.options.image);
+  }
+
+  private async openSession(sessionId: string, owner: string | undefined): Promise<SandboxSession> {
     const name = this.naming.sessionName(sessionId);
     const log = this.options.log.child({ sessionId });
     for (let attempt = 0; attempt < NAME_CONFLICT_RETRIES; attempt++) {
       const container = await this.findRunning(name);
       if (container) return SandboxSession.open(sessionId, container, this.options.limits, log);
-      await this.ensureCapacity();
-      const claim = await this.pool.claim(name).catch((error) => {
+      await this.slots.reserve(name, owner, READY_TIMEOUT_MS + this.options.limits.timeoutMs);
+      // From here a failure frees the slot; "taken" and name conflicts keep it: another process shares it for this session.
+      const claim = await this.pool.claim(name).catch(async (error) => {
+        await this.slots.release(name);
         throw explainDockerError(error, this.options.image);
       });
       if (claim.kind === "claimed") {
@@ -147,14 +184,23 @@ export class SandboxManager {
         return SandboxSession.open(sessionId, claim.container, this.options.limits, log, claim.connection);
       }
       if (claim.kind === "taken") continue; // another process is starting this session: attach to it
+      let started: Docker.Container;
       try {
-        const started = await this.startContainer(name);
-        void this.pool.refill();
-        return SandboxSession.open(sessionId, started, this.options.limits, log);
+        started = await this.startContainer(name);
       } catch (error) {
-        if (dockerStatus(error) !== 409) throw error;
+        if (dockerStatus(error) !== 409) {
+          await this.slots.release(name);
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100)); // a stopped namesake is being removed
+        continue;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100)); // a stopped namesake is being removed
+      void this.pool.refill();
+      return SandboxSession.open(sessionId, started, this.options.limits, log).catch(async (error: unknown) => {
+        await this.removeSession(name).catch(() => undefined);
+        await this.slots.release(name);
+        throw error;
+      });
     }
     throw new SandboxError("SANDBOX_START_FAILED", `Could not start or find the sandbox for session ${sessionId}.`);
   }
@@ -172,19 +218,13 @@ export class SandboxManager {
     }
   }
 
-  private async ensureCapacity(): Promise<void> {
-    const live = (await this.listSessions()).length;
-    if (live >= this.options.maxSessions) {
-      const idleMinutes = Math.round(this.options.limits.idleTimeoutSeconds / 60);
-      throw new SandboxError(
-        "SESSION_LIMIT",
-        `All ${this.options.maxSessions} sandbox sessions are in use. Try again later: a session ends after ${idleMinutes} minutes without use.`,
-      );
-    }
+  private async runtime(): Promise<string | undefined> {
+    const { runtime } = this.options;
+    return typeof runtime === "function" ? runtime() : runtime;
   }
 
   private async startContainer(name: string): Promise<Docker.Container> {
-    const spec = containerSpec({ name, image: this.options.image, namespace: this.options.namespace, limits: this.options.limits, runtime: this.options.runtime });
+    const spec = containerSpec({ name, image: this.options.image, namespace: this.options.namespace, limits: this.options.limits, runtime: await this.runtime() });
     try {
       const container = await this.docker.createContainer(spec);
       await container.start();

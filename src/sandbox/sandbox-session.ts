@@ -4,8 +4,9 @@ import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import { downloadFile, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
 import { RunnerConnection } from "./runner-connection.js";
-import { execAnswerSchema, filesAnswerSchema } from "./runner-protocol.js";
-import type { SandboxLimits } from "./sandbox-limits.js";
+import { SandboxError } from "./sandbox-error.js";
+import { boundedExecAnswerSchema, filesAnswerSchema } from "./runner-protocol.js";
+import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 
 /** How long past its own timeout the supervisor may take to interrupt, restart Python and answer. */
 const SUPERVISOR_GRACE_MS = 60_000;
@@ -24,6 +25,7 @@ export interface ExecuteOptions {
 /** One attached, live sandbox: executions in it run one at a time, in the order they were asked. */
 export class SandboxSession {
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly answerSchema: ReturnType<typeof boundedExecAnswerSchema>;
 
   private constructor(
     readonly sessionId: string,
@@ -31,11 +33,13 @@ export class SandboxSession {
     private readonly connection: RunnerConnection,
     private readonly limits: SandboxLimits,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.answerSchema = boundedExecAnswerSchema(limits);
+  }
 
   /** Attaches to a started sandbox (or uses the connection a pool claim already made) once its Python is ready. */
   static async open(sessionId: string, container: Docker.Container, limits: SandboxLimits, log: Logger, connection?: RunnerConnection): Promise<SandboxSession> {
-    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, READY_TIMEOUT_MS)), limits, log);
+    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, READY_TIMEOUT_MS, maxFrameBytes(limits))), limits, log);
   }
 
   onClose(listener: () => void): void {
@@ -54,8 +58,9 @@ export class SandboxSession {
     return this.serial(() => uploadFiles(this.container, sources, this.limits.maxFileBytes));
   }
 
-  download(path: string): Promise<Buffer> {
-    return downloadFile(this.container, path, this.limits.maxFileBytes);
+  /** Reads a file of the session, refusing it (before any byte is buffered) past maxBytes. */
+  download(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
+    return downloadFile(this.container, path, Math.min(maxBytes, this.limits.maxFileBytes));
   }
 
   detach(): void {
@@ -76,9 +81,19 @@ export class SandboxSession {
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
     try {
+      const { limits } = this;
       const { id: _id, op: _op, ...result } = await this.connection.request(
-        { op: "exec", code, timeoutMs, maxOutputBytes: this.limits.maxOutputBytes },
-        execAnswerSchema,
+        {
+          op: "exec",
+          code,
+          timeoutMs,
+          maxOutputBytes: limits.maxOutputBytes,
+          maxResultBytes: limits.maxResultBytes,
+          maxImages: limits.maxImages,
+          maxImageBytes: limits.maxImageBytes,
+          maxFiles: limits.maxFilesListed,
+        },
+        this.answerSchema,
         timeoutMs + SUPERVISOR_GRACE_MS,
         id,
       );
@@ -88,6 +103,7 @@ export class SandboxSession {
       log.warn({ err: error }, "sandbox lost during execution");
       await this.container.kill().catch(() => undefined);
       this.connection.close();
+      const broke = error instanceof SandboxError && (error.code === "RUNNER_PROTOCOL" || /answered unexpectedly/.test(error.message));
       return {
         status: "killed",
         stdout: "",
@@ -96,7 +112,11 @@ export class SandboxSession {
         images: [],
         durationMs: Math.round(performance.now() - started),
         stateLost: true,
-        notes: ["The sandbox stopped unexpectedly and was discarded: the next execution starts a fresh session (variables and files are lost)."],
+        notes: [
+          broke
+            ? "The sandbox sent back something malformed or too large and was discarded: the next execution starts a fresh session (variables and files are lost)."
+            : "The sandbox stopped unexpectedly and was discarded: the next execution starts a fresh session (variables and files are lost).",
+        ],
       };
     } finally {
       signal?.removeEventListener("abort", onAbort);

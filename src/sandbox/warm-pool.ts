@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { Logger } from "../log.js";
-import { LABEL_NAMESPACE } from "./container-spec.js";
+import { LABEL_NAMESPACE, LABEL_SPEC } from "./container-spec.js";
 import { dockerStatus } from "./docker-errors.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { claimAnswerSchema } from "./runner-protocol.js";
@@ -33,23 +33,29 @@ export class WarmPool {
     private readonly size: number,
     private readonly start: (name: string) => Promise<Docker.Container>,
     private readonly log: Logger,
+    private readonly maxFrameBytes: number,
+    /** The spec key (runtime and limits) new sandboxes get now; members of another are discarded. */
+    private readonly currentSpec: () => Promise<string>,
   ) {}
 
-  /** Running pool containers of the current image, oldest (most likely warm) first. */
+  /** Running pool containers of the current image, runtime and limits, oldest (most likely warm) first. */
   async members(): Promise<Docker.ContainerInfo[]> {
-    const [list, current] = await Promise.all([
+    const [list, current, spec] = await Promise.all([
       this.docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${this.namespace}`], status: ["running"] } }),
       this.docker
         .getImage(this.image)
         .inspect()
         .then((info) => info.Id, () => undefined),
+      this.currentSpec().catch(() => undefined),
     ]);
     const pooled = list.filter((info) => info.Names.some((name) => name.replace(/^\//, "").startsWith(this.naming.poolPrefix)));
-    for (const stale of pooled.filter((info) => info.ImageID !== current)) {
-      this.log.info({ container: stale.Id.slice(0, 12) }, "discarding a warm sandbox of an older image");
+    if (spec === undefined) return []; // the runtime can't be told now: use none, discard none
+    const usable = (info: Docker.ContainerInfo) => info.ImageID === current && info.Labels[LABEL_SPEC] === spec;
+    for (const stale of pooled.filter((info) => !usable(info))) {
+      this.log.info({ container: stale.Id.slice(0, 12) }, "discarding a warm sandbox of an older image, another runtime or other limits");
       void this.docker.getContainer(stale.Id).remove({ force: true, v: true }).catch(() => undefined);
     }
-    return pooled.filter((info) => info.ImageID === current).sort((a, b) => a.Created - b.Created);
+    return pooled.filter(usable).sort((a, b) => a.Created - b.Created);
   }
 
   /** Claims a warm member for sessionName. "taken": a container already has that name. */
@@ -57,7 +63,7 @@ export class WarmPool {
     if (this.size === 0) return { kind: "empty" };
     for (const member of await this.members()) {
       const container = this.docker.getContainer(member.Id);
-      const connection = await RunnerConnection.attach(container, this.log).catch(() => undefined);
+      const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
       if (!connection) continue;
       const answer = await connection.request({ op: "claim", session: sessionName }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
       if (!answer?.granted) {

@@ -1,30 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startBot, type BotProcess } from "../helpers/bot-process.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { describe, expect, test } from "vitest";
+import { useDiscordBot } from "../helpers/discord-bot-fixture.js";
 import { runCli } from "../helpers/run-cli.js";
 import { buttonInteraction, chatInputInteraction, messageCreate, snowflake, user } from "../stand-ins/discord-payloads.js";
-import { startDiscordStandIn, type DiscordStandIn, type RecordedRestCall } from "../stand-ins/discord-stand-in.js";
+import type { RecordedRestCall } from "../stand-ins/discord-stand-in.js";
 
 const alice = user("alice");
-let discord: DiscordStandIn;
-let bot: BotProcess;
-
-// The stand-in must exist before the worker starts, so the worker's env can point at it.
-const discordReady = startDiscordStandIn();
-const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1", USER_RATE_LIMIT_PER_MINUTE: "1000" }, async () => {
-  discord = await discordReady;
-  return { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl };
-});
-
-beforeAll(async () => {
-  bot = await startBot(pipeline.env);
-  await discord.identified;
-});
-
-afterAll(async () => {
-  await bot?.kill();
-  await discord?.close();
-});
+const fixture = useDiscordBot({ SANDBOX_MAX_FILE_MB: "1" });
+const { pipeline } = fixture;
 
 const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
 type Body = { messages: Array<{ role: string; content?: unknown }> };
@@ -32,50 +14,50 @@ const lastTool = (body: Body) => String([...body.messages].reverse().find((messa
 
 function mention(content: string, extra: { attachments?: Array<{ filename: string; size: number; url: string; contentType: string }> } = {}) {
   const id = snowflake();
-  discord.dispatch("MESSAGE_CREATE", messageCreate({ id, channelId: discord.channelId, guildId: discord.guildId, author: alice, content: `<@${discord.bot.id}> ${content}`, mentions: [discord.bot], ...extra }));
+  fixture.discord.dispatch("MESSAGE_CREATE", messageCreate({ id, channelId: fixture.discord.channelId, guildId: fixture.discord.guildId, author: alice, content: `<@${fixture.discord.bot.id}> ${content}`, mentions: [fixture.discord.bot], ...extra }));
   return id;
 }
 
 /** Every message content the bot posted or edited into a channel, in order. */
 const contents = (channel: string) =>
-  discord.calls.filter((call) => call.path.startsWith(`/channels/${channel}/messages`) && call.body && call.status < 300).map((call) => String(call.body?.content ?? ""));
+  fixture.discord.calls.filter((call) => call.path.startsWith(`/channels/${channel}/messages`) && call.body && call.status < 300).map((call) => String(call.body?.content ?? ""));
 const waitForContent = (channel: string, pattern: RegExp) =>
-  discord.waitFor("PATCH", new RegExp(`^/channels/${channel}/messages/\\d+$`), (call) => pattern.test(String(call.body?.content ?? "")));
+  fixture.discord.waitFor("PATCH", new RegExp(`^/channels/${channel}/messages/\\d+$`), (call) => pattern.test(String(call.body?.content ?? "")));
 
 describe("Discord, end to end through discord.js, the queue, a worker and a sandbox", () => {
   test("a mention with a CSV opens a thread and gets an answer with a chart attached", async () => {
-    const url = discord.hostFile("orders.csv", "region,value\nnorth,4\nsouth,8\nsouth,10\n");
+    const url = fixture.discord.hostFile("orders.csv", "region,value\nnorth,4\nsouth,8\nsouth,10\n");
     pipeline.llm.script(
       python("import pandas as pd, matplotlib.pyplot as plt\ndf = pd.read_csv('/mnt/data/orders.csv')\nm = df.groupby('region').value.mean()\nm.plot.bar(); plt.show()\nprint(m.to_dict())"),
       (body: Body) => ({ content: `Mean value per region: ${lastTool(body).match(/\{.*\}/)?.[0]}` }),
     );
     const messageId = mention("mean value per region? chart please", { attachments: [{ filename: "orders.csv", size: 40, url, contentType: "text/csv; charset=utf-8" }] });
-    await discord.waitFor("POST", new RegExp(`^/channels/${discord.channelId}/messages/${messageId}/threads$`));
+    await fixture.discord.waitFor("POST", new RegExp(`^/channels/${fixture.discord.channelId}/messages/${messageId}/threads$`));
     const thread = messageId; // a thread started from a message takes the message's id
-    await discord.waitFor("PUT", new RegExp(`/messages/${messageId}/reactions/`));
+    await fixture.discord.waitFor("PUT", new RegExp(`/messages/${messageId}/reactions/`));
     const answer = await waitForContent(thread, /Mean value per region/);
     expect(answer.body?.content).toContain("{'north': 4.0, 'south': 9.0}");
     expect(answer.body?.components).toEqual([]);
     expect(answer.body?.allowed_mentions).toEqual({ parse: [] });
-    const withFiles = await discord.waitFor("POST", new RegExp(`^/channels/${thread}/messages$`), (call) => call.files.length > 0);
+    const withFiles = await fixture.discord.waitFor("POST", new RegExp(`^/channels/${thread}/messages$`), (call) => call.files.length > 0);
     expect(withFiles.files[0]?.name).toBe("chart-1.png");
     expect(withFiles.files[0]?.bytes.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
-    expect(discord.callsTo("POST", new RegExp(`^/channels/${thread}/typing$`)).length).toBeGreaterThan(0);
+    expect(fixture.discord.callsTo("POST", new RegExp(`^/channels/${thread}/typing$`)).length).toBeGreaterThan(0);
   });
 
   test("the bot prints an invite URL with the permissions it needs", () => {
-    const invite = /"invite":"([^"]+)"/.exec(bot.logs())?.[1] ?? "";
+    const invite = /"invite":"([^"]+)"/.exec(fixture.bot.logs())?.[1] ?? "";
     const url = new URL(invite);
     expect(url.origin + url.pathname).toBe("https://discord.com/oauth2/authorize");
-    expect(url.searchParams.get("client_id")).toBe(discord.applicationId);
+    expect(url.searchParams.get("client_id")).toBe(fixture.discord.applicationId);
     expect(url.searchParams.get("scope")).toBe("bot applications.commands");
     expect(BigInt(url.searchParams.get("permissions") ?? "0") & 0x800n).toBe(0x800n); // Send Messages
   });
 
   test("codebot discord register puts the four slash commands on the application", async () => {
     const run = await runCli(["discord", "register"], { env: pipeline.env });
-    expect(run.stdout).toContain(`Registered 4 slash commands for application ${discord.applicationId}`);
-    const put = await discord.waitFor("PUT", new RegExp(`^/applications/${discord.applicationId}/commands$`));
+    expect(run.stdout).toContain(`Registered 4 slash commands for application ${fixture.discord.applicationId}`);
+    const put = await fixture.discord.waitFor("PUT", new RegExp(`^/applications/${fixture.discord.applicationId}/commands$`));
     expect((put.body as unknown as Array<{ name: string }>).map((command) => command.name)).toEqual(["ask", "run", "reset", "files"]);
   });
 
@@ -83,7 +65,7 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     const thread = mention("```python\nopen('/mnt/data/kept.txt', 'w').write('x')\nprint('written')\n```");
     await waitForContent(thread, /written/);
     const command = (name: string) =>
-      discord.dispatch("INTERACTION_CREATE", chatInputInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: thread, parentId: discord.channelId, user: alice, name }));
+      fixture.discord.dispatch("INTERACTION_CREATE", chatInputInteraction({ applicationId: fixture.discord.applicationId, guildId: fixture.discord.guildId, channelId: thread, parentId: fixture.discord.channelId, user: alice, name }));
     command("files");
     await waitForContent(thread, /\/mnt\/data\/kept\.txt/);
     command("reset");
@@ -97,41 +79,41 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     const first = await waitForContent(thread, /set/);
     const botMessageId = first.path.split("/").pop()!;
     const reply = snowflake();
-    discord.dispatch("MESSAGE_CREATE", messageCreate({ id: reply, channelId: thread, channelType: 11, guildId: discord.guildId, author: user("bob"), content: "```python\nprint(shared)\n```", replyTo: { id: botMessageId, author: discord.bot, content: "set" } }));
+    fixture.discord.dispatch("MESSAGE_CREATE", messageCreate({ id: reply, channelId: thread, channelType: 11, guildId: fixture.discord.guildId, author: user("bob"), content: "```python\nprint(shared)\n```", replyTo: { id: botMessageId, author: fixture.discord.bot, content: "set" } }));
     await waitForContent(thread, /from the first turn/);
-    expect(discord.callsTo("POST", new RegExp(`/messages/${reply}/threads$`))).toEqual([]);
+    expect(fixture.discord.callsTo("POST", new RegExp(`/messages/${reply}/threads$`))).toEqual([]);
   });
 
   test("a DM works without a mention", async () => {
     const dm = snowflake();
-    discord.dispatch("MESSAGE_CREATE", messageCreate({ channelId: dm, author: alice, content: "```python\nprint('hello from a DM')\n```" }));
+    fixture.discord.dispatch("MESSAGE_CREATE", messageCreate({ channelId: dm, author: alice, content: "```python\nprint('hello from a DM')\n```" }));
     const answer = await waitForContent(dm, /hello from a DM/);
     expect(answer.path.startsWith(`/channels/${dm}/`)).toBe(true);
   });
 
   test("/run runs code without the model, in a thread on the command's reply", async () => {
     const before = pipeline.llm.requests.length;
-    const interaction = chatInputInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: discord.channelId, user: alice, name: "run", options: [{ name: "code", type: 3, value: "print(sum(range(10)))" }] });
-    discord.dispatch("INTERACTION_CREATE", interaction);
-    const callback = await discord.waitFor("POST", /^\/interactions\/\d+\/[^/]+\/callback$/, (call) => call.path.includes((interaction as { id: string }).id));
+    const interaction = chatInputInteraction({ applicationId: fixture.discord.applicationId, guildId: fixture.discord.guildId, channelId: fixture.discord.channelId, user: alice, name: "run", options: [{ name: "code", type: 3, value: "print(sum(range(10)))" }] });
+    fixture.discord.dispatch("INTERACTION_CREATE", interaction);
+    const callback = await fixture.discord.waitFor("POST", /^\/interactions\/\d+\/[^/]+\/callback$/, (call) => call.path.includes((interaction as { id: string }).id));
     expect(callback.body?.type).toBe(5); // deferred at once
     const token = (interaction as { token: string }).token;
-    const reply = await discord.waitFor("PATCH", new RegExp(`^/webhooks/\\d+/${token}/messages/@original$`));
-    const thread = await discord.waitFor("POST", new RegExp(`^/channels/${discord.channelId}/messages/\\d+/threads$`), (call: RecordedRestCall) => call.at >= reply.at);
+    const reply = await fixture.discord.waitFor("PATCH", new RegExp(`^/webhooks/\\d+/${token}/messages/@original$`));
+    const thread = await fixture.discord.waitFor("POST", new RegExp(`^/channels/${fixture.discord.channelId}/messages/\\d+/threads$`), (call: RecordedRestCall) => call.at >= reply.at);
     const threadId = thread.path.split("/")[4]!;
     await waitForContent(threadId, /```\n45\n```/);
     expect(pipeline.llm.requests.length).toBe(before);
   });
 
   test("/ask with a file: the question and the attachment reach the model in a new thread", async () => {
-    const url = discord.hostFile("scores.csv", "name,score\nada,9\nbob,7\n");
+    const url = fixture.discord.hostFile("scores.csv", "name,score\nada,9\nbob,7\n");
     pipeline.llm.script(python("import pandas as pd\nprint(pd.read_csv('/mnt/data/scores.csv').score.max())"), (body: Body) => ({ content: `Top score: ${lastTool(body).match(/stdout:\n(\d+)/)?.[1]}` }));
-    discord.dispatch(
+    fixture.discord.dispatch(
       "INTERACTION_CREATE",
-      chatInputInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: discord.channelId, user: alice, name: "ask", options: [{ name: "question", type: 3, value: "top score?" }], file: { filename: "scores.csv", size: 22, url, contentType: "text/csv" } }),
+      chatInputInteraction({ applicationId: fixture.discord.applicationId, guildId: fixture.discord.guildId, channelId: fixture.discord.channelId, user: alice, name: "ask", options: [{ name: "question", type: 3, value: "top score?" }], file: { filename: "scores.csv", size: 22, url, contentType: "text/csv" } }),
     );
-    const answer = await discord.waitFor("PATCH", /^\/channels\/\d+\/messages\/\d+$/, (call) => String(call.body?.content ?? "").includes("Top score: 9"));
-    expect(answer.path).not.toContain(`/channels/${discord.channelId}/`);
+    const answer = await fixture.discord.waitFor("PATCH", /^\/channels\/\d+\/messages\/\d+$/, (call) => String(call.body?.content ?? "").includes("Top score: 9"));
+    expect(answer.path).not.toContain(`/channels/${fixture.discord.channelId}/`);
     expect(String((pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1)?.content)).toMatch(/Alice: top score\?[\s\S]*\/mnt\/data\/scores\.csv/);
   });
 
@@ -141,7 +123,7 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     pipeline.llm.script({ content: long });
     const thread = mention("write a long report");
     await waitForContent(thread, /Findings/);
-    const posted = await discord.waitFor("POST", new RegExp(`^/channels/${thread}/messages$`), (call) => String(call.body?.content ?? "").includes("More notes"));
+    const posted = await fixture.discord.waitFor("POST", new RegExp(`^/channels/${thread}/messages$`), (call) => String(call.body?.content ?? "").includes("More notes"));
     const parts = contents(thread).filter((text) => text.includes("Findings") || text.includes("More notes"));
     for (const part of [...parts, String(posted.body?.content)]) {
       expect(part.length).toBeLessThanOrEqual(2000);
@@ -151,10 +133,10 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
   });
 
   test("a 429 from Discord is waited out by discord.js and nothing is lost", async () => {
-    discord.rateLimitNext("PATCH", /^\/channels\/\d+\/messages\/\d+$/, 1);
+    fixture.discord.rateLimitNext("PATCH", /^\/channels\/\d+\/messages\/\d+$/, 1);
     const thread = mention("```python\nprint('after the rate limit')\n```");
     const answer = await waitForContent(thread, /after the rate limit/);
-    const limited = discord.calls.filter((call) => call.status === 429);
+    const limited = fixture.discord.calls.filter((call) => call.status === 429);
     expect(limited.length).toBe(1);
     expect(answer.at - limited[0]!.at).toBeGreaterThanOrEqual(900);
   });
@@ -165,13 +147,13 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     const components = running.body?.components as Array<{ components: Array<{ custom_id: string }> }>;
     const customId = components[0]!.components[0]!.custom_id;
     const messageId = running.path.split("/").pop()!;
-    discord.dispatch("INTERACTION_CREATE", buttonInteraction({ applicationId: discord.applicationId, guildId: discord.guildId, channelId: thread, user: alice, customId, message: messageCreate({ id: messageId, channelId: thread, channelType: 11, guildId: discord.guildId, author: discord.bot, content: "⚙️ Running your code…" }) }));
+    fixture.discord.dispatch("INTERACTION_CREATE", buttonInteraction({ applicationId: fixture.discord.applicationId, guildId: fixture.discord.guildId, channelId: thread, user: alice, customId, message: messageCreate({ id: messageId, channelId: thread, channelType: 11, guildId: fixture.discord.guildId, author: fixture.discord.bot, content: "⚙️ Running your code…" }) }));
     const stopped = await waitForContent(thread, /cancelled/);
     expect(stopped.body?.content).toBe("⚠️ Stopped: the request was cancelled.");
   });
 
   test("an oversized attachment gets a clear reply", async () => {
-    const url = discord.hostFile("big.csv", Buffer.alloc(2 * 1024 * 1024, "a"));
+    const url = fixture.discord.hostFile("big.csv", Buffer.alloc(2 * 1024 * 1024, "a"));
     const thread = mention("analyse", { attachments: [{ filename: "big.csv", size: 2 * 1024 * 1024, url, contentType: "text/csv" }] });
     const reply = await waitForContent(thread, /limit/);
     expect(reply.body?.content).toMatch(/"big.csv" is 2.0 MB, over the 1.0 MB limit for one file/);

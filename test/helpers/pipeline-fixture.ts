@@ -42,6 +42,7 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
       QUEUE_PREFIX: prefix,
       SANDBOX_NAMESPACE: `cbt-${randomBytes(4).toString("hex")}`,
       SANDBOX_POOL_SIZE: "1",
+      SANDBOX_MAX_SESSIONS_PER_USER: "50", // one test user opens many threads
       OPENAI_BASE_URL: pipeline.llm.baseURL,
       OPENAI_API_KEY: "sk-test-not-a-real-key",
       OPENAI_MODEL: "stand-in-model",

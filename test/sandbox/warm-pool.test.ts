@@ -61,4 +61,24 @@ describe("the warm pool", () => {
     expect((await fresh.container.inspect()).Image).toBe(rebuilt.Id);
     expect((await fresh.execute("print('runs on the new image')")).stdout).toBe("runs on the new image\n");
   });
+
+  test("a warm container started under another runtime or with other limits is not used, but retired", async () => {
+    await docker.getImage(base).tag({ repo: "codebot-sandbox", tag });
+    await manager.warmUp();
+    const before = (await poolMembers()).map((member) => member.Id);
+    expect(before.length).toBeGreaterThan(0);
+    // The same namespace and image, with another memory limit: a worker restarted with new settings.
+    const changed = createSandboxManager({ ...config, SANDBOX_MEMORY_MB: config.SANDBOX_MEMORY_MB + 64 }, createLogger("silent"));
+    const session = await changed.session("new-settings");
+    expect(before).not.toContain(session.container.id);
+    expect((await session.container.inspect()).HostConfig.Memory).toBeGreaterThanOrEqual((config.SANDBOX_MEMORY_MB + 64) * 1024 * 1024);
+    await changed.warmUp();
+    let retired = false;
+    for (let i = 0; i < 50 && !retired; i++) {
+      retired = !(await poolMembers()).some((member) => before.includes(member.Id));
+      if (!retired) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(retired).toBe(true);
+    await changed.close();
+  });
 });

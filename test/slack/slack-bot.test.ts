@@ -1,48 +1,26 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startBot, type BotProcess } from "../helpers/bot-process.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
-import { appMention, blockActions, directMessage, eventCallback, postToSlackApp } from "../stand-ins/slack-events.js";
-import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+import { describe, expect, test } from "vitest";
+import { SLACK_TEST_SECRET, useSlackBot } from "../helpers/slack-bot-fixture.js";
+import { appMention, blockActions, directMessage, postToSlackApp } from "../stand-ins/slack-events.js";
+import type { SlackCall, SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
 
-const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const CHANNEL = "C0DATATEAM";
 const ALICE = "U0ALICE001";
 
-let slack: SlackStandIn;
-let bot: BotProcess;
-let eventsUrl: string;
 let clock = 1_710_000_000;
 const nextTs = () => `${++clock}.000200`;
+const fixture = useSlackBot({ SANDBOX_MAX_FILE_MB: "1" });
+const { pipeline } = fixture;
 
-// The stand-in must exist before the worker starts, so the worker's env can point at it.
-const slackReady = startSlackStandIn();
-const pipeline = usePipeline({ SANDBOX_MAX_FILE_MB: "1", USER_RATE_LIMIT_PER_MINUTE: "1000" }, async () => {
-  slack = await slackReady;
-  return { SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl };
-});
-
-beforeAll(async () => {
-  const port = await freePort();
-  eventsUrl = `http://127.0.0.1:${port}/slack/events`;
-  bot = await startBot({ ...pipeline.env, PORT: String(port) });
-});
-
-afterAll(async () => {
-  await bot?.kill();
-  await slack?.close();
-});
-
-const send = (event: Record<string, unknown>, options = {}) => postToSlackApp(eventsUrl, eventCallback(event, slack.teamId, slack.botUserId), SECRET, "event", options);
+const send = fixture.send;
 const mention = (text: string, extra: { threadTs?: string; files?: ReturnType<SlackStandIn["addFile"]>[] } = {}) => {
   const ts = nextTs();
-  return { ts, event: appMention({ user: ALICE, text: `<@${slack.botUserId}> ${text}`, channel: CHANNEL, ts, ...extra }, slack.teamId) };
+  return { ts, event: appMention({ user: ALICE, text: `<@${fixture.slack.botUserId}> ${text}`, channel: CHANNEL, ts, ...extra }, fixture.slack.teamId) };
 };
 /** The final state of the request's status message: the last update of it, or its post. */
 async function finalText(threadTs: string, pattern: RegExp): Promise<string> {
-  const status = await slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === threadTs);
+  const status = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === threadTs);
   const isFinal = (call: SlackCall) => call.args.ts === status.response?.ts && pattern.test(String(call.args.text));
-  return String((await slack.waitFor("chat.update", isFinal)).args.text);
+  return String((await fixture.slack.waitFor("chat.update", isFinal)).args.text);
 }
 
 const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
@@ -51,21 +29,21 @@ const lastTool = (body: Body) => String([...body.messages].reverse().find((messa
 
 describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", () => {
   test("a mention with a CSV gets a threaded answer and an uploaded chart", async () => {
-    const csv = slack.addFile({ name: "sales q3.csv", mimetype: "text/csv", content: "region,amount\nnorth,10\nnorth,30\nsouth,5\n" });
+    const csv = fixture.slack.addFile({ name: "sales q3.csv", mimetype: "text/csv", content: "region,amount\nnorth,10\nnorth,30\nsouth,5\n" });
     pipeline.llm.script(
       python("import pandas as pd, matplotlib.pyplot as plt\ndf = pd.read_csv('/mnt/data/sales q3.csv')\ntotals = df.groupby('region').amount.sum()\ntotals.plot.bar()\nplt.show()\nprint(totals.to_dict())"),
       (body: Body) => ({ content: `**Totals**: ${lastTool(body).match(/\{.*\}/)?.[0]}` }),
     );
     const { ts, event } = mention("total per region? plot it", { files: [csv] });
     expect((await send(event)).status).toBe(200);
-    await slack.waitFor("reactions.add", (call) => call.args.timestamp === ts && call.args.name === "eyes");
+    await fixture.slack.waitFor("reactions.add", (call) => call.args.timestamp === ts && call.args.name === "eyes");
     const answer = await finalText(ts, /Totals/);
     expect(answer).toContain("*Totals*: {'north': 40, 'south': 5}");
-    const upload = await slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
+    const upload = await fixture.slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
     expect(upload.args.channel_id).toBe(CHANNEL);
-    const png = slack.uploads.find((file) => file.threadTs === ts && file.filename === "chart-1.png");
+    const png = fixture.slack.uploads.find((file) => file.threadTs === ts && file.filename === "chart-1.png");
     expect(png?.bytes.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
-    expect(slack.downloads.some((download) => download.authorized && download.path.endsWith("sales%20q3.csv"))).toBe(true);
+    expect(fixture.slack.downloads.some((download) => download.authorized && download.path.endsWith("sales%20q3.csv"))).toBe(true);
     const firstUser = (pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1);
     expect(String(firstUser?.content)).toMatch(/^ada-U0ALICE001: total per region\? plot it/);
 
@@ -73,28 +51,28 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     pipeline.llm.script(python("print(int(totals.sum()))"), (body: Body) => ({ content: `Grand total ${lastTool(body).match(/stdout:\n(\d+)/)?.[1]}` }));
     const followUp = mention("and the grand total?", { threadTs: ts });
     await send(followUp.event);
-    const answers = () => slack.callsTo("chat.update").map((call) => String(call.args.text));
-    await slack.waitFor("chat.update", () => answers().some((text) => text.includes("Grand total 45")));
-    expect(slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts).length).toBe(2);
+    const answers = () => fixture.slack.callsTo("chat.update").map((call) => String(call.args.text));
+    await fixture.slack.waitFor("chat.update", () => answers().some((text) => text.includes("Grand total 45")));
+    expect(fixture.slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts).length).toBe(2);
   });
 
   test("files posted earlier in the thread, without a mention, reach the session at the next mention", async () => {
     const root = mention("```python\nprint('thread opened')\n```");
     await send(root.event);
     await finalText(root.ts, /thread opened/);
-    const notes = slack.addFile({ name: "notes.txt", mimetype: "text/plain", content: "remember the north region" });
-    slack.addThreadMessage(root.ts, { user: ALICE, text: "here are my notes", ts: nextTs(), files: [notes] });
+    const notes = fixture.slack.addFile({ name: "notes.txt", mimetype: "text/plain", content: "remember the north region" });
+    fixture.slack.addThreadMessage(root.ts, { user: ALICE, text: "here are my notes", ts: nextTs(), files: [notes] });
     const followUp = mention("```python\nprint(open('/mnt/data/notes.txt').read())\n```", { threadTs: root.ts });
     await send(followUp.event);
-    await slack.waitFor("chat.update", (call) => String(call.args.text).includes("remember the north region"));
+    await fixture.slack.waitFor("chat.update", (call) => String(call.args.text).includes("remember the north region"));
   });
 
   test("a DM works without a mention and is answered in the DM", async () => {
     const ts = nextTs();
-    await send(directMessage({ user: ALICE, text: "```python\nprint('hello from a DM')\n```", channel: "D0ALICEDM1", ts }, slack.teamId));
-    const update = await slack.waitFor("chat.update", (call) => String(call.args.text).includes("hello from a DM"));
+    await send(directMessage({ user: ALICE, text: "```python\nprint('hello from a DM')\n```", channel: "D0ALICEDM1", ts }, fixture.slack.teamId));
+    const update = await fixture.slack.waitFor("chat.update", (call) => String(call.args.text).includes("hello from a DM"));
     expect(update.args.channel).toBe("D0ALICEDM1");
-    const post = slack.callsTo("chat.postMessage").find((call) => call.args.channel === "D0ALICEDM1");
+    const post = fixture.slack.callsTo("chat.postMessage").find((call) => call.args.channel === "D0ALICEDM1");
     expect(post?.args.thread_ts).toBeUndefined();
   });
 
@@ -104,26 +82,26 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     await send(event, { retryNum: 1 });
     await finalText(ts, /only once/);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts)).toHaveLength(1);
-    expect(slack.callsTo("reactions.add").filter((call) => call.args.timestamp === ts)).toHaveLength(1);
+    expect(fixture.slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts)).toHaveLength(1);
+    expect(fixture.slack.callsTo("reactions.add").filter((call) => call.args.timestamp === ts)).toHaveLength(1);
   });
 
   test("Stop cancels a long-running execution", async () => {
     const { ts, event } = mention("```python\nimport time\ntime.sleep(120)\n```");
     await send(event);
-    const status = await slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === ts);
-    const running = await slack.waitFor("chat.update", (call) => call.args.ts === status.response?.ts && String(call.args.text).includes("Running your code"));
+    const status = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === ts);
+    const running = await fixture.slack.waitFor("chat.update", (call) => call.args.ts === status.response?.ts && String(call.args.text).includes("Running your code"));
     const button = (running.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((block) => block.type === "actions")?.elements?.[0];
     expect(button?.action_id).toBe("codebot_stop");
     const clicked = Date.now();
-    const response = await postToSlackApp(eventsUrl, blockActions({ user: ALICE, channel: CHANNEL, messageTs: String(running.args.ts), actionId: "codebot_stop", value: button!.value, teamId: slack.teamId }), SECRET, "interaction");
+    const response = await postToSlackApp(fixture.eventsUrl, blockActions({ user: ALICE, channel: CHANNEL, messageTs: String(running.args.ts), actionId: "codebot_stop", value: button!.value, teamId: fixture.slack.teamId }), SLACK_TEST_SECRET, "interaction");
     expect(response.status).toBe(200);
     expect(await finalText(ts, /cancelled/)).toContain("Stopped: the request was cancelled.");
     expect(Date.now() - clicked).toBeLessThan(10_000);
   });
 
   test("an oversized file gets a clear reply, and the next request still works", async () => {
-    const big = slack.addFile({ name: "huge.csv", mimetype: "text/csv", content: Buffer.alloc(2 * 1024 * 1024, "a") });
+    const big = fixture.slack.addFile({ name: "huge.csv", mimetype: "text/csv", content: Buffer.alloc(2 * 1024 * 1024, "a") });
     const { ts, event } = mention("analyse this", { files: [big] });
     await send(event);
     expect(await finalText(ts, /limit/)).toMatch(/"huge.csv" is 2.0 MB, over the 1.0 MB limit for one file. Nothing was run./);
@@ -138,10 +116,10 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     const { ts, event } = mention("write me a long report");
     await send(event);
     await finalText(ts, /full answer is in answer.md/);
-    await slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
-    const names = slack.uploads.filter((upload) => upload.threadTs === ts).map((upload) => upload.filename);
+    await fixture.slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
+    const names = fixture.slack.uploads.filter((upload) => upload.threadTs === ts).map((upload) => upload.filename);
     expect(names).toEqual(expect.arrayContaining(["answer.md", "code.py"]));
-    expect(slack.uploads.find((upload) => upload.threadTs === ts && upload.filename === "code.py")?.bytes.toString()).toContain("value_59 = 59 ** 2");
+    expect(fixture.slack.uploads.find((upload) => upload.threadTs === ts && upload.filename === "code.py")?.bytes.toString()).toContain("value_59 = 59 ** 2");
   });
 
   test("the model's text never pings a crowd", async () => {
@@ -154,11 +132,11 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
   });
 
   test("requests with a bad or stale signature are rejected and never run", async () => {
-    const before = slack.calls.length;
+    const before = fixture.slack.calls.length;
     const { event } = mention("```python\nprint('forged')\n```");
     expect((await send(event, { badSignature: true })).status).toBe(401);
     expect((await send(event, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(slack.calls.slice(before).filter((call) => call.method !== "auth.test")).toEqual([]);
+    expect(fixture.slack.calls.slice(before).filter((call) => call.method !== "auth.test")).toEqual([]);
   });
 });

@@ -1,16 +1,25 @@
 import type { KnownBlock, WebClient } from "@slack/web-api";
 import type { ChatRequest } from "../../core/chat-request.js";
-import { neutralizeMassMentions } from "../../core/mentions.js";
+import { displayName, displayNote, summarizeList } from "../../core/display-text.js";
+import { neutralizeMassMentions, slackSafeText } from "../../core/mentions.js";
 import type { Answer, Delivery, OutgoingFile, StatusUpdate } from "../../core/reply.js";
 import type { Logger } from "../../log.js";
-import { markdownToMrkdwn } from "./slack-markdown.js";
+import { escapeMrkdwn, markdownToMrkdwn } from "./slack-markdown.js";
+import { clipMrkdwn } from "./slack-text.js";
 
 export const STOP_ACTION_ID = "codebot_stop";
 
-/** Longest answer shown inline; longer ones are sent as a file with a short preview. */
-const INLINE_LIMIT = 3500;
+/** Longest message text sent (Slack advises under 4,000 characters, and truncates far longer ones). */
+export const SLACK_MAX_TEXT = 3900;
+/** Longest answer shown inline; longer ones are sent as answer.md with a short preview. */
+const INLINE_LIMIT = 3000;
+const PREVIEW_LIMIT = 600;
 /** Longest code shown inline; longer code is sent as a snippet file. */
 const INLINE_CODE_LIMIT = 1500;
+/** A status line sits in a section block, whose text Slack caps at 3,000 characters. */
+const STATUS_LIMIT = 2900;
+/** One "not sent" entry: a clipped file name and the reason. */
+const NOTE_ENTRY_LIMIT = 120;
 const PHASE_EMOJI: Record<StatusUpdate["phase"], string> = { thinking: ":thought_balloon:", running: ":gear:", uploading: ":outbox_tray:" };
 
 function where(request: ChatRequest) {
@@ -22,6 +31,22 @@ function statusBlocks(text: string, eventId: string): KnownBlock[] {
     { type: "section", text: { type: "mrkdwn", text } },
     { type: "actions", elements: [{ type: "button", action_id: STOP_ACTION_ID, value: eventId, style: "danger", text: { type: "plain_text", text: "Stop" } }] },
   ];
+}
+
+/** Plain text (a file name, an error) as mrkdwn: Slack's mentions turned to words, < > & escaped. */
+function plain(text: string): string {
+  return escapeMrkdwn(neutralizeMassMentions(text));
+}
+
+/** "Not sent: a.csv (too large); … and 1,990 more", bounded whatever the list. */
+function notSent(entries: string[]): string {
+  if (!entries.length) return "";
+  return `\n_Not sent: ${summarizeList(entries.map((entry) => plain(displayNote(entry, NOTE_ENTRY_LIMIT)))).join("; ")}_`;
+}
+
+/** Every message goes through this last: mentions defused, < > & escaped, length capped. */
+function finalText(mrkdwn: string, max = SLACK_MAX_TEXT): string {
+  return clipMrkdwn(slackSafeText(mrkdwn), max);
 }
 
 /**
@@ -38,28 +63,30 @@ export class SlackDelivery implements Delivery {
   ) {}
 
   async status(request: ChatRequest, update: StatusUpdate): Promise<void> {
-    const text = `${PHASE_EMOJI[update.phase]} ${update.text}`;
+    const text = finalText(`${PHASE_EMOJI[update.phase]} ${plain(update.text)}`, STATUS_LIMIT);
     await this.show(request, text, statusBlocks(text, request.eventId));
   }
 
   async answer(request: ChatRequest, answer: Answer): Promise<void> {
-    const uploads: OutgoingFile[] = [...answer.images, ...answer.files];
-    let text = markdownToMrkdwn(neutralizeMassMentions(answer.markdown));
-    if (text.length > INLINE_LIMIT) {
-      uploads.unshift({ name: "answer.md", mime: "text/markdown", data: Buffer.from(answer.markdown) });
-      text = `${text.slice(0, 600).trimEnd()}…\n_(The full answer is in answer.md below.)_`;
-    }
+    const uploads: OutgoingFile[] = [...answer.images, ...answer.files].map((file) => ({ ...file, name: displayName(file.name) }));
+    const notes = notSent(answer.skippedFiles);
+    let body = markdownToMrkdwn(neutralizeMassMentions(answer.markdown));
     const code = answer.code.join("\n\n# ---\n\n");
-    if (code.length > INLINE_CODE_LIMIT) uploads.push({ name: "code.py", mime: "text/x-python", data: Buffer.from(code) });
-    else if (code) text += `\n\n_Code that ran:_\n\`\`\`\n${code.replace(/```/g, "`\u200b``")}\n\`\`\``;
-    if (answer.skippedFiles.length) text += `\n_Not sent: ${answer.skippedFiles.join("; ")}_`;
-    await this.show(request, text, []);
+    let codeText = code && code.length <= INLINE_CODE_LIMIT ? `\n\n_Code that ran:_\n\`\`\`\n${escapeMrkdwn(code.replace(/```/g, "`\u200b``"))}\n\`\`\`` : "";
+    if (body.length > INLINE_LIMIT || body.length + codeText.length + notes.length > SLACK_MAX_TEXT) {
+      uploads.unshift({ name: "answer.md", mime: "text/markdown", data: Buffer.from(answer.markdown) });
+      body = `${clipMrkdwn(body, PREVIEW_LIMIT)}\n_(The full answer is in answer.md below.)_`;
+    }
+    if (body.length + codeText.length + notes.length > SLACK_MAX_TEXT) codeText = "";
+    if (code && !codeText) uploads.push({ name: "code.py", mime: "text/x-python", data: Buffer.from(code) });
+    await this.show(request, finalText(body + codeText + notes), []);
     this.statusMessages.delete(request.eventId);
     if (uploads.length) await this.upload(request, uploads);
   }
 
+  /** A failure is plain text (it may quote a file name or an error), never markdown. */
   async fail(request: ChatRequest, failure: { message: string }): Promise<void> {
-    await this.show(request, `:warning: ${markdownToMrkdwn(neutralizeMassMentions(failure.message))}`, []);
+    await this.show(request, finalText(`:warning: ${plain(failure.message)}`), []);
     this.statusMessages.delete(request.eventId);
   }
 

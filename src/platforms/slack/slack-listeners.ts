@@ -4,7 +4,7 @@ import type { AccessRules } from "../../core/access-policy.js";
 import type { Intake } from "../../bot/intake.js";
 import type { Logger } from "../../log.js";
 import { STOP_ACTION_ID } from "./slack-delivery.js";
-import { slackRequest, type SlackFile, type SlackMessageFacts } from "./slack-request.js";
+import { leftOutNote, newestAttachments, slackRequest, type SlackFile, type SlackMessageFacts } from "./slack-request.js";
 import { SlackUserNames } from "./slack-users.js";
 
 export interface SlackListenerDeps {
@@ -35,18 +35,19 @@ export function registerSlackListeners(app: App, { intake, rules, log }: SlackLi
   async function submit(client: WebClient, facts: SlackMessageFacts): Promise<void> {
     const request = slackRequest(facts);
     const outcome = await intake.submit(request, rules, facts.isDm);
+    const tell = (text: string) => client.chat.postEphemeral({ channel: facts.channel, user: facts.user, text, ...(facts.threadTs ? { thread_ts: facts.threadTs } : {}) });
     if (outcome.status === "queued") {
       await client.reactions.add({ channel: facts.channel, timestamp: facts.ts, name: "eyes" }).catch(() => undefined);
+      const { leftOut } = newestAttachments(facts);
+      if (leftOut) await tell(leftOutNote(leftOut)).catch((error) => log.warn({ err: error }, "could not tell the user about files left out"));
     } else if (outcome.status === "refused") {
-      await client.chat.postEphemeral({ channel: facts.channel, user: facts.user, text: outcome.message, ...(facts.threadTs ? { thread_ts: facts.threadTs } : {}) });
+      await tell(outcome.message);
     }
   }
 
   app.event("app_mention", async ({ event, body, context, client }) => {
     if (!event.user || event.bot_id) return;
-    const files = (event.files ?? []) as SlackFile[];
-    if (event.thread_ts) files.push(...(await earlierThreadFiles(client, event.channel, event.thread_ts, event.ts, context.botUserId).catch(() => [])));
-    const unique = [...new Map(files.map((file) => [file.id ?? file.url_private_download, file])).values()];
+    const earlierFiles = event.thread_ts ? await earlierThreadFiles(client, event.channel, event.thread_ts, event.ts, context.botUserId).catch(() => []) : [];
     await submit(client, {
       teamId: body.team_id,
       channel: event.channel,
@@ -55,7 +56,8 @@ export function registerSlackListeners(app: App, { intake, rules, log }: SlackLi
       text: event.text,
       ts: event.ts,
       threadTs: event.thread_ts,
-      files: unique,
+      files: (event.files ?? []) as SlackFile[],
+      earlierFiles,
       botUserId: context.botUserId,
       isDm: event.channel.startsWith("D"),
     });

@@ -1,12 +1,13 @@
 /**
  * CommonMark as the model writes it → Slack's mrkdwn: *bold*, _italic_, ~strike~, <url|text> links,
- * headings as bold lines, bullets as •, tables kept aligned in a code block. Code is left alone
- * (fences lose their language tag, which Slack would print).
+ * headings as bold lines, bullets as •, tables kept aligned in a code block. Code keeps its text
+ * (fences lose their language tag, which Slack would print). &, < and > are escaped everywhere,
+ * code included (Slack shows &lt; in code as <), so only the links made here are links.
  */
 const FENCE = /```[^\n`]*\n([\s\S]*?)```/g;
 const BOLD = "\u0001";
 
-function escapeText(text: string): string {
+export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
@@ -14,8 +15,8 @@ function inline(text: string): string {
   return text
     .split(/(`[^`\n]+`)/)
     .map((part, i) => {
-      if (i % 2 === 1) return part;
-      return escapeText(part)
+      if (i % 2 === 1) return escapeMrkdwn(part);
+      return escapeMrkdwn(part)
         .replace(/\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g, "<$2|$1>")
         .replace(/\*\*(.+?)\*\*|__(.+?)__/g, (_m, a: string | undefined, b: string | undefined) => `${BOLD}${a ?? b}${BOLD}`)
         .replace(/(^|[^*\w])\*(?!\s)([^*\n]+?)\*(?!\w)/g, "$1_$2_")
@@ -29,7 +30,7 @@ function prose(text: string): string {
   const out: string[] = [];
   const table: string[] = [];
   const flushTable = () => {
-    if (table.length) out.push("```\n" + table.join("\n") + "\n```");
+    if (table.length) out.push("```\n" + escapeMrkdwn(table.join("\n")) + "\n```");
     table.length = 0;
   };
   for (const line of text.split("\n")) {
@@ -51,7 +52,7 @@ export function markdownToMrkdwn(markdown: string): string {
   let last = 0;
   for (const match of markdown.matchAll(FENCE)) {
     result += prose(markdown.slice(last, match.index));
-    result += "```\n" + (match[1] ?? "").replace(/\n$/, "") + "\n```";
+    result += "```\n" + escapeMrkdwn((match[1] ?? "").replace(/\n$/, "")) + "\n```";
     last = (match.index ?? 0) + match[0].length;
   }
   return result + prose(markdown.slice(last));

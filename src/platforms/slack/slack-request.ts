@@ -1,4 +1,5 @@
-import type { AttachmentRef, ChatRequestInput } from "../../core/chat-request.js";
+import { fencedPython } from "../../agent/fenced-code.js";
+import { MAX_ATTACHMENTS, type AttachmentRef, type ChatRequestInput } from "../../core/chat-request.js";
 
 /** The parts of a Slack file object (as in message events' `files`) that codebot uses. */
 export interface SlackFile {
@@ -20,7 +21,10 @@ export interface SlackMessageFacts {
   text: string;
   ts: string;
   threadTs?: string;
+  /** The message's own files. */
   files: SlackFile[];
+  /** Files posted earlier in the thread (oldest first) that the message may refer to. */
+  earlierFiles?: SlackFile[];
   botUserId?: string;
   isDm: boolean;
 }
@@ -34,6 +38,28 @@ export function slackAttachments(files: SlackFile[]): AttachmentRef[] {
   });
 }
 
+function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+/**
+ * The attachments a message takes: its own files and the thread's earlier ones, the newest
+ * MAX_ATTACHMENTS of them (in their order); leftOut counts the older ones not taken.
+ */
+export function newestAttachments(facts: Pick<SlackMessageFacts, "files" | "earlierFiles">): { attachments: AttachmentRef[]; leftOut: number } {
+  const own = slackAttachments(facts.files);
+  const seen = new Set(own.map((file) => file.url));
+  const earlier = slackAttachments(facts.earlierFiles ?? []).filter((file) => !seen.has(file.url) && seen.add(file.url));
+  const room = Math.max(0, MAX_ATTACHMENTS - own.length);
+  const attachments = [...own.slice(0, MAX_ATTACHMENTS), ...earlier.slice(earlier.length - Math.min(room, earlier.length))];
+  return { attachments, leftOut: own.length + earlier.length - attachments.length };
+}
+
+/** What the user (and the model) are told when older thread files were left out. */
+export function leftOutNote(leftOut: number): string {
+  return `${leftOut} older ${leftOut === 1 ? "file" : "files"} in this thread ${leftOut === 1 ? "was" : "were"} not attached: at most ${MAX_ATTACHMENTS} files are taken per message, the newest. Post an older file again to use it.`;
+}
+
 /**
  * A Slack message for the bot as a platform-neutral request. A mention in a channel opens (or
  * continues) the thread under it; a DM's top level is one conversation with the bot, and a thread
@@ -41,7 +67,11 @@ export function slackAttachments(files: SlackFile[]): AttachmentRef[] {
  */
 export function slackRequest(facts: SlackMessageFacts): ChatRequestInput {
   const mention = facts.botUserId ? new RegExp(`<@${facts.botUserId}(\\|[^>]*)?>`, "g") : undefined;
-  const text = (mention ? facts.text.replace(mention, "") : facts.text).trim();
+  const { attachments, leftOut } = newestAttachments(facts);
+  // Slack sends message text with &, < and > escaped; code must reach Python as typed.
+  const said = unescapeSlack(mention ? facts.text.replace(mention, "") : facts.text).trim();
+  // The model is told too (code run as written stays as written; the user gets an ephemeral note).
+  const text = leftOut && fencedPython(said) === undefined ? `${said}\n\n[${leftOutNote(leftOut)}]` : said;
   const inThread = facts.threadTs !== undefined || !facts.isDm;
   const threadTs = facts.threadTs ?? facts.ts;
   return {
@@ -50,7 +80,7 @@ export function slackRequest(facts: SlackMessageFacts): ChatRequestInput {
     user: { id: facts.user, name: facts.userName },
     conversation: { platform: "slack", workspaceId: facts.teamId, channelId: facts.channel, threadId: inThread ? threadTs : facts.channel },
     text,
-    attachments: slackAttachments(facts.files),
+    attachments,
     messageId: facts.ts,
     replyContext: inThread ? { threadTs } : {},
     receivedAt: Date.now(),

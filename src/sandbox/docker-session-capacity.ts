@@ -1,0 +1,28 @@
+import type { ReserveOutcome, SessionCapacity } from "./session-capacity.js";
+
+/**
+ * Capacity without Redis (`codebot exec`, `codebot sessions`): counts the live sessions on the
+ * engine. Not atomic across processes, no per-user cap and no eviction (nothing records who uses a
+ * session or when); the workers' Redis capacity is the one that holds under load.
+ */
+export class DockerSessionCapacity implements SessionCapacity {
+  constructor(
+    private readonly maxSessions: number,
+    private readonly countLive: () => Promise<number>,
+  ) {}
+
+  async reserve(): Promise<ReserveOutcome> {
+    const live = await this.countLive();
+    return live < this.maxSessions ? { kind: "reserved", evicted: [] } : { kind: "full", scope: "total", held: live, limit: this.maxSessions };
+  }
+
+  async begin(): Promise<void> {}
+
+  async end(): Promise<void> {}
+
+  async release(): Promise<void> {}
+
+  async reconcile(): Promise<number> {
+    return 0;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Who may hold a live sandbox session. A slot is reserved before a session's container starts and
+ * released when it ends; a session in use is marked busy (with a lease, so a crashed process can't
+ * pin it), and a full store ends its least recently used idle session rather than refuse a new one.
+ * Slots are keyed by the session's container name, which every codebot process derives the same way.
+ */
+export interface SessionCapacity {
+  /**
+   * Takes a slot for a session about to start (busy until `end` or leaseMs). When a cap is reached
+   * and `evict` is set, idle sessions' slots are taken (least recently used first); else it is full.
+   */
+  reserve(request: SlotRequest & { evict: boolean }): Promise<ReserveOutcome>;
+  /** Marks a live session busy until `end` or leaseMs; a live session with no slot gets one, over the caps if need be. */
+  begin(request: SlotRequest): Promise<void>;
+  /** The session is idle from now on (its last use is now). */
+  end(key: string): Promise<void>;
+  /** The session ended: its slot is free. */
+  release(key: string): Promise<void>;
+  /** Frees the slots of sessions that are not live (`live` lists the keys of live sessions). Returns how many. */
+  reconcile(live: () => Promise<string[]>): Promise<number>;
+}
+
+export interface SlotRequest {
+  key: string;
+  /** Who opened the session (`slack:U123`); none: no per-user cap applies. */
+  owner?: string;
+  leaseMs: number;
+}
+
+export type ReserveOutcome =
+  /** evicted: keys of idle sessions whose slots were taken: the caller ends them before starting. */
+  | { kind: "reserved"; evicted: string[] }
+  | { kind: "full"; scope: "total" | "user"; held: number; limit: number };

@@ -1,0 +1,87 @@
+import type { Logger } from "../log.js";
+import type { ReserveOutcome, SessionCapacity } from "./session-capacity.js";
+import { SandboxError } from "./sandbox-error.js";
+
+export interface SessionSlotsOptions {
+  /** Seconds after which a session stops itself when unused. */
+  idleTimeoutSeconds: number;
+  /** Seconds of idleness after which a session may be ended for a new one; undefined: never. */
+  evictAfterSeconds?: number;
+  /** Keys (container names) of the sessions running now, from the engine. */
+  listLive: () => Promise<string[]>;
+  /** Ends a session whose slot was given to a new one (its container is removed). */
+  evict: (key: string) => Promise<void>;
+  log: Logger;
+}
+
+function minutes(seconds: number): string {
+  const count = Math.max(1, Math.round(seconds / 60));
+  return count === 1 ? "a minute" : `${count} minutes`;
+}
+
+/**
+ * The manager's side of session capacity: reserves a slot before a session starts (reclaiming the
+ * slots of sessions that died, then ending idle ones, before refusing), and keeps a session marked
+ * busy while this process uses it.
+ */
+export class SessionSlots {
+  private readonly users = new Map<string, number>();
+
+  constructor(
+    private readonly capacity: SessionCapacity,
+    private readonly options: SessionSlotsOptions,
+  ) {}
+
+  /** A slot for a session about to start, or SESSION_LIMIT. Sessions it displaces are ended first. */
+  async reserve(key: string, owner: string | undefined, leaseMs: number): Promise<void> {
+    const request = { key, owner, leaseMs };
+    let outcome = await this.capacity.reserve({ ...request, evict: false });
+    if (outcome.kind === "full") {
+      const reclaimed = await this.capacity.reconcile(this.options.listLive);
+      if (reclaimed) this.options.log.info({ reclaimed }, "reclaimed the slots of sessions that ended");
+      outcome = await this.capacity.reserve({ ...request, evict: this.options.evictAfterSeconds !== undefined });
+    }
+    if (outcome.kind === "full") throw this.limitError(outcome);
+    for (const victim of outcome.evicted) {
+      this.options.log.info({ evicted: victim, for: key }, "ending an idle session to make room for a new one");
+      await this.options.evict(victim);
+    }
+  }
+
+  /** Runs task with the session marked busy (not evictable) from when it is open until task ends. */
+  async use<S, T>(key: string, owner: string | undefined, leaseMs: number, open: () => Promise<S>, task: (session: S) => Promise<T>): Promise<T> {
+    this.users.set(key, (this.users.get(key) ?? 0) + 1);
+    try {
+      const session = await open();
+      await this.capacity.begin({ key, owner, leaseMs });
+      return await task(session);
+    } finally {
+      const left = (this.users.get(key) ?? 1) - 1;
+      if (left > 0) this.users.set(key, left);
+      else {
+        this.users.delete(key);
+        await this.capacity.end(key).catch((error: unknown) => this.options.log.warn({ err: error, key }, "could not mark a session idle"));
+      }
+    }
+  }
+
+  release(key: string): Promise<void> {
+    return this.capacity.release(key);
+  }
+
+  private limitError(outcome: Extract<ReserveOutcome, { kind: "full" }>): SandboxError {
+    const { evictAfterSeconds, idleTimeoutSeconds } = this.options;
+    const freed = evictAfterSeconds ?? idleTimeoutSeconds;
+    if (outcome.scope === "user") {
+      return new SandboxError(
+        "SESSION_LIMIT",
+        `You have ${outcome.held} sandbox sessions open, the most one person may have, and all are in use. ` +
+          `End one you no longer need (/reset in its thread), or try again once one has been idle for ${minutes(freed)}.`,
+      );
+    }
+    return new SandboxError(
+      "SESSION_LIMIT",
+      `${outcome.limit === 1 ? "The only sandbox session is" : `All ${outcome.limit} sandbox sessions are`} in use. Try again later: a session is freed once it has been idle for ${minutes(freed)}.`,
+    );
+  }
+}
