@@ -1,16 +1,19 @@
 /**
- * codebot's own seccomp profile for sandboxes, passed to the engine with each container.
+ * codebot's own seccomp profile for sandboxes, passed to the engine with each container. It
+ * replaces the engine's default profile.
  *
  * Docker's default profile is an allowlist tuned for general containers; it still allows ptrace,
  * process_vm_readv/writev and (on older engines) io_uring. A data-analysis session needs none of
  * these, nor anything that creates namespaces, loads kernel code or touches the machine's clock.
  * This profile allows the rest and refuses those with EPERM (ENOSYS for clone3, so the C library
- * falls back to clone, whose namespace flags are refused). Under gVisor the engine's runtime
+ * falls back to clone, whose namespace flags are refused): every call Docker's default refuses to a
+ * container without capabilities is refused here too, plus the ones above. A denylist rather than
+ * an allowlist, so a new C library or Python calling a newer, harmless system call keeps working. Under gVisor the engine's runtime
  * enforces its own, stricter boundary.
  */
 const DENIED = [
   // reading or steering another process (the supervisor above all)
-  "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+  "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp", "pidfd_getfd",
   // a second kernel interface, with a long record of privilege escalations
   "io_uring_setup", "io_uring_enter", "io_uring_register",
   // namespaces, mounts and the root
@@ -21,8 +24,9 @@ const DENIED = [
   "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
   "open_by_handle_at", "name_to_handle_at", "lookup_dcookie", "uselib", "vm86", "vm86old",
   "iopl", "ioperm", "modify_ldt", "nfsservctl", "_sysctl", "sysfs", "ustat", "quotactl", "quotactl_fd",
+  "create_module", "get_kernel_syms", "query_module",
   // the machine itself
-  "reboot", "swapon", "swapoff", "syslog", "acct", "settimeofday", "clock_settime", "clock_settime64",
+  "reboot", "swapon", "swapoff", "syslog", "acct", "settimeofday", "stime", "clock_settime", "clock_settime64",
   "clock_adjtime", "clock_adjtime64", "adjtimex", "sethostname", "setdomainname",
   "fanotify_init", "get_mempolicy", "set_mempolicy", "mbind", "move_pages", "migrate_pages",
 ];
