@@ -15,8 +15,11 @@ import { waitForShutdownSignal } from "../src/shutdown.js";
 
 export interface WorkerRuntime {
   sandboxes: ReturnType<typeof createSandboxManager>;
-  /** Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection. */
-  close(): Promise<void>;
+  /**
+   * Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection; returns
+   * how many unfinished turns were handed back to the queue for another worker.
+   */
+  close(): Promise<number>;
 }
 
 /** Wires config, Redis, sandboxes, the model and the platforms' ports into a started queue worker. */
@@ -64,10 +67,11 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   return {
     sandboxes,
     async close() {
-      await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
+      const handedBack = await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
       await cancels.close();
-      await sandboxes.close();
+      if (!handedBack) await sandboxes.close();
       redis.disconnect();
+      return handedBack;
     },
   };
 }
@@ -76,8 +80,11 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
 export async function runWorker(config: Config, log: Logger): Promise<number> {
   const runtime = await startWorkerRuntime(config, log);
   const signal = await waitForShutdownSignal();
-  log.info({ signal }, "worker stopping: finishing running turns");
-  await runtime.close();
-  log.info("worker stopped");
+  log.info({ signal, graceSeconds: config.WORKER_SHUTDOWN_SECONDS }, "worker stopping: finishing running turns");
+  const handedBack = await runtime.close();
+  log.info({ handedBack }, "worker stopped");
+  // Turns handed back still have work pending in this process (a cell's answer, a model call):
+  // it is abandoned, another worker continues those turns.
+  if (handedBack) process.exit(0);
   return 0;
 }

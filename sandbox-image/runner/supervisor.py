@@ -41,6 +41,8 @@ from kernel_process import make_undumpable, process_cpu_seconds_or_zero, spawn_k
 from session_budget import SessionBudget  # noqa: E402
 
 INTERRUPT_GRACE_S = 2.0
+REMEMBERED_RESULTS = 16
+REMEMBERED_BYTES = 16 << 20  # in all; a larger result is remembered without its images and long output
 READ_CHUNK = 65536
 MAX_REQUEST_BYTES = 64 << 20
 READY_TIMEOUT_S = 120
@@ -110,6 +112,9 @@ class Supervisor:
         self.violation = None
         self.claimed_by = None
         self.ending = None
+        # Results of the last executions by id: a request for one that already ran (its worker
+        # stopped and another took the turn over) gets that result again; the code never runs twice.
+        self.results = collections.OrderedDict()
         self.start_kernel()
         self.budget.start()
 
@@ -476,10 +481,34 @@ class Supervisor:
         files = [describe(path, meta[0]) for path, meta in snapshot_files().items()]
         return {"id": request["id"], "op": "files", "files": files}
 
+    def execute_once(self, request):
+        known = self.results.get(request["id"])
+        if known is not None:
+            log("info", "execution already ran: answering with its result", id=request["id"])
+            repeat = dict(known, notes=known["notes"] + ["This code had already run (the worker that started it stopped); "
+                                                         "this is its result, and it was not run again."])
+            return repeat
+        result = self.execute(request)
+        if result.get("op") == "result" and result.get("status") != "cancelled":
+            self.remember(request["id"], result)
+        return result
+
+    def remember(self, request_id, result):
+        def size(item):
+            return len(item["stdout"]) + len(item["stderr"]) + sum(len(image["data"]) for image in item["images"]) + len(json.dumps(item.get("error", "")))
+
+        kept = result
+        if size(kept) > REMEMBERED_BYTES // 4:
+            kept = dict(result, stdout=result["stdout"][-65536:], stderr=result["stderr"][-65536:], images=[],
+                        notes=result["notes"] + ["(Only the end of the output is kept for a repeat, and no images.)"])
+        self.results[request_id] = kept
+        while len(self.results) > REMEMBERED_RESULTS or sum(size(item) for item in self.results.values()) > REMEMBERED_BYTES:
+            self.results.popitem(last=False)
+
     def handle(self, request):
         op = request.get("op")
         if op == "exec":
-            return self.execute(request)
+            return self.execute_once(request)
         if op == "files":
             return self.list_files(request)
         if op == "claim":

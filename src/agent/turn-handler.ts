@@ -105,7 +105,7 @@ export class TurnHandler {
 
   private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
     await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
-    const result = await this.execute(sessionId, code, context.signal, request);
+    const result = await this.execute(sessionId, code, context.signal, request, 1);
     if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
     const markdown = executionMarkdown(result);
     await this.deliver(request, sessionId, markdown, [{ code, result }], context);
@@ -121,6 +121,7 @@ export class TurnHandler {
       : "";
     const images = this.deps.vision ? uploaded.filter((file) => file.mime.startsWith("image/") && file.data.length <= VISION_MAX_BYTES) : [];
     const history: ChatCompletionMessageParam[] = await this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE)));
+    let step = 0;
     const output = await this.deps.agent.run({
       systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
       history,
@@ -128,7 +129,7 @@ export class TurnHandler {
       userImages: images,
       signal: context.signal,
       status: (update) => context.delivery.status(request, update),
-      execute: (code, signal) => this.execute(sessionId, code, signal, request),
+      execute: (code, signal) => this.execute(sessionId, code, signal, request, ++step),
     });
     await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
     await this.deps.memory.append(sessionId, output.remembered);
@@ -136,8 +137,13 @@ export class TurnHandler {
     await this.deliver(request, sessionId, output.markdown, output.executions, context);
   }
 
-  private execute(sessionId: string, code: string, signal: AbortSignal, request: ChatRequest): Promise<ExecutionResult> {
-    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId: request.eventId, owner: sessionOwner(request) });
+  /**
+   * Runs one step of the turn. The execution id is the turn's event id and the step, so a worker
+   * that takes the turn over (its first worker died) gets the step's result from the sandbox
+   * instead of running the code a second time.
+   */
+  private execute(sessionId: string, code: string, signal: AbortSignal, request: ChatRequest, step: number): Promise<ExecutionResult> {
+    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId: request.eventId, executionId: `${request.eventId}#${step}`, owner: sessionOwner(request) });
   }
 
   private async deliver(request: ChatRequest, sessionId: string, markdown: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {

@@ -24,6 +24,8 @@ export interface TurnWorkerOptions {
 
 /** How long a turn waits before checking again whether its thread's earlier turn is done. */
 const ORDER_RECHECK_MS = 1000;
+/** How often workers look for turns whose worker died: a fifth of the lock, so takeover is prompt. */
+const stalledCheckMs = (lockSeconds: number) => Math.max(1000, Math.round((lockSeconds * 1000) / 5));
 const STALLED = /stalled/i;
 
 /**
@@ -36,6 +38,8 @@ export class TurnWorker {
   private readonly events: QueueEvents;
   private readonly eventsConnection: Redis;
   private readonly order: ThreadOrder;
+  /** Turns this worker is running, with their lock tokens, to hand back if shutdown runs out of grace. */
+  private readonly running = new Map<string, { job: Job<TurnJob>; token: string | undefined }>();
 
   constructor(private readonly options: TurnWorkerOptions) {
     this.order = new ThreadOrder(options.redis, keys(options.prefix));
@@ -45,7 +49,7 @@ export class TurnWorker {
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockSeconds * 1000,
-      stalledInterval: options.lockSeconds * 1000,
+      stalledInterval: stalledCheckMs(options.lockSeconds),
       maxStalledCount: 1,
       autorun: false,
     });
@@ -59,14 +63,36 @@ export class TurnWorker {
     void this.worker.run();
   }
 
-  /** Finishes running turns (up to graceMs), then stops; unfinished turns go back to the queue. */
-  async close(graceMs: number): Promise<void> {
-    const timer = setTimeout(() => void this.worker.close(true), graceMs);
-    await this.worker.close();
+  /**
+   * Stops taking turns and lets running ones finish, up to graceMs. Turns still running then are
+   * handed back to the queue for another worker, which continues them (code that already ran is not
+   * run again: see TurnHandler's execution ids). Returns how many were handed back; the caller
+   * should then exit, since their work in this process is abandoned.
+   */
+  async close(graceMs: number): Promise<number> {
+    const closing = this.worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+    ]);
     clearTimeout(timer);
+    let handedBack = 0;
+    if (graceOver) {
+      for (const [jobId, { job, token }] of this.running) {
+        try {
+          await job.moveToWait(token);
+          handedBack++;
+          this.options.log.warn({ jobId, requestId: job.data.request.eventId }, "shutdown grace over: turn handed back to the queue");
+        } catch (error) {
+          this.options.log.error({ err: error, jobId }, "could not hand a turn back; it will be taken over when its lock expires");
+        }
+      }
+    }
     await this.events.close();
     this.eventsConnection.disconnect();
     await this.queue.close();
+    return handedBack;
   }
 
   private async process(job: Job<TurnJob>, token: string | undefined): Promise<void> {
@@ -83,6 +109,7 @@ export class TurnWorker {
     }
     const delivery = this.options.deliveries[request.conversation.platform];
     if (!delivery) throw new UnrecoverableError(`no delivery for platform ${request.conversation.platform}`);
+    this.running.set(job.id ?? request.eventId, { job, token });
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
@@ -101,6 +128,7 @@ export class TurnWorker {
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
     } finally {
+      this.running.delete(job.id ?? request.eventId);
       this.options.cancels.release(request.eventId);
     }
   }

@@ -20,6 +20,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Carried into the execution id, so the sandbox's logs name the request. */
   requestId?: string;
+  /**
+   * The execution's own id, stable across workers (a turn's event id and step). The sandbox runs an
+   * id once: asked again (a worker took the turn over), it answers with the first run's result.
+   */
+  executionId?: string;
 }
 
 /** One attached, live sandbox: executions in it run one at a time, in the order they were asked. */
@@ -73,8 +78,8 @@ export class SandboxSession {
     return next;
   }
 
-  private async run(code: string, { timeoutMs = this.limits.timeoutMs, signal, requestId }: ExecuteOptions): Promise<ExecutionResult> {
-    const id = `${requestId ?? "exec"}:${randomUUID()}`;
+  private async run(code: string, { timeoutMs = this.limits.timeoutMs, signal, requestId, executionId }: ExecuteOptions): Promise<ExecutionResult> {
+    const id = executionId ?? `${requestId ?? "exec"}:${randomUUID()}`;
     const log = this.log.child({ execId: id });
     const onAbort = () => this.connection.interrupt(id);
     if (signal?.aborted) onAbort();

@@ -70,17 +70,44 @@ describe("the queue under pressure", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  test("a worker killed mid-turn: the turn is retried by another worker, not lost", async () => {
+  test("a worker killed mid-turn: another worker takes the turn over promptly, and the code runs once", async () => {
     const victim = pipeline.worker;
-    const req = request("crash-thread", "```python\nimport time\ntime.sleep(3)\nprint('survived the crash')\n```");
+    const cell = "import time\nopen('/mnt/data/runs.txt', 'a').write('ran\\n')\ntime.sleep(4)\nprint('survived the crash')";
+    const req = request("crash-thread", `\`\`\`python\n${cell}\n\`\`\``);
     await pipeline.queue.enqueue(req);
     await victim.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the cell is running in the sandbox
+    const killedAt = Date.now();
     await victim.kill();
     const rescuer = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2" });
-    const { replies } = await finalReply(req.eventId, 120_000);
+    pipeline.worker = rescuer;
+    const { replies, at } = await finalReply(req.eventId, 120_000);
     expect(answerText(replies)).toContain("survived the crash");
     expect(rescuer.logs()).toContain(req.eventId);
-    pipeline.worker = rescuer;
+    expect(at - killedAt).toBeLessThan(2_000 + 10_000); // QUEUE_LOCK_SECONDS + a few seconds (worker start included)
+    const check = request("crash-thread", "```python\nprint(open('/mnt/data/runs.txt').read().count('ran'))\n```");
+    await pipeline.queue.enqueue(check);
+    expect(answerText((await finalReply(check.eventId)).replies)).toContain("1");
+  });
+
+  test("a worker out of shutdown grace hands its turn back: another worker finishes it, the code runs once", async () => {
+    const leaving = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2", WORKER_SHUTDOWN_SECONDS: "2" });
+    await pipeline.worker.stop();
+    const cell = "import time\nopen('/mnt/data/runs.txt', 'a').write('ran\\n')\ntime.sleep(6)\nprint('finished elsewhere')";
+    const req = request("grace-thread", `\`\`\`python\n${cell}\n\`\`\``);
+    await pipeline.queue.enqueue(req);
+    await leaving.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stopping = Date.now();
+    expect(await leaving.stop()).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(2_000 + 3_000);
+    expect(leaving.logs()).toMatch(/turn handed back to the queue/);
+    pipeline.worker = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2" });
+    const { replies } = await finalReply(req.eventId, 60_000);
+    expect(answerText(replies)).toContain("finished elsewhere");
+    const check = request("grace-thread", "```python\nprint(open('/mnt/data/runs.txt').read().count('ran'))\n```");
+    await pipeline.queue.enqueue(check);
+    expect(answerText((await finalReply(check.eventId)).replies)).toContain("1");
   });
 
   test("a worker stopped with SIGTERM finishes its running turn first", async () => {

@@ -75,4 +75,17 @@ describe("a session behaves like a notebook", () => {
     );
     expect(results.map((result) => result.result)).toEqual(["[1]", "[1, 2]", "[1, 2, 3]"]);
   });
+
+  test("an execution id runs once: asked again (a worker took the turn over), the sandbox answers with the first result", async () => {
+    const code = "open('/mnt/data/once.txt', 'a').write('x')\nprint('ran')";
+    const first = await manager.execute("once", code, { executionId: "turn-1#1" });
+    const again = await manager.execute("once", code, { executionId: "turn-1#1" });
+    expect(first).toMatchObject({ status: "ok", stdout: "ran\n" });
+    expect(again).toMatchObject({ status: "ok", stdout: "ran\n" });
+    expect(again.notes.join(" ")).toMatch(/had already run .* it was not run again/);
+    expect((await manager.execute("once", "open('/mnt/data/once.txt').read()")).result).toBe("'x'");
+    const next = await manager.execute("once", code, { executionId: "turn-1#2" });
+    expect(next.notes).toEqual([]);
+    expect((await manager.execute("once", "open('/mnt/data/once.txt').read()")).result).toBe("'xx'");
+  });
 });
