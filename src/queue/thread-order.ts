@@ -14,10 +14,20 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return redis.call('HGET', KEYS[2], tostring(next))
 `;
 
+// Takes the thread's next sequence number and records which job holds it, in one step.
+const ASSIGN = `
+local seq = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], tostring(seq), ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return seq
+`;
+
 /**
  * Turns of one thread run one at a time, in the order they arrived, while different threads run
  * in parallel on any worker. Each turn gets a sequence number when enqueued; a worker runs a turn
- * only when the thread's "next" counter has reached it.
+ * only when the thread's "next" counter has reached it. A number whose job was never added (the
+ * enqueue was cut after assign) is skipped by the worker after a short grace (TurnWorker).
  */
 export class ThreadOrder {
   constructor(
@@ -36,19 +46,24 @@ export class ThreadOrder {
   /** The next sequence number of the thread, remembered with the job id that holds it. */
   async assign(threadKey: string, jobId: string): Promise<number> {
     const k = this.k(threadKey);
-    const seq = await this.redis.incr(k.seq);
-    await this.redis
-      .multi()
-      .hset(k.jobs, String(seq), jobId)
-      .expire(k.seq, THREAD_TTL_SECONDS)
-      .expire(k.jobs, THREAD_TTL_SECONDS)
-      .exec();
-    return seq;
+    return Number(await this.redis.eval(ASSIGN, 2, k.seq, k.jobs, jobId, String(THREAD_TTL_SECONDS)));
   }
 
   /** The sequence number whose turn it is. */
   async current(threadKey: string): Promise<number> {
     return Number((await this.redis.get(this.k(threadKey).next)) ?? "1");
+  }
+
+  /** The job id that holds sequence number seq, if its enqueue got that far. */
+  async jobAt(threadKey: string, seq: number): Promise<string | undefined> {
+    return (await this.redis.hget(this.k(threadKey).jobs, String(seq))) ?? undefined;
+  }
+
+  /** When a worker first saw that seq, the thread's current turn, has no job (epoch ms). */
+  async gapSeenAt(threadKey: string, seq: number): Promise<number> {
+    const key = this.keys.thread(threadKey, `gap:${seq}`);
+    await this.redis.set(key, String(Date.now()), "EX", THREAD_TTL_SECONDS, "NX");
+    return Number((await this.redis.get(key)) ?? Date.now());
   }
 
   /** Marks turn seq done; returns the job id of the thread's next turn, if one is waiting. */

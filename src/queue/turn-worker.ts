@@ -26,6 +26,12 @@ export interface TurnWorkerOptions {
 const ORDER_RECHECK_MS = 1000;
 /** How often workers look for turns whose worker died: a fifth of the lock, so takeover is prompt. */
 const stalledCheckMs = (lockSeconds: number) => Math.max(1000, Math.round((lockSeconds * 1000) / 5));
+/**
+ * A thread's current turn with no job (its enqueue was cut between taking the sequence number and
+ * adding the job, or the job failed without a worker to report it) is skipped after this long, so
+ * one interrupted enqueue never stops a thread. A healthy enqueue takes milliseconds.
+ */
+const GAP_GRACE_MS = 2000;
 const STALLED = /stalled/i;
 
 /**
@@ -98,7 +104,8 @@ export class TurnWorker {
   private async process(job: Job<TurnJob>, token: string | undefined): Promise<void> {
     const { request, threadKey, seq } = turnJobSchema.parse(job.data);
     const log = this.options.log.child({ requestId: request.eventId, jobId: job.id, thread: threadKey, attempt: job.attemptsMade + 1 });
-    const current = await this.order.current(threadKey);
+    let current = await this.order.current(threadKey);
+    while (seq > current && (await this.skipIfGap(threadKey, current, log))) current = await this.order.current(threadKey);
     if (seq < current) {
       log.warn({ seq, current }, "turn already passed in its thread; skipping");
       return;
@@ -131,6 +138,17 @@ export class TurnWorker {
       this.running.delete(job.id ?? request.eventId);
       this.options.cancels.release(request.eventId);
     }
+  }
+
+  /** Skips the thread's current turn if no job has held it for GAP_GRACE_MS; true when skipped. */
+  private async skipIfGap(threadKey: string, current: number, log: Logger): Promise<boolean> {
+    const jobId = await this.order.jobAt(threadKey, current);
+    const holder = jobId ? await this.queue.getJob(jobId) : undefined;
+    if (holder && !(await holder.isFailed())) return false;
+    if (Date.now() - (await this.order.gapSeenAt(threadKey, current)) < GAP_GRACE_MS) return false;
+    log.warn({ seq: current, missingJob: jobId ?? null }, "a turn of this thread was never enqueued or was lost; skipping it");
+    await this.finish(threadKey, current);
+    return true;
   }
 
   /** Marks the turn done in its thread and lets the thread's next turn run now, not at its next check. */

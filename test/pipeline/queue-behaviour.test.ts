@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import type { ChatRequestInput } from "../../src/core/chat-request.js";
+import { threadKey, type ChatRequestInput } from "../../src/core/chat-request.js";
+import { ThreadOrder } from "../../src/queue/thread-order.js";
 import { requestCancel } from "../../src/queue/cancellation.js";
 import { localReplySchema, type LocalReply } from "../../src/platforms/local/local-replies.js";
 import { usePipeline } from "../helpers/pipeline-fixture.js";
@@ -68,6 +69,21 @@ describe("the queue under pressure", () => {
     const { replies } = await finalReply(req.eventId);
     expect(answerText(replies)).toContain("FAIL Stopped: the request was cancelled.");
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test("enqueues cut between taking the thread's turn number and adding the job don't stop the thread", async () => {
+    const key = threadKey(request("gap-thread", "").conversation);
+    // Two enqueues interrupted by a lost connection: one after taking its number, one after also
+    // recording its job id; neither job was added.
+    await pipeline.redis.incr(pipeline.keys.thread(key, "seq"));
+    await new ThreadOrder(pipeline.redis, pipeline.keys).assign(key, "ev-never-added");
+    const req = request("gap-thread", "```python\nprint('not stuck')\n```");
+    const started = Date.now();
+    await pipeline.queue.enqueue(req);
+    const { replies, at } = await finalReply(req.eventId, 60_000);
+    expect(answerText(replies)).toContain("not stuck");
+    expect(at - started).toBeLessThan(2 * (2_000 + 1_000) + 4_000); // two gaps, each skipped after its 2 s grace
+    expect(pipeline.worker.logs()).toMatch(/never enqueued or was lost; skipping it/);
   });
 
   test("a worker killed mid-turn: another worker takes the turn over promptly, and the code runs once", async () => {
