@@ -29,6 +29,7 @@ export async function askCommand(args: string[], config: Config, _log: Logger): 
   const thread = values.thread ?? randomBytes(4).toString("hex");
   const chat = openLocalChat(config, wait * 1000);
   try {
+    await chat.ready();
     const eventId = await chat.client.send(thread, text, values.attach);
     const answered = await renderReplies(chat.client, eventId, {
       outDir: values.out,

@@ -17,6 +17,10 @@ export async function chatCommand(args: string[], config: Config, _log: Logger):
   const { values } = parseArgs({ args, options: { thread: { type: "string" }, out: { type: "string", default: "codebot-files" } } });
   const thread = values.thread ?? randomBytes(4).toString("hex");
   const chat = openLocalChat(config, 30_000);
+  await chat.ready().catch(async (error: unknown) => {
+    await chat.close();
+    throw error;
+  });
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
   const pending: string[] = [];
   const say = (line: string): void => void process.stdout.write(`${line}\n`);

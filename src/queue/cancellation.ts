@@ -24,6 +24,7 @@ export class CancelListener {
 
   static async start(redis: Redis, keys: Keys): Promise<CancelListener> {
     const subscriber = redis.duplicate();
+    subscriber.on("error", () => undefined); // the main connection logs Redis problems
     const listener = new CancelListener(redis, subscriber, keys);
     subscriber.on("message", (_channel: string, eventId: string) => listener.running.get(eventId)?.abort(new Error("cancelled")));
     await subscriber.subscribe(keys.cancelChannel);

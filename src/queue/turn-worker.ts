@@ -60,9 +60,18 @@ export class TurnWorker {
       autorun: false,
     });
     this.eventsConnection = options.redis.duplicate();
+    this.eventsConnection.on("error", () => undefined); // the main connection logs Redis problems
     this.events = new QueueEvents(TURN_QUEUE, { connection: this.eventsConnection, prefix: options.prefix });
     this.events.on("failed", ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
-    this.worker.on("error", (error) => options.log.error({ err: error }, "queue worker error"));
+    // During a Redis outage BullMQ reports the same error on every retry: logged once per change.
+    let lastError = "";
+    this.worker.on("error", (error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      options.log.error({ err: error }, "queue worker error");
+    });
+    options.redis.on("ready", () => (lastError = ""));
+    this.events.on("error", (error) => options.log.debug({ err: error.message }, "queue events connection problem"));
   }
 
   start(): void {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { freePort } from "../helpers/redis-server.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const pipeline = usePipeline();
@@ -111,5 +112,30 @@ describe("codebot ask, through Redis and a worker", () => {
     const out = join(dir, "out5");
     await pipeline.ask(["--out", out, "```python\nopen('/mnt/data/../data/ünïcode name.txt', 'w').write('x')\n```"]);
     expect(await readdir(out)).toEqual(["ünïcode name.txt"]);
+  });
+
+  test("behind eight busy turns, ask says it is queued (not that no worker runs) and is answered", async () => {
+    const busy = Array.from({ length: 8 }, (_, i) =>
+      pipeline.queue.enqueue({
+        eventId: `local:busy-${i}-${Date.now()}`,
+        user: { id: "U1", name: "Ada" },
+        conversation: { platform: "local", channelId: "cli", threadId: `busy-${i}` },
+        text: "```python\nimport time\ntime.sleep(3)\n```",
+        receivedAt: Date.now(),
+      }),
+    );
+    await Promise.all(busy);
+    const run = await pipeline.ask(["--wait", "1", "```python\nprint('answered after the queue')\n```"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("answered after the queue");
+    expect(run.stderr).toMatch(/Queued: the workers are busy, \d+ requests? (is|are) ahead of this one/);
+    expect(run.stderr).not.toMatch(/No worker picked/);
+  });
+
+  test("Redis out of reach: one clear line and exit 2, no stack traces", async () => {
+    const port = await freePort();
+    const run = await pipeline.ask(["hello"], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`codebot: Cannot reach Redis at redis://127.0.0.1:${port}: is it running (REDIS_URL)?`);
   });
 });

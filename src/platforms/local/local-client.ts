@@ -69,28 +69,41 @@ export class LocalClient {
     return eventId;
   }
 
-  /** Yields the request's replies until its answer or failure. */
+  /**
+   * Yields the request's replies until its answer or failure. While no worker has picked it up, a
+   * status says how many requests are ahead when workers are busy; "no worker" (NO_WORKER) is said
+   * only when none has been seen for the pickup time.
+   */
   async *replies(eventId: string): AsyncGenerator<LocalReply> {
     const stream = this.options.keys.localReplies(eventId);
     const reader = this.options.redis.duplicate();
+    reader.on("error", () => undefined); // the main connection reports Redis problems; this one only waits
     let lastId = "0";
     let pickedUp = false;
-    const started = Date.now();
+    let started = Date.now();
+    let lastQueued = "";
     try {
       for (;;) {
         const limit = pickedUp ? this.options.turnTimeoutMs : this.options.pickupTimeoutMs;
         if (Date.now() - started > limit) {
-          throw new LocalChatError(
-            pickedUp
-              ? "The worker stopped answering this request."
-              : `No worker picked the request up within ${Math.round(limit / 1000)} s: is \`codebot worker\` running (or \`docker compose up\`)? The request stays queued and runs when a worker starts.`,
-            "NO_WORKER",
-          );
+          if (pickedUp) throw new LocalChatError("The worker stopped answering this request.", "NO_WORKER");
+          const queued = await this.queuedBehind();
+          if (queued === undefined) {
+            throw new LocalChatError(
+              `No worker picked the request up within ${Math.round(limit / 1000)} s: is \`codebot worker\` running (or \`docker compose up\`)? The request stays queued and runs when a worker starts.`,
+              "NO_WORKER",
+            );
+          }
+          const text = `Queued: the workers are busy, ${queued} ${queued === 1 ? "request is" : "requests are"} ahead of this one.`;
+          if (text !== lastQueued) yield { type: "status", text };
+          lastQueued = text;
+          started = Date.now() - limit + 5000; // look again in 5 s
         }
         const batch = await reader.xread("BLOCK", 1000, "STREAMS", stream, lastId);
         for (const [, entries] of batch ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
+            if (!pickedUp) started = Date.now();
             pickedUp = true;
             const reply = localReplySchema.parse(JSON.parse(fields[1] ?? "{}"));
             yield reply;
@@ -101,6 +114,14 @@ export class LocalClient {
     } finally {
       reader.disconnect();
     }
+  }
+
+  /** How many requests are ahead in the queue while workers are running; undefined when no worker is. */
+  private async queuedBehind(): Promise<number | undefined> {
+    const { queue } = this.options.queue;
+    if ((await queue.getWorkersCount()) === 0) return undefined;
+    const counts = await queue.getJobCounts("active", "waiting", "prioritized");
+    return Math.max(0, (counts.active ?? 0) + (counts.waiting ?? 0) + (counts.prioritized ?? 0) - 1);
   }
 
   private async attach(path: string): Promise<AttachmentRef> {
