@@ -62,6 +62,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     log,
   });
   await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
+  sandboxes.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
   worker.start();
   log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
   return {

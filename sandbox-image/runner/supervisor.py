@@ -320,6 +320,9 @@ class Supervisor:
                 continue
             if not isinstance(request, dict) or not isinstance(request.get("id", ""), str):
                 log("warn", "ignored a request that is not an object with a text id")
+            elif request.get("op") == "ping":
+                # answered at once, even during an execution: it tells a host the session is alive
+                send({"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid})
             elif request.get("op") == "interrupt":
                 self.interrupts.add(request.get("target"))
             else:
@@ -335,15 +338,21 @@ class Supervisor:
             remaining = self.budget.lifetime_end() - time.monotonic()
             if remaining <= 0:
                 log("info", "maximum lifetime reached: exiting")
-                return None
+                return self.closing("lifetime")
             readable, _, _ = select.select([0], [], [], min(self.idle_timeout_s, remaining))
             if not readable:
                 if remaining > self.idle_timeout_s:
                     log("info", "idle timeout: exiting", idleSeconds=self.idle_timeout_s)
-                    return None
+                    return self.closing("idle")
                 continue
             self.pump_stdin()
         return self.pending.popleft()
+
+    def closing(self, reason):
+        """Says the session ends with no request started: whatever a host sent and awaits now was
+        never read, so it may run it in a fresh session."""
+        send({"id": "*", "op": "closing", "reason": reason})
+        return None
 
     # --- requests ---------------------------------------------------------------------------
 

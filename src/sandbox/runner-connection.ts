@@ -118,6 +118,11 @@ export class RunnerConnection {
       this.violation("it wrote a frame without a request id");
       return;
     }
+    if (routed.data.id === "*" && routed.data.op === "closing") {
+      this.fail(new SandboxError("SESSION_ENDED", "The sandbox session ended (idle) before it read the request."));
+      this.stream.destroy();
+      return;
+    }
     const pending = this.pending.get(routed.data.id);
     if (!pending) return; // an answer for another attached process
     this.pending.delete(routed.data.id);

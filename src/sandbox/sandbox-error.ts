@@ -8,6 +8,8 @@ export type SandboxErrorCode =
   | "SANDBOX_START_FAILED"
   | "RUNNER_UNRESPONSIVE"
   | "RUNNER_PROTOCOL"
+  /** The session ended (idle, lifetime) before it read the request: safe to run it in a fresh one. */
+  | "SESSION_ENDED"
   | "FILE_TOO_LARGE"
   | "FILE_NOT_FOUND";
 

@@ -8,7 +8,7 @@ import type { UploadedFile, UploadSource } from "./file-transfer.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { SandboxError } from "./sandbox-error.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
-import { READY_TIMEOUT_MS, SandboxSession, type ExecuteOptions } from "./sandbox-session.js";
+import { LIVE_READY_TIMEOUT_MS, READY_TIMEOUT_MS, SandboxSession, type ExecuteOptions } from "./sandbox-session.js";
 import type { SessionCapacity } from "./session-capacity.js";
 import { sessionNaming, type SessionNaming } from "./session-naming.js";
 import { removeContainer, runningContainerNames } from "./session-containers.js";
@@ -52,6 +52,7 @@ export class SandboxManager {
   private readonly naming: SessionNaming;
   private readonly pool: WarmPool;
   private readonly open = new Map<string, Promise<SandboxSession>>();
+  private warmTimer: NodeJS.Timeout | undefined;
   private readonly slots: SessionSlots;
 
   constructor(private readonly options: SandboxManagerOptions) {
@@ -80,8 +81,17 @@ export class SandboxManager {
     return opening;
   }
 
-  execute(sessionId: string, code: string, { owner, ...options }: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
-    return this.use(sessionId, owner, options.timeoutMs, (session) => session.execute(code, options));
+  async execute(sessionId: string, code: string, { owner, ...options }: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
+    const run = () => this.use(sessionId, owner, options.timeoutMs, (session) => session.execute(code, options));
+    try {
+      return await run();
+    } catch (error) {
+      // The session went away at its idle timeout as this execution was sent: it never started, so
+      // it runs now in a fresh session (which the next open starts).
+      if (!(error instanceof SandboxError && error.code === "SESSION_ENDED")) throw error;
+      this.options.log.info({ sessionId }, "the session ended as an execution arrived; running it in a fresh one");
+      return run();
+    }
   }
 
   upload(sessionId: string, sources: UploadSource[], { owner }: SessionUse = {}): Promise<UploadedFile[]> {
@@ -134,7 +144,18 @@ export class SandboxManager {
   }
 
   /** Detaches from every session (they keep running until idle) and finishes pool refills. */
+  /**
+   * Keeps the warm pool full while nobody asks: pool members end after the idle timeout like any
+   * session, so it is topped up every intervalMs (a long-running worker calls this).
+   */
+  keepWarm(intervalMs: number): void {
+    clearInterval(this.warmTimer);
+    this.warmTimer = setInterval(() => void this.pool.refill().catch(() => undefined), intervalMs);
+    this.warmTimer.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.warmTimer);
     await this.pool.refill().catch(() => undefined);
     await Promise.all([...this.open.values()].map((opening) => opening.then((session) => session.detach(), () => undefined)));
     this.open.clear();
@@ -172,7 +193,14 @@ export class SandboxManager {
     const log = this.options.log.child({ sessionId });
     for (let attempt = 0; attempt < NAME_CONFLICT_RETRIES; attempt++) {
       const container = await this.findRunning(name);
-      if (container) return SandboxSession.open(sessionId, container, this.options.limits, log);
+      if (container) {
+        const live = await SandboxSession.open(sessionId, container, this.options.limits, log, undefined, LIVE_READY_TIMEOUT_MS).catch(() => undefined);
+        if (live) return live;
+        // It was ending (its idle timeout came as this turn arrived) or is broken: a fresh one, at once.
+        log.info("the session's sandbox was ending or did not answer; starting a fresh one");
+        await container.remove({ force: true, v: true }).catch(() => undefined);
+        continue;
+      }
       await this.slots.reserve(name, owner, READY_TIMEOUT_MS + this.options.limits.timeoutMs);
       // From here a failure frees the slot; "taken" and name conflicts keep it: another process shares it for this session.
       const claim = await this.pool.claim(name).catch(async (error) => {

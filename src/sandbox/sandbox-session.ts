@@ -12,6 +12,11 @@ import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 const SUPERVISOR_GRACE_MS = 60_000;
 /** How long a sandbox may take to start Python and import the data stack. */
 export const READY_TIMEOUT_MS = 120_000;
+/**
+ * How long a running session may take to answer a ping (its supervisor answers at once, even
+ * during an execution): longer means it is ending (its idle timeout) or broken, and a fresh one starts.
+ */
+export const LIVE_READY_TIMEOUT_MS = 10_000;
 
 export interface ExecuteOptions {
   /** Per-execution timeout; the session's default when omitted. */
@@ -43,8 +48,15 @@ export class SandboxSession {
   }
 
   /** Attaches to a started sandbox (or uses the connection a pool claim already made) once its Python is ready. */
-  static async open(sessionId: string, container: Docker.Container, limits: SandboxLimits, log: Logger, connection?: RunnerConnection): Promise<SandboxSession> {
-    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, READY_TIMEOUT_MS, maxFrameBytes(limits))), limits, log);
+  static async open(
+    sessionId: string,
+    container: Docker.Container,
+    limits: SandboxLimits,
+    log: Logger,
+    connection?: RunnerConnection,
+    readyTimeoutMs = READY_TIMEOUT_MS,
+  ): Promise<SandboxSession> {
+    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, readyTimeoutMs, maxFrameBytes(limits))), limits, log);
   }
 
   onClose(listener: () => void): void {
@@ -105,6 +117,7 @@ export class SandboxSession {
       log.debug({ status: result.status, durationMs: result.durationMs }, "execution finished");
       return result;
     } catch (error) {
+      if (error instanceof SandboxError && error.code === "SESSION_ENDED") throw error; // never started: the manager runs it afresh
       log.warn({ err: error }, "sandbox lost during execution");
       await this.container.kill().catch(() => undefined);
       this.connection.close();
