@@ -70,6 +70,7 @@ const configSchema = z.object({
   OPENAI_VISION: boolean(false),
   OPENAI_MAX_RETRIES: integer(3, 0, 10),
   OPENAI_TIMEOUT_SECONDS: integer(120, 1, 3600),
+  OUTAGE_WAIT_SECONDS: integer(120, 0, 3600),
   MODEL_CONTEXT_TOKENS: integer(32000, 2000, 2_000_000),
 
   TURN_MAX_STEPS: integer(10, 1, 100),

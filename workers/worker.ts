@@ -42,6 +42,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       maxSteps: config.TURN_MAX_STEPS,
       maxTokens: config.TURN_MAX_TOKENS,
       toolOutputMaxChars: config.TOOL_OUTPUT_MAX_CHARS,
+      outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
     }),
     attachments: ports.attachments,
     facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },

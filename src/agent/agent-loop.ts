@@ -3,7 +3,7 @@ import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionC
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { OutgoingFile, StatusUpdate } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
-import { llmFailure } from "./llm-errors.js";
+import { isTransientLlmError, llmFailure } from "./llm-errors.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
 import type { TokenUsage } from "./usage-ledger.js";
 
@@ -14,7 +14,15 @@ export interface AgentSettings {
   maxSteps: number;
   maxTokens: number;
   toolOutputMaxChars: number;
+  /**
+   * How long a turn rides out a model outage (unreachable, 5xx, 429) after the SDK's own retries,
+   * retrying with backoff and saying so in its status, before it fails. 0: not at all.
+   */
+  outageWaitMs?: number;
 }
+
+const OUTAGE_FIRST_DELAY_MS = 1000;
+const OUTAGE_MAX_DELAY_MS = 15_000;
 
 export interface AgentTurnInput {
   systemPrompt: string;
@@ -62,7 +70,7 @@ export class AgentLoop {
     const usage: TokenUsage = { prompt: 0, completion: 0 };
     const executions: AgentTurnOutput["executions"] = [];
     for (;;) {
-      const reply = await this.complete(messages, input.signal, usage);
+      const reply = await this.completeRidingOutages(messages, input, usage);
       const calls = reply.tool_calls ?? [];
       const assistant: ChatCompletionMessageParam = { role: "assistant", content: reply.content ?? null, ...(calls.length ? { tool_calls: calls } : {}) };
       messages.push(assistant);
@@ -101,7 +109,27 @@ export class AgentLoop {
     return toolOutput(result, this.settings.toolOutputMaxChars);
   }
 
-  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage): Promise<ChatCompletionMessage> {
+  /** One model call; while the endpoint is out, waits with a visible status and retries (outageWaitMs). */
+  private async completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage): Promise<ChatCompletionMessage> {
+    const started = Date.now();
+    let delay = OUTAGE_FIRST_DELAY_MS;
+    let tries = 0;
+    for (;;) {
+      tries++;
+      try {
+        return await this.complete(messages, input.signal, usage, tries);
+      } catch (error) {
+        const cause = error instanceof TurnFailure ? error.cause : undefined;
+        const waited = Date.now() - started;
+        if (!isTransientLlmError(cause) || input.signal.aborted || waited + delay > (this.settings.outageWaitMs ?? 0)) throw error;
+        if (tries === 1) await input.status({ phase: "thinking", text: "Waiting for the model endpoint (it isn't answering); retrying…" });
+        await abortableSleep(delay, input.signal);
+        delay = Math.min(delay * 2, OUTAGE_MAX_DELAY_MS);
+      }
+    }
+  }
+
+  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage, tries = 1): Promise<ChatCompletionMessage> {
     if (signal.aborted) throw cancelled(signal);
     const body = { model: this.settings.model, messages, tools: [PYTHON_TOOL] };
     try {
@@ -116,7 +144,7 @@ export class AgentLoop {
     } catch (error) {
       if (signal.aborted) throw cancelled(signal);
       if (error instanceof TurnFailure) throw error;
-      throw llmFailure(error, this.settings.maxRetries + 1);
+      throw llmFailure(error, tries * (this.settings.maxRetries + 1));
     }
   }
 }
@@ -133,4 +161,16 @@ function withImages(text: string, images: OutgoingFile[]): ChatCompletionContent
     { type: "text", text },
     ...images.map((image): ChatCompletionContentPart => ({ type: "image_url", image_url: { url: `data:${image.mime};base64,${image.data.toString("base64")}` } })),
   ];
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

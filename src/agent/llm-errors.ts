@@ -1,6 +1,13 @@
 import OpenAI from "openai";
 import { TurnFailure } from "../core/turn-failure.js";
 
+/** An outage that may pass: the endpoint unreachable or timing out, a 5xx, a 429. */
+export function isTransientLlmError(error: unknown): boolean {
+  if (error instanceof OpenAI.APIConnectionError) return true; // timeouts included
+  if (error instanceof OpenAI.APIError) return error.status === 429 || (error.status ?? 0) >= 500;
+  return false;
+}
+
 /** Turns what the OpenAI SDK throws (after its own retries) into a message for people. */
 export function llmFailure(error: unknown, attempts: number): TurnFailure {
   const tries = `after ${attempts} ${attempts === 1 ? "try" : "tries"}`;

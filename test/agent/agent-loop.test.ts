@@ -1,7 +1,9 @@
+import { createServer, request as httpRequest } from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentLoop, type AgentSettings, type AgentTurnInput } from "../../src/agent/agent-loop.js";
 import type { StatusUpdate } from "../../src/core/reply.js";
+import { freePort } from "../helpers/redis-server.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../stand-ins/chat-completions-stand-in.js";
 
@@ -84,5 +86,39 @@ describe("the agent loop", () => {
     await agent().run({ ...input("loop-vision"), userImages: [{ name: "a.png", mime: "image/png", data: png }] });
     const user = llm.requests.at(-1)!.body.messages.at(-1);
     expect(JSON.stringify(user?.content)).toContain(`data:image/png;base64,${png.toString("base64")}`);
+  });
+
+  test("a model endpoint returning 503 for a while is waited out, with a visible status", async () => {
+    llm.script(...Array.from({ length: 3 }, () => ({ status: 503, message: "overloaded", retryAfterSeconds: 0 })), { content: "back again" });
+    const statuses: StatusUpdate[] = [];
+    const output = await agent({ outageWaitMs: 20_000 }).run(input("loop-503", statuses));
+    expect(output.markdown).toBe("back again");
+    expect(statuses.map((status) => status.text)).toContain("Waiting for the model endpoint (it isn't answering); retrying…");
+  });
+
+  test("an endpoint that can't be reached for a few seconds is waited out; past the window the turn fails clearly", async () => {
+    // A port where nothing listens yet; after 3 s a proxy to the stand-in opens there.
+    const port = await freePort();
+    const proxy = createServer((req, res) => {
+      const upstream = new URL(llm.baseURL);
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: `${upstream.pathname.replace(/\/$/, "")}${req.url?.replace(/^\/v1/, "")}`, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    const opening = new Promise<void>((resolve) => setTimeout(() => proxy.listen(port, "127.0.0.1", resolve), 3000));
+    try {
+      llm.script({ content: "reached at last" });
+      const away = new AgentLoop(new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: "sk-test", maxRetries: 0 }), { ...settings, outageWaitMs: 20_000 });
+      const output = await away.run(input("loop-refused"));
+      expect(output.markdown).toBe("reached at last");
+      const closed = await freePort();
+      const never = new AgentLoop(new OpenAI({ baseURL: `http://127.0.0.1:${closed}/v1`, apiKey: "sk-test", maxRetries: 0 }), { ...settings, outageWaitMs: 2_500 });
+      await expect(never.run(input("loop-never"))).rejects.toMatchObject({ code: "MODEL_UNAVAILABLE", message: expect.stringMatching(/can't be reached \(after \d+ tries\)/) });
+    } finally {
+      await opening;
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

@@ -46,6 +46,7 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
       OPENAI_BASE_URL: pipeline.llm.baseURL,
       OPENAI_API_KEY: "sk-test-not-a-real-key",
       OPENAI_MODEL: "stand-in-model",
+      OUTAGE_WAIT_SECONDS: "0", // a scripted model failure fails at once; riding out outages is tested on its own
       ...extraEnv,
       ...(await lateEnv()),
     };
