@@ -49,6 +49,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     contextTokens: config.MODEL_CONTEXT_TOKENS,
     maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
     vision: config.OPENAI_VISION,
+    outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = new TurnWorker({

@@ -4,6 +4,7 @@ import type { ExecutionResult } from "../core/execution-result.js";
 import type { OutgoingFile, StatusUpdate } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import { isTransientLlmError, llmFailure } from "./llm-errors.js";
+import { rideOut } from "./ride-out.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
 import type { TokenUsage } from "./usage-ledger.js";
 
@@ -21,8 +22,7 @@ export interface AgentSettings {
   outageWaitMs?: number;
 }
 
-const OUTAGE_FIRST_DELAY_MS = 1000;
-const OUTAGE_MAX_DELAY_MS = 15_000;
+
 
 export interface AgentTurnInput {
   systemPrompt: string;
@@ -110,23 +110,13 @@ export class AgentLoop {
   }
 
   /** One model call; while the endpoint is out, waits with a visible status and retries (outageWaitMs). */
-  private async completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage): Promise<ChatCompletionMessage> {
-    const started = Date.now();
-    let delay = OUTAGE_FIRST_DELAY_MS;
-    let tries = 0;
-    for (;;) {
-      tries++;
-      try {
-        return await this.complete(messages, input.signal, usage, tries);
-      } catch (error) {
-        const cause = error instanceof TurnFailure ? error.cause : undefined;
-        const waited = Date.now() - started;
-        if (!isTransientLlmError(cause) || input.signal.aborted || waited + delay > (this.settings.outageWaitMs ?? 0)) throw error;
-        if (tries === 1) await input.status({ phase: "thinking", text: "Waiting for the model endpoint (it isn't answering); retrying…" });
-        await abortableSleep(delay, input.signal);
-        delay = Math.min(delay * 2, OUTAGE_MAX_DELAY_MS);
-      }
-    }
+  private completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage): Promise<ChatCompletionMessage> {
+    return rideOut((attempt) => this.complete(messages, input.signal, usage, attempt), {
+      waitMs: this.settings.outageWaitMs ?? 0,
+      signal: input.signal,
+      transient: (error) => isTransientLlmError(error instanceof TurnFailure ? error.cause : undefined),
+      onWait: () => input.status({ phase: "thinking", text: "Waiting for the model endpoint (it isn't answering); retrying…" }),
+    });
   }
 
   private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage, tries = 1): Promise<ChatCompletionMessage> {
@@ -161,16 +151,4 @@ function withImages(text: string, images: OutgoingFile[]): ChatCompletionContent
     { type: "text", text },
     ...images.map((image): ChatCompletionContentPart => ({ type: "image_url", image_url: { url: `data:${image.mime};base64,${image.data.toString("base64")}` } })),
   ];
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -13,6 +13,8 @@ import { fencedPython } from "./fenced-code.js";
 import { clip } from "./python-tool.js";
 import { systemPrompt, type PromptFacts } from "./system-prompt.js";
 import type { ThreadMemory } from "./thread-memory.js";
+import { SandboxError } from "../sandbox/sandbox-error.js";
+import { rideOut } from "./ride-out.js";
 import { collectOutputs } from "./turn-files.js";
 import type { UsageLedger } from "./usage-ledger.js";
 
@@ -26,6 +28,8 @@ export interface TurnHandlerDeps {
   contextTokens: number;
   maxFileBytes: number;
   vision: boolean;
+  /** How long a turn waits out an unreachable Docker engine before failing (OUTAGE_WAIT_SECONDS). */
+  outageWaitMs?: number;
 }
 
 export interface TurnContext {
@@ -105,7 +109,7 @@ export class TurnHandler {
 
   private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
     await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
-    const result = await this.execute(sessionId, code, context.signal, request, 1);
+    const result = await this.execute(sessionId, code, context, request, 1);
     if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
     const markdown = executionMarkdown(result);
     await this.deliver(request, sessionId, markdown, [{ code, result }], context);
@@ -129,7 +133,7 @@ export class TurnHandler {
       userImages: images,
       signal: context.signal,
       status: (update) => context.delivery.status(request, update),
-      execute: (code, signal) => this.execute(sessionId, code, signal, request, ++step),
+      execute: (code, signal) => this.execute(sessionId, code, { ...context, signal }, request, ++step),
     });
     await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
     await this.deps.memory.append(sessionId, output.remembered);
@@ -142,8 +146,15 @@ export class TurnHandler {
    * that takes the turn over (its first worker died) gets the step's result from the sandbox
    * instead of running the code a second time.
    */
-  private execute(sessionId: string, code: string, signal: AbortSignal, request: ChatRequest, step: number): Promise<ExecutionResult> {
-    return this.deps.sandboxes.execute(sessionId, code, { signal, requestId: request.eventId, executionId: `${request.eventId}#${step}`, owner: sessionOwner(request) });
+  private execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
+    const executionId = `${request.eventId}#${step}`;
+    return rideOut(() => this.deps.sandboxes.execute(sessionId, code, { signal: context.signal, requestId: request.eventId, executionId, owner: sessionOwner(request) }), {
+      waitMs: this.deps.outageWaitMs ?? 0,
+      signal: context.signal,
+      // The engine can't be reached: nothing was started (a lost running session is a result, not this error).
+      transient: (error) => error instanceof SandboxError && error.code === "DOCKER_UNAVAILABLE",
+      onWait: () => context.delivery.status(request, { phase: "running", step, text: "Waiting for the sandbox engine (Docker isn't answering); retrying…" }),
+    });
   }
 
   private async deliver(request: ChatRequest, sessionId: string, markdown: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {

@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { threadKey, type ChatRequestInput } from "../../src/core/chat-request.js";
 import { ThreadOrder } from "../../src/queue/thread-order.js";
@@ -124,6 +127,33 @@ describe("the queue under pressure", () => {
     const check = request("grace-thread", "```python\nprint(open('/mnt/data/runs.txt').read().count('ran'))\n```");
     await pipeline.queue.enqueue(check);
     expect(answerText((await finalReply(check.eventId)).replies)).toContain("1");
+  });
+
+  test("a Docker engine out of reach for a few seconds is waited out with a visible status", async () => {
+    // The worker's engine is a socket that only starts answering (a proxy to the real engine) after 4 s.
+    const socket = join(tmpdir(), `codebot-engine-${randomUUID().slice(0, 8)}.sock`);
+    const waiting = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2", DOCKER_HOST: `unix://${socket}`, OUTAGE_WAIT_SECONDS: "30" });
+    await pipeline.worker.stop();
+    pipeline.worker = waiting;
+    const proxy = createServer((client) => {
+      const engine = createConnection("/var/run/docker.sock");
+      client.on("error", () => engine.destroy());
+      engine.on("error", () => client.destroy());
+      client.pipe(engine).pipe(client);
+    });
+    const req = request("engine-thread", "```python\nprint('engine back')\n```");
+    await pipeline.queue.enqueue(req);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await new Promise<void>((resolve) => proxy.listen(socket, resolve));
+    try {
+      const { replies } = await finalReply(req.eventId, 60_000);
+      expect(answerText(replies)).toContain("engine back");
+      expect(replies.some((reply) => reply.type === "status" && /Waiting for the sandbox engine/.test(reply.text))).toBe(true);
+    } finally {
+      await pipeline.worker.stop();
+      pipeline.worker = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2" });
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test("a worker stopped with SIGTERM finishes its running turn first", async () => {
