@@ -63,6 +63,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     cancels,
     log,
   });
+  await sandboxes.tidy();
   await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
   sandboxes.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
   worker.start();

@@ -86,7 +86,7 @@ export function containerSpec({ name, image, namespace, limits, runtime }: Conta
           Target: DATA_DIR,
           VolumeOptions: {
             NoCopy: false,
-            Labels: {},
+            Labels: { [LABEL_NAMESPACE]: namespace }, // found again if an engine restart orphans it
             DriverConfig: {
               Name: "local",
               Options: {

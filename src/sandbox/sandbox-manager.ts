@@ -11,7 +11,7 @@ import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 import { LIVE_READY_TIMEOUT_MS, READY_TIMEOUT_MS, SandboxSession, type ExecuteOptions } from "./sandbox-session.js";
 import type { SessionCapacity } from "./session-capacity.js";
 import { sessionNaming, type SessionNaming } from "./session-naming.js";
-import { removeContainer, runningContainerNames } from "./session-containers.js";
+import { removeContainer, removeLeftovers, runningContainerNames } from "./session-containers.js";
 import { SessionSlots } from "./session-slots.js";
 import { WarmPool } from "./warm-pool.js";
 
@@ -150,8 +150,15 @@ export class SandboxManager {
    */
   keepWarm(intervalMs: number): void {
     clearInterval(this.warmTimer);
-    this.warmTimer = setInterval(() => void this.pool.refill().catch(() => undefined), intervalMs);
+    this.warmTimer = setInterval(() => void this.tidy(), intervalMs);
     this.warmTimer.unref();
+  }
+
+  /** Tops the pool up and removes what sessions left behind (after an engine restart, say). */
+  async tidy(): Promise<void> {
+    const removed = await removeLeftovers(this.docker, this.options.namespace).catch(() => ({ containers: 0, volumes: 0 }));
+    if (removed.containers || removed.volumes) this.options.log.info(removed, "removed what ended sessions left behind");
+    await this.pool.refill().catch(() => undefined);
   }
 
   async close(): Promise<void> {
