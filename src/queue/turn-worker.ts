@@ -56,7 +56,8 @@ export class TurnWorker {
       concurrency: options.concurrency,
       lockDuration: options.lockSeconds * 1000,
       stalledInterval: stalledCheckMs(options.lockSeconds),
-      maxStalledCount: 1,
+      // A turn may lose its worker twice and still be continued: code that ran is not run again.
+      maxStalledCount: 2,
       autorun: false,
     });
     this.eventsConnection = options.redis.duplicate();
@@ -181,7 +182,12 @@ export class TurnWorker {
     const { request, threadKey, seq } = parsed.data;
     this.options.log.error({ requestId: request.eventId, jobId }, "turn lost its worker too often; reporting it");
     await this.options.deliveries[request.conversation.platform]
-      ?.fail(request, { code: "INTERNAL", message: "Your request was interrupted: the worker running it stopped, more than once. Please ask again." })
+      ?.fail(request, {
+        code: "INTERNAL",
+        message:
+          "Your request was interrupted: the workers running it stopped three times, so it was given up. Code it had already run " +
+          "stays run (its files and variables are in this thread's session); ask again to continue from there.",
+      })
       .catch(() => undefined);
     await this.finish(threadKey, seq);
   }

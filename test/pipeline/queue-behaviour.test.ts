@@ -109,6 +109,24 @@ describe("the queue under pressure", () => {
     expect(answerText((await finalReply(check.eventId)).replies)).toContain("1");
   });
 
+  test("the worker that took a turn over killed too: a third finishes it, and the code still ran once", async () => {
+    const cell = "import time\nopen('/mnt/data/runs.txt', 'a').write('ran\\n')\ntime.sleep(6)\nprint('survived two crashes')";
+    const req = request("twice-thread", `\`\`\`python\n${cell}\n\`\`\``);
+    await pipeline.queue.enqueue(req);
+    for (let crash = 0; crash < 2; crash++) {
+      const victim = pipeline.worker;
+      await victim.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`), 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await victim.kill();
+      pipeline.worker = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2" });
+    }
+    const { replies } = await finalReply(req.eventId, 60_000);
+    expect(answerText(replies)).toContain("survived two crashes");
+    const check = request("twice-thread", "```python\nprint(open('/mnt/data/runs.txt').read().count('ran'))\n```");
+    await pipeline.queue.enqueue(check);
+    expect(answerText((await finalReply(check.eventId)).replies)).toContain("1");
+  });
+
   test("a worker out of shutdown grace hands its turn back: another worker finishes it, the code runs once", async () => {
     const leaving = await pipeline.startWorker({ QUEUE_LOCK_SECONDS: "2", WORKER_SHUTDOWN_SECONDS: "2" });
     await pipeline.worker.stop();
