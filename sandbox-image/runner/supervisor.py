@@ -115,6 +115,7 @@ class Supervisor:
         # Results of the last executions by id: a request for one that already ran (its worker
         # stopped and another took the turn over) gets that result again; the code never runs twice.
         self.results = collections.OrderedDict()
+        self.executions = 0  # how many this session has run: the first one says the session is new
         self.start_kernel()
         self.budget.start()
 
@@ -498,8 +499,11 @@ class Supervisor:
                                                          "this is its result, and it was not run again."])
             return repeat
         result = self.execute(request)
-        if result.get("op") == "result" and result.get("status") != "cancelled":
-            self.remember(request["id"], result)
+        if result.get("op") == "result":
+            result["freshSession"] = self.executions == 0
+            self.executions += 1
+            if result.get("status") != "cancelled":
+                self.remember(request["id"], result)
         return result
 
     def remember(self, request_id, result):

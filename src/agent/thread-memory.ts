@@ -38,6 +38,11 @@ export class ThreadMemory {
     return kept.flat();
   }
 
+  /** Whether the thread has had turns before (kept for the memory's TTL). */
+  async hasHistory(threadKey: string): Promise<boolean> {
+    return (await this.redis.llen(this.key(threadKey))) > 0;
+  }
+
   async append(threadKey: string, turn: ChatCompletionMessageParam[]): Promise<void> {
     const key = this.key(threadKey);
     await this.redis.multi().rpush(key, JSON.stringify(turn)).ltrim(key, -MAX_TURNS_KEPT, -1).expire(key, TTL_SECONDS).exec();

@@ -41,6 +41,9 @@ export interface TurnContext {
 const VISION_MAX_BYTES = 5 * 1024 * 1024;
 /** A "not sent" note: a clipped file name and the reason. */
 const MAX_SKIPPED_NOTE = 200;
+const FRESH_SESSION_NOTE =
+  "This thread's earlier Python session had ended (it was idle too long, restarted, or ended to make room), so this ran in a new one: " +
+  "variables and files from before are gone and must be loaded again.";
 /** Room left in the context window for the system prompt, the new message and the answer. */
 const CONTEXT_RESERVE = 0.4;
 
@@ -146,7 +149,17 @@ export class TurnHandler {
    * that takes the turn over (its first worker died) gets the step's result from the sandbox
    * instead of running the code a second time.
    */
-  private execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
+  private async execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
+    const result = await this.executeOnce(sessionId, code, context, request, step);
+    // A thread that had turns before, now in a new session: its variables and files are gone, and
+    // both the model (through the tool's notes) and the people (through the answer) are told.
+    if (result.freshSession && (await this.deps.memory.hasHistory(sessionId))) {
+      return { ...result, notes: [FRESH_SESSION_NOTE, ...result.notes] };
+    }
+    return result;
+  }
+
+  private executeOnce(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
     const executionId = `${request.eventId}#${step}`;
     return rideOut(() => this.deps.sandboxes.execute(sessionId, code, { signal: context.signal, requestId: request.eventId, executionId, owner: sessionOwner(request) }), {
       waitMs: this.deps.outageWaitMs ?? 0,

@@ -39,5 +39,7 @@ export const executionResultSchema = z.object({
   stateLost: z.boolean(),
   /** Plain-language notes for people: truncation, restarts, a full disk. */
   notes: z.array(z.string()),
+  /** True for the first execution of a new session (the thread's earlier one, if any, had ended). */
+  freshSession: z.boolean().optional(),
 });
 export type ExecutionResult = z.infer<typeof executionResultSchema>;

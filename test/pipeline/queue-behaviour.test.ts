@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import Docker from "dockerode";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -183,5 +184,20 @@ describe("the queue under pressure", () => {
     const { replies } = await finalReply(req.eventId, 5_000);
     expect(answerText(replies)).toContain("finished before exit");
     pipeline.worker = await pipeline.startWorker();
+  });
+
+  test("a thread whose session ended is told, in the answer, that its variables and files are gone", async () => {
+    const first = request("fresh-thread", "```python\nx = 1\nprint('set')\n```");
+    await pipeline.queue.enqueue(first);
+    expect(answerText((await finalReply(first.eventId)).replies)).toContain("set");
+    // The session ends behind the thread's back (an engine restart, say): its container goes.
+    const docker = new Docker();
+    const sessions = await docker.listContainers({ all: true, filters: { label: [`codebot.namespace=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+    await Promise.all(sessions.filter((info) => !info.Names.some((name) => name.includes("-pool-"))).map((info) => docker.getContainer(info.Id).remove({ force: true, v: true })));
+    const second = request("fresh-thread", "```python\nprint('x' in globals())\n```");
+    await pipeline.queue.enqueue(second);
+    const text = answerText((await finalReply(second.eventId)).replies);
+    expect(text).toContain("False");
+    expect(text).toMatch(/earlier Python session had ended/);
   });
 });
