@@ -65,9 +65,3 @@ def spawn_kernel(script, env, stdout_fd, stderr_fd, ctrl_in_fd, ctrl_out_fd, cwd
     except BaseException:  # never return into the supervisor's code in the child
         os._exit(127)
     os._exit(127)
-
-
-def process_cpu_seconds_or_zero(pid):
-    from session_budget import process_cpu_seconds
-
-    return process_cpu_seconds(pid) if pid else 0.0

@@ -25,7 +25,7 @@ def _cgroup_cpu_seconds():
     return None
 
 
-def _process_cpu_seconds(pid):
+def process_cpu_seconds(pid):
     """utime + stime + the reaped children's, from /proc/PID/stat."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
@@ -44,8 +44,7 @@ class SessionBudget:
         self.max_lifetime_s = max_lifetime_s
         self.started = time.monotonic()
         self.use_cgroup = _cgroup_cpu_seconds() is not None
-        self.base = self._raw(None)
-        self.finished_kernels = 0.0
+        self.start()
 
     def start(self):
         """Counting starts once the session is ready: starting Python and importing the data stack is free."""
@@ -55,7 +54,7 @@ class SessionBudget:
     def _raw(self, kernel_pid):
         if self.use_cgroup:
             return _cgroup_cpu_seconds() or 0.0
-        return _process_cpu_seconds(kernel_pid) if kernel_pid else 0.0
+        return process_cpu_seconds(kernel_pid) if kernel_pid else 0.0
 
     def kernel_ended(self, kernel_pid_seconds):
         """Without cgroups, keep what a kernel used before it was replaced."""
@@ -73,10 +72,3 @@ class SessionBudget:
     def lifetime_end(self):
         """Monotonic time at which the session must end (inf when unlimited)."""
         return self.started + self.max_lifetime_s if self.max_lifetime_s > 0 else float("inf")
-
-    def expired(self):
-        return time.monotonic() >= self.lifetime_end()
-
-
-def process_cpu_seconds(pid):
-    return _process_cpu_seconds(pid)

@@ -37,8 +37,8 @@ sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
 from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
 from data_files import DATA_DIR, changed_files, describe, disk_note, snapshot_files  # noqa: E402
 from kernel_frames import FrameError, max_frame_bytes, parse_done  # noqa: E402
-from kernel_process import make_undumpable, process_cpu_seconds_or_zero, spawn_kernel  # noqa: E402
-from session_budget import SessionBudget  # noqa: E402
+from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
+from session_budget import SessionBudget, process_cpu_seconds  # noqa: E402
 
 INTERRUPT_GRACE_S = 2.0
 REMEMBERED_RESULTS = 16
@@ -138,7 +138,7 @@ class Supervisor:
             os.close(fd)
         self.ctrl_in, self.ctrl_out, self.out, self.err = ctrl_in_w, ctrl_out_r, out_r, err_r
         self.open_outputs = {out_r, err_r}
-        self.ctrl_buffer = b""
+        self.ctrl_buffer = bytearray()
         line = self.read_ctrl(time.monotonic() + READY_TIMEOUT_S, None, max_bytes=4096)
         try:
             ready = json.loads(line) if line is not None else None
@@ -213,7 +213,7 @@ class Supervisor:
         self.wait_kernel_exit(2.0)
 
     def restart_kernel(self):
-        self.budget.kernel_ended(process_cpu_seconds_or_zero(self.kernel_pid))
+        self.budget.kernel_ended(process_cpu_seconds(self.kernel_pid))
         if self.kernel_status is None:
             try:
                 os.kill(self.kernel_pid, signal.SIGKILL)
@@ -231,19 +231,24 @@ class Supervisor:
         Returns None when the deadline passes, the request is interrupted, the CPU budget runs
         out, the kernel dies or breaks the protocol first; stop_reason then says which."""
         self.stop_reason = None
-        while b"\n" not in self.ctrl_buffer:
+        complete = b"\n" in self.ctrl_buffer  # each chunk is searched once, as it comes
+        next_check = 0.0
+        while not complete:
             if max_bytes is not None and len(self.ctrl_buffer) > max_bytes:
                 return self.protocol_violation("an answer longer than %s" % human_bytes(max_bytes))
-            timeout = deadline - time.monotonic()
+            now = time.monotonic()
+            timeout = deadline - now
             if timeout <= 0:
                 self.stop_reason = "deadline"
                 return None
-            if request_id is not None and self.budget.cpu_exhausted(self.kernel_pid):
-                self.stop_reason = "cpu"
-                return None
-            if sinks is not None and self.over_memory():
-                self.stop_reason = "memory"
-                return None
+            if now >= next_check:  # budgets are read from files: at most every 50 ms, not per chunk
+                next_check = now + 0.05
+                if request_id is not None and self.budget.cpu_exhausted(self.kernel_pid):
+                    self.stop_reason = "cpu"
+                    return None
+                if sinks is not None and self.over_memory():
+                    self.stop_reason = "memory"
+                    return None
             watched = [self.ctrl_out, *self.open_outputs]
             if request_id is not None and not self.stdin_closed:
                 watched.append(0)
@@ -264,10 +269,11 @@ class Supervisor:
                     self.stop_reason = "died"
                     return None
                 self.ctrl_buffer += chunk
+                complete = b"\n" in chunk
             if not readable:
                 self.reap()
-        line, _, rest = self.ctrl_buffer.partition(b"\n")
-        self.ctrl_buffer = b""
+        line, _, rest = bytes(self.ctrl_buffer).partition(b"\n")
+        self.ctrl_buffer = bytearray()
         if rest:
             return self.protocol_violation("more than one answer to one execution")
         return line
@@ -545,6 +551,7 @@ class Supervisor:
                 log("error", "request failed", id=request.get("id"), error=repr(exc))
                 send({"id": request.get("id"), "op": "error", "message": "the sandbox's runner failed"})
         log("info", "session ends", reason=self.ending)
+        self.closing("limit")  # requests queued behind the last one were never started
 
 
 def option(name, fallback):

@@ -24,7 +24,7 @@ export function specKey(limits: SandboxLimits, runtime: string | undefined): str
  * the code's limits are enforced inside (RLIMIT_AS over the warm session, RLIMIT_NPROC: a
  * MemoryError or a refused fork instead), and the container gets this much more for gVisor itself.
  */
-export const GVISOR_MEMORY_HEADROOM = 256 * 1024 * 1024;
+export const GVISOR_MEMORY_HEADROOM = 512 * 1024 * 1024;
 
 export const GVISOR_MIN_PIDS = 4096;
 

@@ -82,8 +82,11 @@ export class RunnerConnection {
           if (parsed.success) resolve(parsed.data);
           else {
             const error = runnerErrorSchema.safeParse(value);
-            const detail = error.success ? error.data.message : parsed.error.message;
-            reject(new SandboxError("RUNNER_UNRESPONSIVE", `The sandbox answered unexpectedly: ${detail}`));
+            reject(
+              error.success
+                ? new SandboxError("RUNNER_UNRESPONSIVE", `The sandbox could not do it: ${error.data.message}`)
+                : new SandboxError("RUNNER_PROTOCOL", `The sandbox answered outside the protocol or its limits: ${parsed.error.message.slice(0, 500)}`),
+            );
           }
         },
       });

@@ -143,7 +143,6 @@ export class SandboxManager {
     );
   }
 
-  /** Detaches from every session (they keep running until idle) and finishes pool refills. */
   /**
    * Keeps the warm pool full while nobody asks: pool members end after the idle timeout like any
    * session, so it is topped up every intervalMs (a long-running worker calls this).
@@ -161,6 +160,7 @@ export class SandboxManager {
     await this.pool.refill().catch(() => undefined);
   }
 
+  /** Detaches from every session (they keep running until idle) and finishes pool refills. */
   async close(): Promise<void> {
     clearInterval(this.warmTimer);
     await this.pool.refill().catch(() => undefined);

@@ -121,7 +121,7 @@ export class SandboxSession {
       log.warn({ err: error }, "sandbox lost during execution");
       await this.container.kill().catch(() => undefined);
       this.connection.close();
-      const broke = error instanceof SandboxError && (error.code === "RUNNER_PROTOCOL" || /answered unexpectedly/.test(error.message));
+      const broke = error instanceof SandboxError && error.code === "RUNNER_PROTOCOL";
       return {
         status: "killed",
         stdout: "",

@@ -36,6 +36,9 @@ const mimeByExtension: Record<string, string> = {
   png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", pdf: "application/pdf", parquet: "application/vnd.apache.parquet",
 };
 
+/** While workers are busy, how often the queue is looked at again (and the user told, if it changed). */
+const QUEUE_RECHECK_MS = 5000;
+
 function guessMime(name: string): string {
   return mimeByExtension[name.split(".").pop()?.toLowerCase() ?? ""] ?? "application/octet-stream";
 }
@@ -80,30 +83,29 @@ export class LocalClient {
     reader.on("error", () => undefined); // the main connection reports Redis problems; this one only waits
     let lastId = "0";
     let pickedUp = false;
-    let started = Date.now();
+    let deadline = Date.now() + this.options.pickupTimeoutMs;
     let lastQueued = "";
     try {
       for (;;) {
-        const limit = pickedUp ? this.options.turnTimeoutMs : this.options.pickupTimeoutMs;
-        if (Date.now() - started > limit) {
+        if (Date.now() > deadline) {
           if (pickedUp) throw new LocalChatError("The worker stopped answering this request.", "NO_WORKER");
           const queued = await this.queuedBehind();
           if (queued === undefined) {
             throw new LocalChatError(
-              `No worker picked the request up within ${Math.round(limit / 1000)} s: is \`codebot worker\` running (or \`docker compose up\`)? The request stays queued and runs when a worker starts.`,
+              `No worker picked the request up within ${Math.round(this.options.pickupTimeoutMs / 1000)} s: is \`codebot worker\` running (or \`docker compose up\`)? The request stays queued and runs when a worker starts.`,
               "NO_WORKER",
             );
           }
           const text = `Queued: the workers are busy, ${queued} ${queued === 1 ? "request is" : "requests are"} ahead of this one.`;
           if (text !== lastQueued) yield { type: "status", text };
           lastQueued = text;
-          started = Date.now() - limit + 5000; // look again in 5 s
+          deadline = Date.now() + QUEUE_RECHECK_MS;
         }
         const batch = await reader.xread("BLOCK", 1000, "STREAMS", stream, lastId);
         for (const [, entries] of batch ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
-            if (!pickedUp) started = Date.now();
+            if (!pickedUp) deadline = Date.now() + this.options.turnTimeoutMs;
             pickedUp = true;
             const reply = localReplySchema.parse(JSON.parse(fields[1] ?? "{}"));
             yield reply;
