@@ -10,12 +10,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { localReplySchema } from "../src/platforms/local/local-replies.js";
 import { keys } from "../src/queue/queue-keys.js";
 import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime } from "../workers/worker.js";
 import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
+import { awaitAnswer } from "./local-answer.js";
 import { median, percentile, row, timeRuns } from "./stats.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     SANDBOX_NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
     SANDBOX_POOL_SIZE: "2",
     SANDBOX_MAX_SESSIONS: String(THREADS + 5),
+    SANDBOX_MAX_SESSIONS_PER_USER: String(THREADS + 5), // one bench user opens every thread
     WORKER_CONCURRENCY: String(THREADS),
     OPENAI_BASE_URL: llm.baseURL,
     OPENAI_API_KEY: "sk-bench",
@@ -60,18 +61,7 @@ async function main(): Promise<void> {
     llm.script({ toolCalls: [{ name: "python", arguments: { code: "x = 1" } }] }, { content: "done" });
     const eventId = `bench:${randomUUID()}`;
     await queue.enqueue({ eventId, user: { id: "bench", name: "bench" }, conversation: { platform: "local", channelId: "bench", threadId }, text: "go", receivedAt: Date.now() });
-    let last = "0";
-    for (;;) {
-      const batch = await reader.xread("BLOCK", 5000, "STREAMS", k.localReplies(eventId), last);
-      for (const [, entries] of batch ?? []) {
-        for (const [id, fields] of entries) {
-          last = id;
-          const reply = localReplySchema.parse(JSON.parse(fields[1] ?? "{}"));
-          if (reply.type === "fail") throw new Error(reply.message);
-          if (reply.type === "answer") return;
-        }
-      }
-    }
+    await awaitAnswer(reader, k, eventId);
   }
 
   try {

@@ -12,10 +12,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { localReplySchema } from "../src/platforms/local/local-replies.js";
 import { keys } from "../src/queue/queue-keys.js";
 import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
+import { awaitAnswer } from "./local-answer.js";
 import { median, percentile } from "./stats.js";
 
 const CLI = fileURLToPath(new URL("../src/index.js", import.meta.url));
@@ -86,19 +86,9 @@ async function main(): Promise<void> {
     const answered = (async () => {
       const own = redis.duplicate();
       own.on("error", () => undefined);
-      let last = "0";
       try {
-        for (;;) {
-          const batch = await own.xread("BLOCK", 5000, "STREAMS", k.localReplies(eventId), last);
-          for (const [, entries] of batch ?? []) {
-            for (const [id, fields] of entries) {
-              last = id;
-              const reply = localReplySchema.parse(JSON.parse(fields[1] ?? "{}"));
-              if (reply.type === "fail") throw new Error(reply.message);
-              if (reply.type === "answer") return Date.now();
-            }
-          }
-        }
+        await awaitAnswer(own, k, eventId);
+        return Date.now();
       } finally {
         own.disconnect();
       }
