@@ -1,12 +1,29 @@
-/** Resolves with the first SIGTERM or SIGINT: long-running commands stop gracefully on either. */
-export function waitForShutdownSignal(): Promise<NodeJS.Signals> {
+/** Why a long-running command stops: a signal, or its parent process went away. */
+export type ShutdownReason = NodeJS.Signals | "parent-exited";
+
+const PARENT_CHECK_MS = 500;
+
+/**
+ * Resolves with the first SIGTERM or SIGINT: long-running commands stop gracefully on either.
+ * Also when the process that started this one exits (it is re-parented): `npx codebot worker`
+ * runs the CLI under a shell that npm signals and that dies without passing SIGTERM on, which
+ * would otherwise leave the worker running with nobody to stop it.
+ */
+export function waitForShutdownSignal(): Promise<ShutdownReason> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      resolve(signal);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+    const parent = process.ppid;
+    // Started by init or from outside the container's PID namespace (PID 1 in a container): nothing to watch.
+    const watched = parent > 1;
+    const timer = setInterval(() => process.ppid !== parent && done("parent-exited"), PARENT_CHECK_MS);
+    timer.unref();
+    if (!watched) clearInterval(timer);
+    function done(reason: ShutdownReason) {
+      clearInterval(timer);
+      process.off("SIGTERM", done);
+      process.off("SIGINT", done);
+      resolve(reason);
+    }
+    process.on("SIGTERM", done);
+    process.on("SIGINT", done);
   });
 }

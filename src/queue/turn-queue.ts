@@ -1,8 +1,8 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { chatRequestSchema, threadKey, type ChatRequestInput } from "../core/chat-request.js";
-import { jobIdForEvent, keys, TURN_QUEUE, type Keys } from "./queue-keys.js";
-import { ThreadOrder } from "./thread-order.js";
+import { jobIdForEvent, keys, TURN_QUEUE } from "./queue-keys.js";
+import { EventClaims } from "./event-claims.js";
 import type { TurnJob } from "./turn-job.js";
 
 export interface EnqueueOutcome {
@@ -16,30 +16,25 @@ const DAY = 24 * 3600;
 /** Where adapters put requests: one BullMQ job per event, deduplicated by event id. */
 export class TurnQueue {
   readonly queue: Queue<TurnJob>;
-  private readonly order: ThreadOrder;
-  private readonly keys: Keys;
+  private readonly claims: EventClaims;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     prefix: string,
     private readonly attempts: number,
   ) {
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: redis, prefix });
-    this.keys = keys(prefix);
-    this.order = new ThreadOrder(redis, this.keys);
+    this.claims = new EventClaims(redis, keys(prefix));
   }
 
   async enqueue(input: ChatRequestInput): Promise<EnqueueOutcome> {
     const request = chatRequestSchema.parse(input);
     const jobId = jobIdForEvent(request.eventId);
-    // Claimed atomically, so concurrent re-deliveries of one event make one job; kept a day, the
-    // window in which platforms retry.
-    const claimed = await this.redis.set(this.keys.event(jobId), "1", "EX", DAY, "NX");
-    if (!claimed) return { jobId, duplicate: true };
+    const key = threadKey(request.conversation);
+    const place = await this.place(jobId, key);
+    if (place === undefined) return { jobId, duplicate: true };
     try {
-      const key = threadKey(request.conversation);
-      const seq = await this.order.assign(key, jobId);
-      await this.queue.add("turn", { request, threadKey: key, seq }, {
+      await this.queue.add("turn", { request, threadKey: key, seq: place }, {
         jobId,
         attempts: this.attempts,
         backoff: { type: "exponential", delay: 2000 },
@@ -47,15 +42,34 @@ export class TurnQueue {
         removeOnFail: { age: 7 * DAY },
       });
     } catch (error) {
-      await this.redis.del(this.keys.event(jobId)); // not enqueued: a re-delivery may try again
+      // Not enqueued: a re-delivery may try again at once (if Redis is out of reach this fails
+      // too, and the re-delivery takes the claim over once it is stale). The place is a gap.
+      await this.claims.release(jobId, place).catch(() => undefined);
       throw error;
     }
+    await this.claims.confirm(jobId, place);
     return { jobId, duplicate: false };
   }
 
+  /**
+   * Claims the event and its place in the thread in one step (concurrent re-deliveries of one
+   * event make one job); a claim whose enqueue was cut is taken over by this re-delivery.
+   * Undefined: a duplicate.
+   */
+  private async place(jobId: string, key: string): Promise<number | undefined> {
+    const claim = await this.claims.claim(jobId, key);
+    if (claim.kind !== "stale") return claim.kind === "new" ? claim.seq : undefined;
+    if (await this.queue.getJob(jobId)) {
+      // The cut came after the job was added: it is queued already.
+      await this.claims.confirm(jobId, claim.seq);
+      return undefined;
+    }
+    return this.claims.takeOver(jobId, key, claim);
+  }
+
   /** Whether this event was enqueued already (a platform retrying it). */
-  async seen(eventId: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.event(jobIdForEvent(eventId)))) === 1;
+  seen(eventId: string): Promise<boolean> {
+    return this.claims.seen(jobIdForEvent(eventId));
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { TurnHandler } from "../agent/turn-handler.js";
 import type { Logger } from "../log.js";
 import type { CancelListener } from "./cancellation.js";
 import { keys, TURN_QUEUE } from "./queue-keys.js";
+import { EventClaims } from "./event-claims.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
 
@@ -44,11 +45,13 @@ export class TurnWorker {
   private readonly events: QueueEvents;
   private readonly eventsConnection: Redis;
   private readonly order: ThreadOrder;
+  private readonly claims: EventClaims;
   /** Turns this worker is running, with their lock tokens, to hand back if shutdown runs out of grace. */
   private readonly running = new Map<string, { job: Job<TurnJob>; token: string | undefined }>();
 
   constructor(private readonly options: TurnWorkerOptions) {
     this.order = new ThreadOrder(options.redis, keys(options.prefix));
+    this.claims = new EventClaims(options.redis, keys(options.prefix));
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: options.redis, prefix: options.prefix });
     this.worker = new Worker<TurnJob>(TURN_QUEUE, (job, token) => this.process(job, token), {
       connection: options.redis,
@@ -112,7 +115,9 @@ export class TurnWorker {
   }
 
   private async process(job: Job<TurnJob>, token: string | undefined): Promise<void> {
-    const { request, threadKey, seq } = turnJobSchema.parse(job.data);
+    const { request, threadKey, seq: queuedAt } = turnJobSchema.parse(job.data);
+    // The event's claim names its place: it moved if a cut enqueue was taken over by a re-delivery.
+    const seq = (job.id && (await this.claims.seqOf(job.id))) || queuedAt;
     const log = this.options.log.child({ requestId: request.eventId, jobId: job.id, thread: threadKey, attempt: job.attemptsMade + 1 });
     let current = await this.order.current(threadKey);
     while (seq > current && (await this.skipIfGap(threadKey, current, log))) current = await this.order.current(threadKey);
@@ -154,7 +159,8 @@ export class TurnWorker {
   private async skipIfGap(threadKey: string, current: number, log: Logger): Promise<boolean> {
     const jobId = await this.order.jobAt(threadKey, current);
     const holder = jobId ? await this.queue.getJob(jobId) : undefined;
-    if (holder && !(await holder.isFailed())) return false;
+    // A held place is no gap, unless its job was given another place since (a taken-over claim).
+    if (holder && !(await holder.isFailed()) && ((await this.claims.seqOf(holder.id ?? "")) ?? holder.data.seq) === current) return false;
     if (Date.now() - (await this.order.gapSeenAt(threadKey, current)) < GAP_GRACE_MS) return false;
     log.warn({ seq: current, missingJob: jobId ?? null }, "a turn of this thread was never enqueued or was lost; skipping it");
     await this.finish(threadKey, current);
@@ -179,7 +185,8 @@ export class TurnWorker {
     const job = claimed ? await this.queue.getJob(jobId) : undefined;
     const parsed = turnJobSchema.safeParse(job?.data);
     if (!parsed.success) return;
-    const { request, threadKey, seq } = parsed.data;
+    const { request, threadKey } = parsed.data;
+    const seq = (await this.claims.seqOf(jobId)) ?? parsed.data.seq;
     this.options.log.error({ requestId: request.eventId, jobId }, "turn lost its worker too often; reporting it");
     await this.options.deliveries[request.conversation.platform]
       ?.fail(request, {

@@ -20,7 +20,7 @@ export interface Pipeline {
   keys: Keys;
   queue: TurnQueue;
   worker: WorkerProcess;
-  startWorker(extra?: Record<string, string>): Promise<WorkerProcess>;
+  startWorker(extra?: Record<string, string>, options?: { viaNpx?: boolean }): Promise<WorkerProcess>;
   ask(args: string[], extra?: Record<string, string>): Promise<CliRun>;
 }
 
@@ -53,8 +53,8 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
     pipeline.redis = createRedis(server.url);
     pipeline.keys = keys(prefix);
     pipeline.queue = new TurnQueue(pipeline.redis, prefix, 3);
-    pipeline.startWorker = async (extra = {}) => {
-      const worker = await startWorker({ ...pipeline.env, ...extra });
+    pipeline.startWorker = async (extra = {}, options = {}) => {
+      const worker = await startWorker({ ...pipeline.env, ...extra }, options);
       workers.push(worker);
       return worker;
     };

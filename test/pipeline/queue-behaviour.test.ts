@@ -4,35 +4,16 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { threadKey, type ChatRequestInput } from "../../src/core/chat-request.js";
+import { threadKey } from "../../src/core/chat-request.js";
 import { ThreadOrder } from "../../src/queue/thread-order.js";
 import { requestCancel } from "../../src/queue/cancellation.js";
-import { localReplySchema, type LocalReply } from "../../src/platforms/local/local-replies.js";
+import { answerText, finalReply as finalReplyOf, localRequest } from "../helpers/local-turns.js";
 import { usePipeline } from "../helpers/pipeline-fixture.js";
 
 const pipeline = usePipeline({ QUEUE_LOCK_SECONDS: "2", WORKER_CONCURRENCY: "4" });
 
-function request(threadId: string, text: string, eventId = `local:${randomUUID()}`): ChatRequestInput {
-  return { eventId, user: { id: "U1", name: "Ada" }, conversation: { platform: "local", channelId: "cli", threadId }, text, receivedAt: Date.now() };
-}
-
-/**
- * Waits for the request's final reply on its local reply stream; returns every reply and when the
- * final one was written (the stream entry's id, which Redis stamps in milliseconds).
- */
-async function finalReply(eventId: string, timeoutMs = 90_000): Promise<{ replies: LocalReply[]; at: number }> {
-  const started = Date.now();
-  for (;;) {
-    const entries = await pipeline.redis.xrange(pipeline.keys.localReplies(eventId), "-", "+");
-    const replies = entries.map(([, fields]) => localReplySchema.parse(JSON.parse(fields[1] ?? "{}")));
-    const last = entries.at(-1)?.[0] ?? "0-0";
-    if (replies.some((reply) => reply.type !== "status")) return { replies, at: Number(last.split("-")[0]) };
-    if (Date.now() - started > timeoutMs) throw new Error(`no final reply for ${eventId}: ${JSON.stringify(replies)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const answerText = (replies: LocalReply[]) => replies.flatMap((reply) => (reply.type === "answer" ? [reply.markdown] : reply.type === "fail" ? [`FAIL ${reply.message}`] : [])).join("\n");
+const request = localRequest;
+const finalReply = (eventId: string, timeoutMs?: number) => finalReplyOf(pipeline, eventId, timeoutMs);
 
 describe("the queue under pressure", () => {
   test("the same event id enqueued twice runs once", async () => {
@@ -183,6 +164,25 @@ describe("the queue under pressure", () => {
     expect(exit).toBe(0);
     const { replies } = await finalReply(req.eventId, 5_000);
     expect(answerText(replies)).toContain("finished before exit");
+    pipeline.worker = await pipeline.startWorker();
+  });
+
+  test("a worker started through `npx` stops gracefully on SIGTERM too: it finishes its turn and exits within its grace", async () => {
+    const viaNpx = await pipeline.startWorker({ WORKER_SHUTDOWN_SECONDS: "10" }, { viaNpx: true });
+    await pipeline.worker.stop();
+    pipeline.worker = viaNpx;
+    const req = request("npx-thread", "```python\nimport time\ntime.sleep(2)\nprint('finished under npx')\n```");
+    await pipeline.queue.enqueue(req);
+    await viaNpx.waitForLog(new RegExp(`"requestId":"${req.eventId}".*"msg":"turn started"`));
+    const stopping = Date.now();
+    // To npm's process, as `docker stop` or systemd would. npm's shell dies without passing it on;
+    // the worker sees its parent go and stops as gracefully as on SIGTERM.
+    viaNpx.child.kill("SIGTERM");
+    await viaNpx.gone;
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+    expect(viaNpx.logs()).toMatch(/"msg":"worker stopping: finishing running turns"/);
+    expect(viaNpx.logs()).toMatch(/"msg":"worker stopped"/);
+    expect(answerText((await finalReply(req.eventId, 5_000)).replies)).toContain("finished under npx");
     pipeline.worker = await pipeline.startWorker();
   });
 
