@@ -1,7 +1,15 @@
 import { z } from "zod";
 
 /** Environment variables that hold secrets: never logged, never passed into a sandbox or a job. */
-export const SECRET_VARIABLES = ["OPENAI_API_KEY", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN"] as const;
+export const SECRET_VARIABLES = [
+  "OPENAI_API_KEY",
+  "SLACK_BOT_TOKEN",
+  "SLACK_APP_TOKEN",
+  "SLACK_SIGNING_SECRET",
+  "DISCORD_TOKEN",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+] as const;
 
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -18,6 +26,54 @@ const list = () =>
     .string()
     .default("")
     .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+
+/**
+ * S3 bucket naming rules: 3 to 63 lowercase letters, digits, dots and dashes, a letter or digit at
+ * each end, no "..", not an IP address, none of S3's reserved prefixes and suffixes.
+ */
+function isBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes("..") &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !/^(xn--|sthree-|amzn-s3-demo-)/.test(name) &&
+    !/(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)
+  );
+}
+
+/** A key prefix: segments that are neither empty nor `.` / `..`, printable, at most 512 bytes. */
+function isKeyPrefix(prefix: string): boolean {
+  const trimmed = prefix.replace(/\/+$/, "");
+  if (trimmed === "") return true;
+  return (
+    Buffer.byteLength(trimmed) <= 512 &&
+    !/[\p{Cc}\\]/u.test(trimmed) &&
+    trimmed.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
+  );
+}
+
+/** `none`, `s3://bucket[/prefix]`, or a directory (absolute, relative, `~` or `~/…`); no other URL scheme. */
+function isWorkspaceStore(value: string): boolean {
+  if (value === "none") return true;
+  if (value.startsWith("s3://")) {
+    const location = value.slice("s3://".length);
+    const slash = location.indexOf("/");
+    return isBucketName(slash === -1 ? location : location.slice(0, slash)) && (slash === -1 || isKeyPrefix(location.slice(slash + 1)));
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) return false; // s3:/x, S3://x, gs://x: a typo, not a folder
+  if (/^~[^/]/.test(value)) return false; // ~user/… isn't expanded
+  return !value.includes("\0");
+}
+
+/** An http(s) URL without a user or password in it (credentials come from the AWS SDK's own chain). */
+function isEndpoint(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
 
 const configSchema = z.object({
   /** Unset: "info" for long-running services, "warn" for one-shot commands. */
@@ -52,6 +108,18 @@ const configSchema = z.object({
   SANDBOX_SHM_MB: integer(16, 1, 4096),
   SANDBOX_CPU_BUDGET_SECONDS: integer(3600, 0, 365 * 24 * 3600),
   SANDBOX_MAX_LIFETIME_SECONDS: integer(7 * 24 * 3600, 0, 365 * 24 * 3600),
+
+  /** `none`, a directory (`~/…` is under the home directory), or `s3://bucket/prefix`. */
+  WORKSPACE_STORE: z
+    .string()
+    .refine(isWorkspaceStore, "none, a directory, or s3://bucket/prefix with a valid bucket name (3-63 of a-z 0-9 . -)")
+    .default("~/.local/share/codebot/workspaces"),
+  WORKSPACE_S3_ENDPOINT: z.string().refine(isEndpoint, "an http(s) URL without credentials in it").optional(),
+  WORKSPACE_S3_REGION: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a region name such as us-east-1").default("us-east-1"),
+  WORKSPACE_S3_FORCE_PATH_STYLE: boolean(false),
+  WORKSPACE_MAX_MB: integer(1024, 1, 1048576),
+  WORKSPACE_MAX_STATE_MB: integer(256, 1, 65536),
+  WORKSPACE_RETENTION_DAYS: integer(30, 1, 3650),
 
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z

@@ -10,11 +10,12 @@ import { CancelListener } from "../src/queue/cancellation.js";
 import { keys } from "../src/queue/queue-keys.js";
 import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
-import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
+import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
+import { createSandboxes } from "../src/workspace/create-sandboxes.js";
 import { waitForShutdownSignal } from "../src/shutdown.js";
 
 export interface WorkerRuntime {
-  sandboxes: ReturnType<typeof createSandboxManager>;
+  sandboxes: SandboxManager;
   /**
    * Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection; returns
    * how many unfinished turns were handed back to the queue for another worker.
@@ -29,10 +30,10 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   }
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
-  const sandboxes = createSandboxManager(config, log, redis);
+  const { manager: sandboxes, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
   const ports = createPlatformPorts(config, redis, k, log);
   const handler = new TurnHandler({
-    sandboxes,
+    sandboxes: turnSandboxes,
     memory: new ThreadMemory(redis, k),
     ledger: new UsageLedger(redis, k),
     agent: new AgentLoop(createLlmClient(config), {
@@ -66,6 +67,10 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   await sandboxes.tidy();
   await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
   sandboxes.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
+  // Idle sessions go to sleep soon after their timeout (checked at a tenth of it, at most every 30 s).
+  durable?.keepSweeping(Math.min(30, Math.max(1, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 10)) * 1000);
+  if (durable) log.info({ store: durable.workspaces.store.description, idleSeconds: config.SANDBOX_IDLE_TIMEOUT_SECONDS }, "durable workspaces: idle sessions sleep and resume with their files and variables");
+  else log.warn("WORKSPACE_STORE=none: a thread's files and variables end with its session");
   worker.start();
   log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
   return {
@@ -73,6 +78,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     async close() {
       const handedBack = await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
       await cancels.close();
+      // With no turn left running here, the sessions this worker opened go to sleep with their variables.
+      if (!handedBack) await durable?.close();
       if (!handedBack) await sandboxes.close();
       redis.disconnect();
       return handedBack;

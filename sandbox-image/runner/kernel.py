@@ -16,11 +16,15 @@ import os
 import signal
 import sys
 import traceback
+import types
 
 KERNEL_PID = os.getpid()
 # Defaults; each execution request carries the host's limits (SANDBOX_MAX_* settings).
 DEFAULT_LIMITS = {"maxResultBytes": 65536, "maxImages": 10, "maxImageBytes": 4 << 20}
 MPL_CACHE = "/opt/codebot/mplconfig"
+RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+MAX_REASON_CHARS = 200
+STATE_FILE = "/mnt/data/.codebot/state.pkl"  # namespace_snapshot.STATE_FILE, removed without importing it
 
 
 def _clip(text, limit):
@@ -70,7 +74,14 @@ class Kernel:
     def __init__(self, ctrl_in, ctrl_out):
         self.ctrl_in = os.fdopen(ctrl_in, "r", encoding="utf-8")
         self.ctrl_out = ctrl_out
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        # The user's variables are the __dict__ of a module that is __main__, as in IPython: what
+        # pickle and dill save by name as __main__.X (classes and functions of the session) is
+        # found again, in the session and in a snapshot restored in the thread's next sandbox.
+        self.main = types.ModuleType("__main__")
+        self.main.__builtins__ = builtins
+        sys.modules["__main__"] = self.main
+        self.namespace = self.main.__dict__
+        self.snapshots = None
         self.cell = 0
         self.running = False
         self.images = []
@@ -189,6 +200,11 @@ class Kernel:
 
     def execute(self, request):
         self._reap_children()
+        try:
+            os.unlink(STATE_FILE)  # a snapshot the host has downloaded by now: its space is the user's again
+            os.rmdir(os.path.dirname(STATE_FILE))
+        except OSError:
+            pass
         self.cell += 1
         filename = "<cell-%d>" % self.cell
         linecache.cache[filename] = (len(request["code"]), None, request["code"].splitlines(True), filename)
@@ -226,11 +242,50 @@ class Kernel:
             answer["oversizedImages"] = self.oversized_images
         return answer
 
+    # --- snapshots of the namespace ------------------------------------------------------
+
+    def _snapshot_op(self, request, work):
+        """Runs a snapshot or a restore; the user's own code may run in it (__reduce__, __setstate__)."""
+        self._reap_children()
+        answer = {"op": request["op"], "id": request["id"]}
+        try:
+            if self.snapshots is None:
+                self.snapshots = _namespace_snapshot().NamespaceSnapshot(self.main)
+            answer.update(work(self.snapshots))
+        except BaseException as exc:  # the whole operation failed (the disk is full, say)
+            try:
+                message = "%s: %s" % (type(exc).__name__, exc)
+            except Exception:
+                message = type(exc).__name__
+            answer = {"op": request["op"], "id": request["id"], "error": message[:MAX_REASON_CHARS]}
+        finally:
+            if os.getpid() != KERNEL_PID:
+                os._exit(0)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        return answer
+
+    def snapshot(self, request):
+        max_bytes = request.get("maxBytes")
+        return self._snapshot_op(request, lambda snapshots: snapshots.snapshot(max_bytes))
+
+    def restore(self, request):
+        return self._snapshot_op(request, lambda snapshots: snapshots.restore())
+
     def serve(self):
         self._send({"op": "ready", "pid": KERNEL_PID})
         for line in self.ctrl_in:
             request = json.loads(line)
-            self._send(self.execute(request))
+            op = request.get("op", "exec")
+            if op == "snapshot":
+                self._send(self.snapshot(request))
+            elif op == "restore":
+                self._send(self.restore(request))
+            else:
+                self._send(self.execute(request))
 
     def _send(self, message):
         data = (json.dumps(message) + "\n").encode("utf-8")
@@ -238,6 +293,20 @@ class Kernel:
         while view:
             written = os.write(self.ctrl_out, view)
             view = view[written:]
+
+
+def _namespace_snapshot():
+    """The snapshot code, loaded on first use (it imports dill) from the runner's folder, which
+    is not on the session's import path."""
+    module = sys.modules.get("_codebot_namespace_snapshot")
+    if module is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_codebot_namespace_snapshot", os.path.join(RUNNER_DIR, "namespace_snapshot.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 def main():

@@ -80,3 +80,99 @@ def max_frame_bytes(limits):
     """The longest line a well-behaved kernel can send with these limits (JSON escapes included)."""
     images = limits["maxImages"] * ((limits["maxImageBytes"] * 4) // 3 + 64)
     return images + 3 * 6 * (limits["maxResultBytes"] + 200) + 64 * 1024
+
+
+# --- snapshots of the namespace (namespace_snapshot.py in the kernel) ---------------------------
+
+MAX_LISTED = 200  # names per list of an answer
+MAX_NAME = 200  # characters (UTF-16 units, as the host counts them) of a name or a reason
+MAX_LARGEST = 5
+MAX_SIZE = 1 << 53
+# The longest answer a well-behaved kernel sends: two lists of 200 entries of two 200-character
+# texts (each character up to 12 bytes as JSON escapes), and a few fields.
+SNAPSHOT_FRAME_BYTES = 2 << 20
+
+
+def _text16(value, limit, field):
+    """Text of at most limit UTF-16 units: the host counts characters so."""
+    if not isinstance(value, str):
+        raise FrameError("%s is not text" % field)
+    if len(value) > limit or len(value.encode("utf-16-le", "surrogatepass")) > 2 * limit:
+        raise FrameError("%s is over its limit" % field)
+    return value
+
+
+def _size(value, field):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > MAX_SIZE:
+        raise FrameError("%s is not a size" % field)
+    return value
+
+
+def _list(value, limit, field):
+    if not isinstance(value, list) or len(value) > limit:
+        raise FrameError("%s is not a list of at most %d" % (field, limit))
+    return value
+
+
+def _named(value, key, limit, field, check):
+    entries = []
+    for item in _list(value, limit, field):
+        if not isinstance(item, dict):
+            raise FrameError("an entry of %s is not an object" % field)
+        entries.append({"name": _text16(item.get("name"), MAX_NAME, field), key: check(item.get(key), field)})
+    return entries
+
+
+def _namespace_frame(line, op, request_id):
+    try:
+        frame = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        raise FrameError("the answer is not JSON")
+    if not isinstance(frame, dict) or frame.get("op") != op:
+        raise FrameError("the answer is not a %s" % op)
+    if frame.get("id") != request_id:
+        raise FrameError("the answer is for another request")
+    if "error" in frame:
+        return {"error": _text16(frame["error"], 2 * MAX_NAME, "the error")}, None
+    return None, frame
+
+
+def _more(frame, answer, key):
+    if key in frame:
+        answer[key] = _size(frame[key], key)
+
+
+def parse_snapshot(line, request_id):
+    """The kernel's answer to a snapshot: {saved, skipped, bytes, largest, tooLarge} (or {error}),
+    each list bounded and each text clipped; FrameError otherwise."""
+    failed, frame = _namespace_frame(line, "snapshot", request_id)
+    if failed:
+        return failed
+    reason = lambda value, field: _text16(value, MAX_NAME, field)  # noqa: E731
+    if not isinstance(frame.get("tooLarge"), bool):
+        raise FrameError("tooLarge is not a boolean")
+    answer = {
+        "saved": [_text16(name, MAX_NAME, "a saved name") for name in _list(frame.get("saved"), MAX_LISTED, "saved")],
+        "skipped": _named(frame.get("skipped"), "reason", MAX_LISTED, "skipped", reason),
+        "bytes": _size(frame.get("bytes"), "bytes"),
+        "largest": _named(frame.get("largest"), "bytes", MAX_LARGEST, "largest", _size),
+        "tooLarge": frame["tooLarge"],
+    }
+    _more(frame, answer, "moreSaved")
+    _more(frame, answer, "moreSkipped")
+    return answer
+
+
+def parse_restore(line, request_id):
+    """The kernel's answer to a restore: {restored, failed} (or {error}), bounded; FrameError otherwise."""
+    failed, frame = _namespace_frame(line, "restore", request_id)
+    if failed:
+        return failed
+    reason = lambda value, field: _text16(value, MAX_NAME, field)  # noqa: E731
+    answer = {
+        "restored": [_text16(name, MAX_NAME, "a restored name") for name in _list(frame.get("restored"), MAX_LISTED, "restored")],
+        "failed": _named(frame.get("failed"), "reason", MAX_LISTED, "failed", reason),
+    }
+    _more(frame, answer, "moreRestored")
+    _more(frame, answer, "moreFailed")
+    return answer

@@ -8,7 +8,34 @@ lines. Requests:
    "maxImageBytes"?, "maxFiles"?}                        -> {"id", "op": "result", ...}
   {"id", "op": "files"}                                  -> {"id", "op": "files", "files": [...]}
   {"id", "op": "claim", "session"}                       -> {"id", "op": "claim", "granted"}
+  {"id", "op": "snapshot", "maxBytes"}                   -> {"id", "op": "snapshot", "saved": [name],
+       "skipped": [{"name", "reason"}], "bytes", "largest": [{"name", "bytes"}], "tooLarge",
+       "moreSaved"?, "moreSkipped"?}
+  {"id", "op": "restore"}                                -> {"id", "op": "restore", "restored": [name],
+       "failed": [{"name", "reason"}], "moreRestored"?, "moreFailed"?}
+  {"id", "op": "read", "path", "offset", "length", "maxBytes"?}
+                                                         -> {"id", "op": "read", "size", "offset", "data" (base64),
+                                                             "eof"} or {"id", "op": "read", "problem"}: a chunk
+                                                             (at most 8 MiB) of a regular file of /mnt/data,
+                                                             links never followed (data_read.py)
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
+A request that can't be done is answered {"id", "op": "error", "message"}.
+
+An execution's result also says what it changed in /mnt/data, for the host's checkpoints:
+"changes": {"written": [path], "deleted": [path], "complete"}, paths relative to /mnt/data, at
+most 10,000 each; complete is false when a list was cut or the walk stopped at its cap (the host
+then copies everything). /mnt/data/.codebot, the runner's own, is never listed nor counted.
+
+Durable workspaces: "snapshot" has the kernel pickle the session's variables, one at a time, to
+/mnt/data/.codebot/state.pkl (namespace_snapshot.py); what can't be pickled is skipped, and over
+maxBytes nothing is written (tooLarge, with the largest variables). The host downloads the file
+(the kernel removes it at the next execution) and, in the thread's next sandbox, uploads it there
+and asks "restore": the kernel loads each variable it can, lists those that fail, and deletes the
+file. The file is the user's data, unpickled only in the kernel (uid 1000), like their own code;
+its answers are checked like an execution's (kernel_frames.py). A kernel that dies, breaks the
+protocol or takes over 120 s doing either is restarted (its variables are lost) and the request
+answered with an error. A restore doesn't change freshSession (the first execution of this
+sandbox still says it): the host, which asked for the restore, words it.
 
 A warm pool container is claimed for a session through "claim": requests are handled one at a
 time, so exactly one claimant (of any host process) is granted it.
@@ -35,8 +62,9 @@ RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
 
 from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
-from data_files import DATA_DIR, changed_files, describe, disk_note, snapshot_files  # noqa: E402
-from kernel_frames import FrameError, max_frame_bytes, parse_done  # noqa: E402
+from data_read import read_chunk  # noqa: E402
+from data_files import DATA_DIR, changed_files, describe, disk_note, file_changes, snapshot_files  # noqa: E402
+from kernel_frames import SNAPSHOT_FRAME_BYTES, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
 from session_budget import SessionBudget, process_cpu_seconds  # noqa: E402
 
@@ -49,6 +77,20 @@ READY_TIMEOUT_S = 120
 EXEC_DEFAULTS = {"maxOutputBytes": (1 << 20, 1024, 64 << 20), "maxResultBytes": (65536, 256, 16 << 20),
                  "maxImages": (10, 0, 100), "maxImageBytes": (4 << 20, 1024, 64 << 20), "maxFiles": (100, 1, 5000)}
 LOST = "the Python session was restarted and its variables are lost (files in /mnt/data are kept)"
+NAMESPACE_TIMEOUT_S = 120  # for a snapshot or a restore of the session's variables
+MAX_SNAPSHOT_BYTES = 1 << 50
+MAX_CHANGES_BYTES = 8 << 20  # an execution's changes as JSON, at most
+# A snapshot's or restore's answer, at most: within the 64 KB every host frame limit leaves over.
+MAX_NAMESPACE_ANSWER_BYTES = 48 * 1024
+NAMESPACE_LISTS = {"snapshot": (("saved", "moreSaved"), ("skipped", "moreSkipped")),
+                   "restore": (("restored", "moreRestored"), ("failed", "moreFailed"))}
+
+
+def host_frame_bytes(limits):
+    """The longest line the host accepts for an execution with these limits (maxFrameBytes in
+    src/sandbox/sandbox-limits.ts): the changes are cut to fit in it."""
+    images = limits["maxImages"] * (-(-limits["maxImageBytes"] * 4 // 3) + 64)
+    return 2 * 6 * limits["maxOutputBytes"] + 3 * 6 * (limits["maxResultBytes"] + 200) + images + limits["maxFiles"] * 6 * 1200 + 64 * 1024
 
 
 def log(level, msg, **fields):
@@ -94,6 +136,22 @@ def exec_limits(request):
         value = request.get(key, fallback)
         limits[key] = min(max(int(value), low), high) if isinstance(value, (int, float)) and not isinstance(value, bool) else fallback
     return limits
+
+
+def fit_answer(answer, lists, budget):
+    """Drops the last entries of the answer's lists (counting them as more) until it fits in budget
+    bytes of JSON: names of 200 characters of escapes would not fit the host's smallest frames."""
+    sizes = {key: [len(json.dumps(entry)) + 2 for entry in answer[key]] for key, _ in lists}
+    total = len(json.dumps(answer)) + 64
+    while total > budget:
+        key, more = max(lists, key=lambda pair: sum(sizes[pair[0]]))
+        if not sizes[key]:
+            break
+        total -= sizes[key].pop()
+        answer[key].pop()
+        answer[more] = answer.get(more, 0) + 1
+        total += 16
+    return answer
 
 
 class Supervisor:
@@ -226,10 +284,10 @@ class Supervisor:
 
     # --- io ---------------------------------------------------------------------------------
 
-    def read_ctrl(self, deadline, sinks, request_id=None, max_bytes=None):
+    def read_ctrl(self, deadline, sinks, request_id=None, max_bytes=None, budget=True):
         """Wait for one line on the kernel's control pipe, draining its output into sinks.
         Returns None when the deadline passes, the request is interrupted, the CPU budget runs
-        out, the kernel dies or breaks the protocol first; stop_reason then says which."""
+        out (budget), the kernel dies or breaks the protocol first; stop_reason then says which."""
         self.stop_reason = None
         complete = b"\n" in self.ctrl_buffer  # each chunk is searched once, as it comes
         next_check = 0.0
@@ -243,7 +301,7 @@ class Supervisor:
                 return None
             if now >= next_check:  # budgets are read from files: at most every 50 ms, not per chunk
                 next_check = now + 0.05
-                if request_id is not None and self.budget.cpu_exhausted(self.kernel_pid):
+                if request_id is not None and budget and self.budget.cpu_exhausted(self.kernel_pid):
                     self.stop_reason = "cpu"
                     return None
                 if sinks is not None and self.over_memory():
@@ -469,6 +527,8 @@ class Supervisor:
         if note:
             notes.append(note)
         result["notes"] = notes
+        room = host_frame_bytes(limits) - len(json.dumps(result)) - 16 * 1024
+        result["changes"] = file_changes(before, after, max(min(room, MAX_CHANGES_BYTES), 0))
         return result
 
     def parse(self, line, request_id, limits):
@@ -483,7 +543,8 @@ class Supervisor:
     def cancelled_before_start(self, request):
         return {"id": request["id"], "op": "result", "status": "cancelled", "stdout": "", "stderr": "",
                 "files": [], "images": [], "durationMs": 0, "stateLost": False,
-                "notes": ["Execution was cancelled before it started."]}
+                "notes": ["Execution was cancelled before it started."],
+                "changes": {"written": [], "deleted": [], "complete": True}}
 
     def describe_exit(self):
         status = self.kernel_status
@@ -496,6 +557,60 @@ class Supervisor:
     def list_files(self, request):
         files = [describe(path, meta[0]) for path, meta in snapshot_files().items()]
         return {"id": request["id"], "op": "files", "files": files}
+
+    # --- the session's variables: snapshot and restore -------------------------------------
+
+    def namespace_op(self, request):
+        """Has the kernel save (snapshot) or load (restore) the session's variables."""
+        op, request_id = request["op"], request.get("id", "")
+        message = {"op": op, "id": request_id}
+        doing = "saving" if op == "snapshot" else "restoring"
+        if op == "snapshot":
+            max_bytes = request.get("maxBytes")
+            if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
+                return {"id": request_id, "op": "error", "message": "snapshot needs maxBytes"}
+            message["maxBytes"] = min(max_bytes, MAX_SNAPSHOT_BYTES)
+        if self.ctrl_dirty():
+            log("warn", "the kernel wrote to its channel after it answered: restarting it", id=request_id)
+            self.restart_kernel()
+            if op == "snapshot":
+                return {"id": request_id, "op": "error",
+                        "message": "The previous code wrote to the runner's private channel after it finished, so %s." % LOST}
+        sinks = (CappedBuffer(4096), CappedBuffer(4096))  # what pickling prints is not shown to anyone
+        started = time.monotonic()
+        self.thaw()
+        os.write(self.ctrl_in, (json.dumps(message) + "\n").encode("utf-8"))
+        line = self.read_ctrl(started + NAMESPACE_TIMEOUT_S, sinks, request_id, SNAPSHOT_FRAME_BYTES, budget=False)
+        answer = None
+        if line is not None:
+            try:
+                answer = (parse_snapshot if op == "snapshot" else parse_restore)(line, request_id)
+            except FrameError as error:
+                self.protocol_violation(str(error))
+        if answer is None:
+            if self.stop_reason == "died":
+                self.wait_kernel_exit(1.0)
+            what = {
+                "deadline": "%s the session's variables took longer than %ds" % (doing.capitalize(), NAMESPACE_TIMEOUT_S),
+                "interrupt": "%s the session's variables was cancelled" % doing.capitalize(),
+                "memory": "The session ran out of memory %s its variables" % doing,
+                "protocol": "The code tampered with the runner's private channel (%s)" % self.violation,
+            }.get(self.stop_reason) or "The Python process ended while %s the session's variables (%s)" % (doing, self.describe_exit())
+            log("warn", "the kernel failed a namespace request: restarting it", id=request_id, op=op, reason=self.stop_reason)
+            self.restart_kernel()
+            return {"id": request_id, "op": "error", "message": "%s: %s." % (what, LOST)}
+        self.drain(sinks, until_empty=True)
+        self.kill_strays()
+        if len(self.open_outputs) < 2:
+            self.restart_kernel()
+            if op == "restore":
+                return {"id": request_id, "op": "error", "message": "The restored code closed its standard output or error, so %s." % LOST}
+        else:
+            self.freeze()
+        log("info", "namespace request done", id=request_id, op=op, seconds=round(time.monotonic() - started, 3))
+        if "error" in answer:
+            return {"id": request_id, "op": "error", "message": "Could not %s the session's variables: %s" % ("save" if op == "snapshot" else "restore", answer["error"])}
+        return fit_answer(dict(answer, id=request_id, op=op), NAMESPACE_LISTS[op], MAX_NAMESPACE_ANSWER_BYTES)
 
     def execute_once(self, request):
         known = self.results.get(request["id"])
@@ -514,11 +629,15 @@ class Supervisor:
 
     def remember(self, request_id, result):
         def size(item):
-            return len(item["stdout"]) + len(item["stderr"]) + sum(len(image["data"]) for image in item["images"]) + len(json.dumps(item.get("error", "")))
+            changes = item.get("changes", {})
+            return (len(item["stdout"]) + len(item["stderr"]) + sum(len(image["data"]) for image in item["images"]) + len(json.dumps(item.get("error", "")))
+                    + sum(len(path) + 4 for key in ("written", "deleted") for path in changes.get(key, ())))
 
         kept = result
         if size(kept) > REMEMBERED_BYTES // 4:
+            # A repeat without the list of changes says it is incomplete: the host copies everything.
             kept = dict(result, stdout=result["stdout"][-65536:], stderr=result["stderr"][-65536:], images=[],
+                        changes={"written": [], "deleted": [], "complete": False},
                         notes=result["notes"] + ["(Only the end of the output is kept for a repeat, and no images.)"])
         self.results[request_id] = kept
         while len(self.results) > REMEMBERED_RESULTS or sum(size(item) for item in self.results.values()) > REMEMBERED_BYTES:
@@ -530,6 +649,10 @@ class Supervisor:
             return self.execute_once(request)
         if op == "files":
             return self.list_files(request)
+        if op in ("snapshot", "restore"):
+            return self.namespace_op(request)
+        if op == "read":
+            return read_chunk(request)
         if op == "claim":
             if self.claimed_by is None:
                 self.claimed_by = request.get("session")
@@ -558,8 +681,19 @@ def option(name, fallback):
     return float(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else fallback
 
 
+def widen_stdout():
+    """A larger pipe to the engine: a big answer (a file being read) crosses in fewer wake-ups."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(1, 1031, 1 << 20)  # F_SETPIPE_SZ
+    except (OSError, ValueError):
+        pass  # not a pipe, or not allowed: the default size works, only slower
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    widen_stdout()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     make_undumpable()
     drop = os.getuid() == 0

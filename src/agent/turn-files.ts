@@ -1,6 +1,6 @@
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { OutgoingFile } from "../core/reply.js";
-import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { Sandboxes } from "../sandbox/sandboxes.js";
 
 const MAX_IMAGES = 10;
 const MAX_FILES = 10;
@@ -25,7 +25,7 @@ function megabytes(bytes: number): string {
  * all (sizes as the sandbox reports them are checked first, and each download is cut off at the
  * room left, so a sparse or growing file can't make the worker buffer more).
  */
-export async function collectOutputs(sandboxes: SandboxManager, sessionId: string, results: ExecutionResult[]): Promise<CollectedOutputs> {
+export async function collectOutputs(sandboxes: Sandboxes, sessionId: string, results: ExecutionResult[]): Promise<CollectedOutputs> {
   const images = results
     .flatMap((result) => result.images)
     .slice(0, MAX_IMAGES)

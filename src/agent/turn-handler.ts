@@ -6,7 +6,7 @@ import type { ExecutionResult } from "../core/execution-result.js";
 import type { Delivery, OutgoingFile } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import type { Logger } from "../log.js";
-import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { Sandboxes } from "../sandbox/sandboxes.js";
 import type { AgentLoop } from "./agent-loop.js";
 import { executionMarkdown } from "./execution-markdown.js";
 import { fencedPython } from "./fenced-code.js";
@@ -19,7 +19,7 @@ import { collectOutputs } from "./turn-files.js";
 import type { UsageLedger } from "./usage-ledger.js";
 
 export interface TurnHandlerDeps {
-  sandboxes: SandboxManager;
+  sandboxes: Sandboxes;
   memory: ThreadMemory;
   ledger: UsageLedger;
   agent: AgentLoop;

@@ -1,37 +1,102 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { createSandboxManager } from "../sandbox/create-sandbox-manager.js";
+import { createRedis } from "../queue/redis-connection.js";
+import { createSandboxes } from "../workspace/create-sandboxes.js";
+import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 import { CliError } from "./cli-error.js";
 
-export const SESSIONS_USAGE = "codebot sessions list [--json] | codebot sessions kill ID | codebot sessions kill --all";
+export const SESSIONS_USAGE =
+  "codebot sessions list [--json] | codebot sessions hibernate ID | codebot sessions kill ID | codebot sessions kill --all | codebot sessions prune";
 
-/** `codebot sessions`: see the live sandbox sessions and end them. */
+interface SessionRow {
+  sessionId: string;
+  state: "running" | "sleeping";
+  containerId?: string;
+  createdAt?: string;
+  status?: string;
+  files?: number;
+  bytes?: number;
+  lastUsedAt?: string;
+  deletedAfter?: string;
+}
+
+function size(bytes: number | undefined): string {
+  if (bytes === undefined) return "-";
+  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** Running sessions from the engine, sleeping ones from the workspace store (a running one shows its workspace too). */
+function rows(running: Array<{ sessionId: string; containerId: string; createdAt: Date; status: string }>, workspaces: WorkspaceSummary[]): SessionRow[] {
+  const saved = new Map(workspaces.map((workspace) => [workspace.sessionId, workspace]));
+  const workspaceFields = (workspace: WorkspaceSummary | undefined) =>
+    workspace ? { files: workspace.files, bytes: workspace.bytes, lastUsedAt: workspace.updatedAt.toISOString(), deletedAfter: workspace.expiresAt.toISOString() } : {};
+  const live: SessionRow[] = running.map((session) => ({
+    sessionId: session.sessionId,
+    state: "running",
+    containerId: session.containerId,
+    createdAt: session.createdAt.toISOString(),
+    status: session.status,
+    ...workspaceFields(saved.get(session.sessionId)),
+  }));
+  const liveIds = new Set(running.map((session) => session.sessionId));
+  const sleeping: SessionRow[] = workspaces.filter((workspace) => !liveIds.has(workspace.sessionId)).map((workspace) => ({ sessionId: workspace.sessionId, state: "sleeping", ...workspaceFields(workspace) }));
+  return [...live, ...sleeping];
+}
+
+/** `codebot sessions`: the running and sleeping sandbox sessions; put one to sleep, end one, apply the retention. */
 export async function sessionsCommand(args: string[], config: Config, log: Logger): Promise<number> {
   const [action, target, ...rest] = args;
-  const manager = createSandboxManager(config, log);
-  if (action === "list" && (target === undefined || target === "--json") && rest.length === 0) {
-    const sessions = await manager.listSessions();
-    if (target === "--json") process.stdout.write(`${JSON.stringify(sessions)}\n`);
-    else if (!sessions.length) process.stdout.write("No live sessions.\n");
+  const extra = rest.length > 0;
+  if (action === "list" && (target === undefined || target === "--json") && !extra) {
+    const { manager, durable } = createSandboxes(config, log);
+    const all = rows(await manager.listSessions(), (await durable?.workspaces.list()) ?? []);
+    if (target === "--json") process.stdout.write(`${JSON.stringify(all)}\n`);
+    else if (!all.length) process.stdout.write("No sessions.\n");
     else {
-      for (const session of sessions) {
-        process.stdout.write(`${session.sessionId}\t${session.containerId}\t${session.createdAt.toISOString()}\t${session.status}\n`);
+      process.stdout.write("SESSION\tSTATE\tFILES\tSIZE\tLAST USED\tDELETED AFTER\n");
+      for (const row of all) {
+        process.stdout.write(`${row.sessionId}\t${row.state}${row.status ? ` (${row.status})` : ""}\t${row.files ?? "-"}\t${size(row.bytes)}\t${row.lastUsedAt ?? row.createdAt ?? "-"}\t${row.deletedAfter ?? "-"}\n`);
       }
     }
     return 0;
   }
-  if (action === "kill" && target === "--all" && rest.length === 0) {
+  if (action === "kill" && target === "--all" && !extra) {
+    const { manager } = createSandboxes(config, log);
     await manager.destroyAll();
-    process.stdout.write("Ended every session and emptied the warm pool.\n");
+    process.stdout.write("Ended every running session and emptied the warm pool (saved workspaces are kept: `codebot sessions kill ID` deletes one).\n");
     return 0;
   }
-  if (action === "kill" && target !== undefined && rest.length === 0) {
-    if (await manager.kill(target)) {
-      process.stdout.write(`Ended session ${target}.\n`);
+  if (action === "kill" && target !== undefined && !extra) {
+    const { sandboxes } = createSandboxes(config, log);
+    if (await sandboxes.kill(target)) {
+      process.stdout.write(`Ended session ${target} and deleted its saved files and variables.\n`);
       return 0;
     }
-    process.stderr.write(`No live session ${target}.\n`);
+    process.stderr.write(`No session ${target}.\n`);
     return 1;
+  }
+  if (action === "hibernate" && target !== undefined && !extra) {
+    // Through Redis, so a session a worker is using is never put to sleep under it.
+    const redis = createRedis(config.REDIS_URL);
+    try {
+      const { durable } = createSandboxes(config, log, redis);
+      if (!durable) throw new CliError("Durable workspaces are off (WORKSPACE_STORE=none): a session can't be put to sleep.");
+      if (await durable.hibernate(target)) {
+        process.stdout.write(`Session ${target} is asleep: its files and variables are saved, and its next message resumes it.\n`);
+        return 0;
+      }
+      process.stderr.write(`Session ${target} is not running, or is in use right now.\n`);
+      return 1;
+    } finally {
+      redis.disconnect();
+    }
+  }
+  if (action === "prune" && target === undefined) {
+    const { durable } = createSandboxes(config, log);
+    if (!durable) throw new CliError("Durable workspaces are off (WORKSPACE_STORE=none): there is nothing to prune.");
+    const pruned = await durable.workspaces.prune();
+    process.stdout.write(`Deleted ${pruned} workspace${pruned === 1 ? "" : "s"} unused for over ${config.WORKSPACE_RETENTION_DAYS} days.\n`);
+    return 0;
   }
   throw new CliError(`Usage: ${SESSIONS_USAGE}`);
 }

@@ -41,5 +41,11 @@ export const executionResultSchema = z.object({
   notes: z.array(z.string()),
   /** True for the first execution of a new session (the thread's earlier one, if any, had ended). */
   freshSession: z.boolean().optional(),
+  /**
+   * What the execution wrote and deleted under /mnt/data, as paths relative to it, for checkpoints
+   * (the runner's own .codebot folder never appears). complete is false when the lists were cut or
+   * the sandbox could not list everything: then copy the whole folder. Absent from older images.
+   */
+  changes: z.object({ written: z.array(z.string()), deleted: z.array(z.string()), complete: z.boolean() }).optional(),
 });
 export type ExecutionResult = z.infer<typeof executionResultSchema>;

@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { SandboxManager } from "./sandbox-manager.js";
+import { SandboxManager, type SandboxManagerOptions } from "./sandbox-manager.js";
 import { limitsFromConfig } from "./sandbox-limits.js";
 import { runtimeResolver } from "./runtime-detection.js";
 import { RedisSessionCapacity } from "./redis-session-capacity.js";
@@ -12,7 +12,7 @@ import { RedisSessionCapacity } from "./redis-session-capacity.js";
  * (SANDBOX_RUNTIME) is asked of the engine at once, so it is logged at start; a container start
  * waits for the answer, and fails with its error (RUNTIME_MISSING, DOCKER_UNAVAILABLE).
  */
-export function createSandboxManager(config: Config, log: Logger, redis?: Redis): SandboxManager {
+export function createSandboxManager(config: Config, log: Logger, redis?: Redis, extra: SandboxExtras = {}): SandboxManager {
   const docker = new Docker();
   const sandboxLog = log.child({ component: "sandbox" });
   const runtime = runtimeResolver(docker, config.SANDBOX_RUNTIME, config.SANDBOX_IMAGE, sandboxLog);
@@ -22,22 +22,30 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis)
     image: config.SANDBOX_IMAGE,
     runtime,
     namespace: config.SANDBOX_NAMESPACE,
-    limits: limitsFromConfig(config),
+    limits: { ...limitsFromConfig(config), idleTimeoutSeconds: extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS },
     poolSize: config.SANDBOX_POOL_SIZE,
     maxSessions: config.SANDBOX_MAX_SESSIONS,
     // With Redis (workers), session slots are shared and atomic; without it (`codebot exec`), live containers are counted.
-    capacity: redis && sessionCapacity(config, redis),
+    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS),
     evictAfterSeconds: config.SANDBOX_EVICT_IDLE_SECONDS,
+    onFreshSession: extra.onFreshSession,
+    evict: extra.evict,
     log: sandboxLog,
   });
 }
 
-function sessionCapacity(config: Config, redis: Redis): RedisSessionCapacity {
+/** What durable workspaces add to a manager (see createSandboxes). */
+export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSession" | "evict"> {
+  /** When an unused sandbox ends itself; default SANDBOX_IDLE_TIMEOUT_SECONDS. */
+  containerIdleSeconds?: number;
+}
+
+function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number): RedisSessionCapacity {
   return new RedisSessionCapacity(redis, {
     key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}`,
     maxSessions: config.SANDBOX_MAX_SESSIONS,
     maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
-    expireMs: (config.SANDBOX_IDLE_TIMEOUT_SECONDS + 60) * 1000,
+    expireMs: (containerIdleSeconds + 60) * 1000,
     evictAfterMs: config.SANDBOX_EVICT_IDLE_SECONDS * 1000,
   });
 }

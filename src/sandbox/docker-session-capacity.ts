@@ -16,7 +16,24 @@ export class DockerSessionCapacity implements SessionCapacity {
     return live < this.maxSessions ? { kind: "reserved", evicted: [] } : { kind: "full", scope: "total", held: live, limit: this.maxSessions };
   }
 
-  async begin(): Promise<void> {}
+  async begin(): Promise<"ok"> {
+    return "ok";
+  }
+
+  /** Nothing records use without Redis: a session is hibernated when asked, and none is known idle. */
+  async startHibernation(): Promise<boolean> {
+    return true;
+  }
+
+  async endHibernation(): Promise<void> {}
+
+  async hibernating(): Promise<boolean> {
+    return false;
+  }
+
+  async idle(): Promise<string[]> {
+    return [];
+  }
 
   async end(): Promise<void> {}
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ReserveOutcome, SessionCapacity, SlotRequest } from "./session-capacity.js";
 
 export interface RedisSessionCapacityOptions {
-  /** The hash of slots: field = session key, value = {o: owner, u: last use ms, b: busy until ms}. */
+  /** The hash of slots: field = session key, value = {o: owner, u: last use ms, b: busy until ms, h: hibernating until ms}. */
   key: string;
   maxSessions: number;
   /** Live sessions one owner may hold. */
@@ -33,6 +33,7 @@ local expireMs, evictMs, evict = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] =
 local own = redis.call('HGET', KEYS[1], key)
 if own then
   local slot = cjson.decode(own)
+  slot.h = nil -- its hibernation is over: the container is gone and the session opens afresh
   slot.u = now
   slot.b = math.max(slot.b, now + lease)
   redis.call('HSET', KEYS[1], key, cjson.encode(slot))
@@ -42,13 +43,14 @@ local all = redis.call('HGETALL', KEYS[1])
 local total, mine, idle = 0, 0, {}
 for i = 1, #all, 2 do
   local slot = cjson.decode(all[i + 1])
-  if slot.b < now and slot.u < now - expireMs then
+  local asleep = slot.h and slot.h > now
+  if slot.b < now and slot.u < now - expireMs and not asleep then
     redis.call('HDEL', KEYS[1], all[i])
   else
     total = total + 1
     local isMine = owner ~= '' and slot.o == owner
     if isMine then mine = mine + 1 end
-    if evict and slot.b < now and slot.u <= now - evictMs then
+    if evict and slot.b < now and slot.u <= now - evictMs and not asleep then
       table.insert(idle, { k = all[i], u = slot.u, mine = isMine })
     end
   end
@@ -86,9 +88,47 @@ return reply
 const BEGIN = `${PRELUDE}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 local slot = raw and cjson.decode(raw) or { o = ARGV[2], b = 0 }
+if slot.h and slot.h > now then return 'hibernating' end
+slot.h = nil
 slot.u = now
 slot.b = math.max(slot.b, now + tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(slot))
+return 'ok'
+`;
+
+/** ARGV: key, idleMs, leaseMs. Only an idle session that nobody uses may be put to sleep. */
+const START_HIBERNATION = `${PRELUDE}
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local slot = cjson.decode(raw)
+if slot.b >= now or slot.u > now - tonumber(ARGV[2]) or (slot.h and slot.h > now) then return 0 end
+slot.h = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(slot))
+return 1
+`;
+
+/** ARGV: key. Frees the slot if it is still the hibernating one (not opened again meanwhile). */
+const END_HIBERNATION = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and cjson.decode(raw).h then redis.call('HDEL', KEYS[1], ARGV[1]) end
+`;
+
+/** ARGV: key. */
+const HIBERNATING = `${PRELUDE}
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and cjson.decode(raw).h and cjson.decode(raw).h > now then return 1 end
+return 0
+`;
+
+/** ARGV: idleMs. Sessions idle that long, neither busy nor hibernating. */
+const IDLE = `${PRELUDE}
+local all = redis.call('HGETALL', KEYS[1])
+local found = {}
+for i = 1, #all, 2 do
+  local slot = cjson.decode(all[i + 1])
+  if slot.b < now and slot.u <= now - tonumber(ARGV[1]) and not (slot.h and slot.h > now) then table.insert(found, all[i]) end
+end
+return found
 `;
 
 /** ARGV: key. */
@@ -140,8 +180,24 @@ export class RedisSessionCapacity implements SessionCapacity {
     return { kind: "reserved", evicted };
   }
 
-  async begin({ key, owner, leaseMs }: SlotRequest): Promise<void> {
-    await this.redis.eval(BEGIN, 1, this.options.key, key, owner ?? "", leaseMs);
+  async begin({ key, owner, leaseMs }: SlotRequest): Promise<"ok" | "hibernating"> {
+    return (await this.redis.eval(BEGIN, 1, this.options.key, key, owner ?? "", leaseMs)) === "hibernating" ? "hibernating" : "ok";
+  }
+
+  async startHibernation(key: string, idleMs: number, leaseMs: number): Promise<boolean> {
+    return (await this.redis.eval(START_HIBERNATION, 1, this.options.key, key, idleMs, leaseMs)) === 1;
+  }
+
+  async endHibernation(key: string): Promise<void> {
+    await this.redis.eval(END_HIBERNATION, 1, this.options.key, key);
+  }
+
+  async hibernating(key: string): Promise<boolean> {
+    return (await this.redis.eval(HIBERNATING, 1, this.options.key, key)) === 1;
+  }
+
+  async idle(idleMs: number): Promise<string[]> {
+    return z.array(z.string()).parse(await this.redis.eval(IDLE, 1, this.options.key, idleMs));
   }
 
   async end(key: string): Promise<void> {

@@ -10,6 +10,12 @@ export type RunnerRequest =
   | { id: string; op: "ping" }
   | { id: string; op: "files" }
   | { id: string; op: "claim"; session: string }
+  /** Pickles the session's variables to /mnt/data/.codebot/state.pkl, unless they are over maxBytes. */
+  | { id: string; op: "snapshot"; maxBytes: number }
+  /** Loads the variables of /mnt/data/.codebot/state.pkl into the session (and deletes the file). */
+  | { id: string; op: "restore" }
+  /** A chunk of a regular file of /mnt/data (links are never followed), base64 in the answer. */
+  | { id: string; op: "read"; path: string; offset: number; length: number; maxBytes: number }
   | {
       id: string;
       op: "exec";
@@ -48,8 +54,69 @@ export function boundedExecAnswerSchema(limits: SandboxLimits) {
       .max(limits.maxImages),
     files: z.array(sandboxFileSchema.extend({ path: z.string().max(1024), mime: z.string().max(200) })).max(limits.maxFilesListed),
     notes: z.array(z.string().max(1000)).max(20),
+    changes: boundedChangesSchema.optional(),
   });
 }
+/** Paths per list of an execution's changes, and characters per path (as the supervisor caps them). */
+export const MAX_CHANGED_PATHS = 10_000;
+const MAX_CHANGED_PATH_CHARS = 1024;
+
+/** An execution's changes to /mnt/data (relative paths), bounded; sandbox images older than the field don't send it. */
+export const boundedChangesSchema = z.object({
+  written: z.array(z.string().max(MAX_CHANGED_PATH_CHARS)).max(MAX_CHANGED_PATHS),
+  deleted: z.array(z.string().max(MAX_CHANGED_PATH_CHARS)).max(MAX_CHANGED_PATHS),
+  complete: z.boolean(),
+});
+
+/** Entries per list of a snapshot's or a restore's answer, and characters per name or reason. */
+export const MAX_NAMESPACE_ENTRIES = 200;
+export const MAX_NAMESPACE_TEXT = 200;
+const namespaceText = z.string().max(MAX_NAMESPACE_TEXT);
+const byteCount = z.number().int().nonnegative();
+const moreCount = byteCount.optional();
+const namedReason = z.object({ name: namespaceText, reason: namespaceText });
+
+/**
+ * What a snapshot of the session's variables did: the variables saved (their names, clipped, at
+ * most 200, moreSaved beyond), those skipped with why (an open file, a socket...), the file's size
+ * and the largest variables. tooLarge: the snapshot would be over maxBytes, so nothing was written.
+ */
+export const snapshotAnswerSchema = z.object({
+  id: z.string(),
+  op: z.literal("snapshot"),
+  saved: z.array(namespaceText).max(MAX_NAMESPACE_ENTRIES),
+  moreSaved: moreCount,
+  skipped: z.array(namedReason).max(MAX_NAMESPACE_ENTRIES),
+  moreSkipped: moreCount,
+  bytes: byteCount,
+  largest: z.array(z.object({ name: namespaceText, bytes: byteCount })).max(5),
+  tooLarge: z.boolean(),
+});
+
+/** What a restore did: the variables loaded, and those that failed with why (a class whose module is gone). */
+export const restoreAnswerSchema = z.object({
+  id: z.string(),
+  op: z.literal("restore"),
+  restored: z.array(namespaceText).max(MAX_NAMESPACE_ENTRIES),
+  moreRestored: moreCount,
+  failed: z.array(namedReason).max(MAX_NAMESPACE_ENTRIES),
+  moreFailed: moreCount,
+});
+
+
+/** One chunk of a file, or why it can't be read. */
+export function readAnswerSchema(chunkBytes: number) {
+  return z.object({
+    id: z.string(),
+    op: z.literal("read"),
+    problem: z.enum(["not-found", "not-regular", "too-large"]).optional(),
+    size: z.number().int().nonnegative().optional(),
+    offset: z.number().int().nonnegative().optional(),
+    data: z.string().max(Math.ceil(chunkBytes / 3) * 4).optional(),
+    eof: z.boolean().optional(),
+  });
+}
+
 export const runnerErrorSchema = z.object({ id: z.string().nullable(), op: z.literal("error"), message: z.string() });
 
 /** Any line the supervisor writes to stdout: at least an id to route it by. */

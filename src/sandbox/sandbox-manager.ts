@@ -13,6 +13,7 @@ import type { SessionCapacity } from "./session-capacity.js";
 import { sessionNaming, type SessionNaming } from "./session-naming.js";
 import { removeContainer, removeLeftovers, runningContainerNames } from "./session-containers.js";
 import { SessionSlots } from "./session-slots.js";
+import type { Sandboxes, SessionUse } from "./sandboxes.js";
 import { WarmPool } from "./warm-pool.js";
 
 export interface SandboxManagerOptions {
@@ -28,11 +29,19 @@ export interface SandboxManagerOptions {
   capacity?: SessionCapacity;
   /** Idle seconds after which a session may be ended for a new one (with `capacity`). */
   evictAfterSeconds?: number;
+  /**
+   * Called with every session this process starts afresh (a new container), before anything runs
+   * in it: durable workspaces put the thread's files and variables back here.
+   */
+  onFreshSession?: (sessionId: string, session: SandboxSession) => Promise<void>;
+  /**
+   * Ends a session whose slot was taken for a new one (durable workspaces put it to sleep); its
+   * container is removed anyway unless this says it was (true).
+   */
+  evict?: (sessionId: string) => Promise<boolean>;
   log: Logger;
 }
 
-/** The user who opens a session owns it, for the per-user cap (`slack:U123`); none: no per-user cap. */
-export type SessionUse = { owner?: string };
 
 export interface SessionInfo {
   sessionId: string;
@@ -41,6 +50,9 @@ export interface SessionInfo {
   status: string;
 }
 
+/** Work done on an operation's outcome while its session is still held. */
+export type AfterUse<T> = (session: SandboxSession, outcome: T) => Promise<T>;
+
 const NAME_CONFLICT_RETRIES = 20;
 
 /**
@@ -48,7 +60,7 @@ const NAME_CONFLICT_RETRIES = 20;
  * so every codebot process (workers, `codebot exec`) reaches the same one; sessions end themselves
  * after the idle timeout (the container exits and Docker removes it with its /mnt/data volume).
  */
-export class SandboxManager {
+export class SandboxManager implements Sandboxes {
   private readonly naming: SessionNaming;
   private readonly pool: WarmPool;
   private readonly open = new Map<string, Promise<SandboxSession>>();
@@ -63,7 +75,12 @@ export class SandboxManager {
       idleTimeoutSeconds: options.limits.idleTimeoutSeconds,
       evictAfterSeconds: options.capacity ? options.evictAfterSeconds : undefined,
       listLive: () => runningContainerNames(options.docker, options.namespace, this.naming.sessionPrefix),
-      evict: async (name) => void (await this.removeSession(name)),
+      evict: async (name) => {
+        const sessionId = this.naming.sessionIdFromName(name);
+        const slept = options.evict && sessionId !== undefined && (await options.evict(sessionId).catch(() => false));
+        if (!slept) await this.removeSession(name);
+      },
+      forget: (name) => this.forget(name),
       log: options.log,
     });
   }
@@ -81,8 +98,15 @@ export class SandboxManager {
     return opening;
   }
 
-  async execute(sessionId: string, code: string, { owner, ...options }: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
-    const run = () => this.use(sessionId, owner, options.timeoutMs, (session) => session.execute(code, options));
+  /**
+   * Runs code in the session. `after` runs on its result while the session is still held (a
+   * durable workspace saves the files the code changed there).
+   */
+  async execute(sessionId: string, code: string, { owner, ...options }: ExecuteOptions & SessionUse = {}, after?: AfterUse<ExecutionResult>): Promise<ExecutionResult> {
+    const run = () => this.use(sessionId, owner, options.timeoutMs, async (session) => {
+      const result = await session.execute(code, options);
+      return after ? after(session, result) : result;
+    });
     try {
       return await run();
     } catch (error) {
@@ -94,8 +118,11 @@ export class SandboxManager {
     }
   }
 
-  upload(sessionId: string, sources: UploadSource[], { owner }: SessionUse = {}): Promise<UploadedFile[]> {
-    return this.use(sessionId, owner, undefined, (session) => session.upload(sources));
+  upload(sessionId: string, sources: UploadSource[], { owner }: SessionUse = {}, after?: AfterUse<UploadedFile[]>): Promise<UploadedFile[]> {
+    return this.use(sessionId, owner, undefined, async (session) => {
+      const uploaded = await session.upload(sources);
+      return after ? after(session, uploaded) : uploaded;
+    });
   }
 
   /** A file of the session; refused past maxBytes (at most SANDBOX_MAX_FILE_MB) before it is buffered. */
@@ -129,6 +156,41 @@ export class SandboxManager {
     const removed = await this.removeSession(name);
     await this.slots.release(name);
     return removed;
+  }
+
+  /**
+   * Puts an idle session to sleep: marks it (so no turn uses it meanwhile), lets `save` take what
+   * it must from it, then removes its container and frees its slot. False when the session is in
+   * use, not idle for idleMs, not running, or being hibernated elsewhere; nothing is changed then.
+   * When save fails the session keeps running (and the error is thrown).
+   */
+  async hibernate(sessionId: string, { idleMs = 0, evicted = false }: { idleMs?: number; evicted?: boolean }, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+    const name = this.naming.sessionName(sessionId);
+    if (!(await this.findRunning(name))) return false;
+    // An evicted session's slot was taken already (as it was idle); any other must be idle and unused now.
+    if (!evicted && !(await this.slots.startHibernation(name, idleMs, READY_TIMEOUT_MS))) return false;
+    try {
+      const session = await this.attachRunning(sessionId, name);
+      if (session) await save(session);
+      await this.removeSession(name);
+    } finally {
+      await this.slots.endHibernation(name);
+    }
+    return true;
+  }
+
+  /** Ids of the sessions this process has open. */
+  openSessionIds(): string[] {
+    return [...this.open.keys()];
+  }
+
+  /** Ids of the running sessions idle for at least idleMs and not in use (by any process, through Redis). */
+  async idleSessionIds(idleMs: number): Promise<string[]> {
+    const names = await this.slots.idle(idleMs);
+    return names.flatMap((name) => {
+      const sessionId = this.naming.sessionIdFromName(name);
+      return sessionId === undefined ? [] : [sessionId];
+    });
   }
 
   /** Fills the warm pool and waits until every pooled sandbox's Python is ready. */
@@ -187,12 +249,17 @@ export class SandboxManager {
 
   /** Removes a session's container and forgets it here; false if there was none. Its slot is the caller's business. */
   private removeSession(name: string): Promise<boolean> {
+    this.forget(name);
+    return removeContainer(this.docker, name, this.options.image);
+  }
+
+  /** Detaches from a session and forgets it here, so the next use opens it again. */
+  private forget(name: string): void {
     for (const [sessionId, opening] of this.open) {
       if (this.naming.sessionName(sessionId) !== name) continue;
       this.open.delete(sessionId);
       opening.then((session) => session.detach(), () => undefined);
     }
-    return removeContainer(this.docker, name, this.options.image);
   }
 
   private async openSession(sessionId: string, owner: string | undefined): Promise<SandboxSession> {
@@ -216,7 +283,7 @@ export class SandboxManager {
       });
       if (claim.kind === "claimed") {
         void this.pool.refill();
-        return SandboxSession.open(sessionId, claim.container, this.options.limits, log, claim.connection);
+        return this.fresh(await SandboxSession.open(sessionId, claim.container, this.options.limits, log, claim.connection));
       }
       if (claim.kind === "taken") continue; // another process is starting this session: attach to it
       let started: Docker.Container;
@@ -231,13 +298,28 @@ export class SandboxManager {
         continue;
       }
       void this.pool.refill();
-      return SandboxSession.open(sessionId, started, this.options.limits, log).catch(async (error: unknown) => {
+      return SandboxSession.open(sessionId, started, this.options.limits, log).then((session) => this.fresh(session)).catch(async (error: unknown) => {
         await this.removeSession(name).catch(() => undefined);
         await this.slots.release(name);
         throw error;
       });
     }
     throw new SandboxError("SANDBOX_START_FAILED", `Could not start or find the sandbox for session ${sessionId}.`);
+  }
+
+  /** The running session, attached to but never started afresh (a session that died stays gone). */
+  private async attachRunning(sessionId: string, name: string): Promise<SandboxSession | undefined> {
+    const cached = await this.open.get(sessionId)?.catch(() => undefined);
+    if (cached) return cached;
+    const container = await this.findRunning(name);
+    if (!container) return undefined;
+    return SandboxSession.open(sessionId, container, this.options.limits, this.options.log.child({ sessionId }), undefined, LIVE_READY_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  /** A session just started: the onFreshSession hook prepares it before it is used. */
+  private async fresh(session: SandboxSession): Promise<SandboxSession> {
+    await this.options.onFreshSession?.(session.sessionId, session);
+    return session;
   }
 
   private async findRunning(name: string): Promise<Docker.Container | undefined> {

@@ -2,12 +2,16 @@ import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
-import { downloadFile, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
+import type { z } from "zod";
+import { DATA_DIR } from "./container-spec.js";
+import { dataPath, downloadFile, megabytes, putDataFile, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { SandboxError } from "./sandbox-error.js";
-import { boundedExecAnswerSchema, filesAnswerSchema } from "./runner-protocol.js";
+import { boundedExecAnswerSchema, filesAnswerSchema, readAnswerSchema, restoreAnswerSchema, snapshotAnswerSchema } from "./runner-protocol.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 
+/** Files up to this size come back through the supervisor in one answer; larger ones through the archive API. */
+const SMALL_FILE_BYTES = 1 << 20;
 /** How long past its own timeout the supervisor may take to interrupt, restart Python and answer. */
 const SUPERVISOR_GRACE_MS = 60_000;
 /** How long a sandbox may take to start Python and import the data stack. */
@@ -17,6 +21,16 @@ export const READY_TIMEOUT_MS = 120_000;
  * during an execution): longer means it is ending (its idle timeout) or broken, and a fresh one starts.
  */
 export const LIVE_READY_TIMEOUT_MS = 10_000;
+
+/** Where a snapshot of the session's variables is, relative to /mnt/data (never listed to users). */
+export const STATE_FILE = ".codebot/state.pkl";
+/** How long the sandbox may take to save or load the variables (its own limit is 120 s), restarts included. */
+const NAMESPACE_TIMEOUT_MS = 120_000 + SUPERVISOR_GRACE_MS;
+
+/** What a snapshot of the session's variables did (see snapshotAnswerSchema). */
+export type SnapshotOutcome = Omit<z.infer<typeof snapshotAnswerSchema>, "id" | "op">;
+/** What a restore did (see restoreAnswerSchema). */
+export type RestoreOutcome = Omit<z.infer<typeof restoreAnswerSchema>, "id" | "op">;
 
 export interface ExecuteOptions {
   /** Per-execution timeout; the session's default when omitted. */
@@ -77,7 +91,59 @@ export class SandboxSession {
 
   /** Reads a file of the session, refusing it (before any byte is buffered) past maxBytes. */
   download(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
-    return downloadFile(this.container, path, Math.min(maxBytes, this.limits.maxFileBytes));
+    return this.serial(() => this.readFile(path, Math.min(maxBytes, this.limits.maxFileBytes)));
+  }
+
+  /**
+   * Snapshots the session's variables in its sandbox and downloads the snapshot (at most maxBytes;
+   * SANDBOX_MAX_FILE_MB does not apply). data is absent when the snapshot is tooLarge: nothing was
+   * written, outcome.largest says which variables weigh most. The file stays in the sandbox, hidden,
+   * until its next execution removes it. The snapshot is the user's data: it is only ever loaded
+   * inside a sandbox (loadState), never unpickled here. Rejects (SandboxError) when the sandbox
+   * could not do it; its Python was then restarted and the variables are lost.
+   */
+  saveState(maxBytes: number): Promise<{ outcome: SnapshotOutcome; data?: Buffer }> {
+    return this.serial(async () => {
+      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "snapshot", maxBytes }, snapshotAnswerSchema, NAMESPACE_TIMEOUT_MS);
+      if (outcome.tooLarge) return { outcome };
+      const data = await this.readFile(STATE_FILE, maxBytes);
+      this.log.debug({ bytes: data.length, saved: outcome.saved.length, skipped: outcome.skipped.length }, "saved the session's variables");
+      return { outcome, data };
+    });
+  }
+
+  /**
+   * Loads a snapshot saveState made (in this thread's earlier sandbox) into this session: each
+   * variable it can, outcome.failed says which could not and why. The file is deleted in the
+   * sandbox once read. Rejects (SandboxError) when the sandbox could not do it.
+   */
+  loadState(data: Buffer): Promise<RestoreOutcome> {
+    return this.serial(async () => {
+      await putDataFile(this.container, STATE_FILE, data, { mode: 0o600, dirMode: 0o700 });
+      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "restore" }, restoreAnswerSchema, NAMESPACE_TIMEOUT_MS);
+      return outcome;
+    });
+  }
+
+  /**
+   * A file of /mnt/data (absolute or relative to it). The supervisor reads it (links never
+   * followed, regular files only): a small file comes back in its first answer, in a millisecond or
+   * two where the engine's archive API takes 60 ms or more. A larger one, now known to be a regular
+   * file, comes through the archive API, which carries megabytes faster than the attach stream
+   * (nothing of the user's runs between cells to swap it meanwhile). Refused past maxBytes
+   * (FILE_TOO_LARGE), whatever size the sandbox claimed.
+   */
+  private async readFile(file: string, maxBytes: number): Promise<Buffer> {
+    const target = dataPath(file);
+    const path = target.slice(DATA_DIR.length + 1);
+    const chunkBytes = Math.max(4096, Math.min(SMALL_FILE_BYTES, Math.floor(((maxFrameBytes(this.limits) - 4096) * 3) / 4)));
+    const answer = await this.connection.request({ op: "read", path, offset: 0, length: chunkBytes, maxBytes }, readAnswerSchema(chunkBytes), READY_TIMEOUT_MS);
+    if (answer.problem === "too-large") throw new SandboxError("FILE_TOO_LARGE", `${target} is ${megabytes(answer.size ?? 0)}, over the ${megabytes(maxBytes)} download limit.`);
+    if (answer.problem) throw new SandboxError("FILE_NOT_FOUND", answer.problem === "not-found" ? `${target} does not exist in the session.` : `${target} is not a regular file.`);
+    const data = Buffer.from(answer.data ?? "", "base64");
+    if (answer.offset !== 0 || data.length > chunkBytes) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox answered a read with the wrong part of the file.");
+    if (answer.eof) return data;
+    return downloadFile(this.container, target, maxBytes);
   }
 
   detach(): void {

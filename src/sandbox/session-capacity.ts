@@ -10,12 +10,27 @@ export interface SessionCapacity {
    * and `evict` is set, idle sessions' slots are taken (least recently used first); else it is full.
    */
   reserve(request: SlotRequest & { evict: boolean }): Promise<ReserveOutcome>;
-  /** Marks a live session busy until `end` or leaseMs; a live session with no slot gets one, over the caps if need be. */
-  begin(request: SlotRequest): Promise<void>;
+  /**
+   * Marks a live session busy until `end` or leaseMs; a live session with no slot gets one, over the
+   * caps if need be. "hibernating": it is being put to sleep, nothing was changed, and the caller
+   * must not use it (it waits for the hibernation to end, then opens the session afresh).
+   */
+  begin(request: SlotRequest): Promise<"ok" | "hibernating">;
   /** The session is idle from now on (its last use is now). */
   end(key: string): Promise<void>;
   /** The session ended: its slot is free. */
   release(key: string): Promise<void>;
+  /**
+   * Marks an idle session as being hibernated (for up to leaseMs): true only if it is not in use and
+   * has been idle for at least idleMs. Then `begin` refuses it until `endHibernation`.
+   */
+  startHibernation(key: string, idleMs: number, leaseMs: number): Promise<boolean>;
+  /** The hibernation is over (the session's container is gone): its slot is free, unless the session was opened again meanwhile. */
+  endHibernation(key: string): Promise<void>;
+  /** Whether the session is being hibernated now. */
+  hibernating(key: string): Promise<boolean>;
+  /** Keys of sessions idle for at least idleMs and not in use or hibernating. */
+  idle(idleMs: number): Promise<string[]>;
   /** Frees the slots of sessions that are not live (`live` lists the keys of live sessions). Returns how many. */
   reconcile(live: () => Promise<string[]>): Promise<number>;
 }

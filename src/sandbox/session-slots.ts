@@ -9,10 +9,16 @@ export interface SessionSlotsOptions {
   evictAfterSeconds?: number;
   /** Keys (container names) of the sessions running now, from the engine. */
   listLive: () => Promise<string[]>;
-  /** Ends a session whose slot was given to a new one (its container is removed). */
+  /** Ends a session whose slot was given to a new one (its container is removed, or it hibernates). */
   evict: (key: string) => Promise<void>;
+  /** Forgets this process's connection to a session that is being hibernated, so the next open starts afresh. */
+  forget: (key: string) => void;
   log: Logger;
 }
+
+/** How long a turn waits for its session's hibernation to finish before it gives up on that try. */
+const HIBERNATION_WAIT_MS = 120_000;
+const HIBERNATION_RETRIES = 2;
 
 function minutes(seconds: number): string {
   const count = Math.max(1, Math.round(seconds / 60));
@@ -48,13 +54,22 @@ export class SessionSlots {
     }
   }
 
-  /** Runs task with the session marked busy (not evictable) from when it is open until task ends. */
+  /**
+   * Runs task with the session marked busy (not evictable) from when it is open until task ends.
+   * A session being hibernated is not used: this waits for it to be put to sleep, then opens it
+   * afresh (the open resumes it from its workspace).
+   */
   async use<S, T>(key: string, owner: string | undefined, leaseMs: number, open: () => Promise<S>, task: (session: S) => Promise<T>): Promise<T> {
     this.users.set(key, (this.users.get(key) ?? 0) + 1);
     try {
-      const session = await open();
-      await this.capacity.begin({ key, owner, leaseMs });
-      return await task(session);
+      for (let attempt = 0; ; attempt++) {
+        const session = await open();
+        if ((await this.capacity.begin({ key, owner, leaseMs })) === "ok") return await task(session);
+        if (attempt >= HIBERNATION_RETRIES) throw new SandboxError("SANDBOX_START_FAILED", "The thread's session is being put to sleep and did not finish in time: please ask again.");
+        this.options.log.info({ key }, "the session is being hibernated; waiting to resume it");
+        this.options.forget(key);
+        await this.waitForHibernation(key);
+      }
     } finally {
       const left = (this.users.get(key) ?? 1) - 1;
       if (left > 0) this.users.set(key, left);
@@ -65,8 +80,25 @@ export class SessionSlots {
     }
   }
 
+  private async waitForHibernation(key: string): Promise<void> {
+    const deadline = Date.now() + HIBERNATION_WAIT_MS;
+    while (Date.now() < deadline && (await this.capacity.hibernating(key))) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
   release(key: string): Promise<void> {
     return this.capacity.release(key);
+  }
+
+  startHibernation(key: string, idleMs: number, leaseMs: number): Promise<boolean> {
+    return this.capacity.startHibernation(key, idleMs, leaseMs);
+  }
+
+  endHibernation(key: string): Promise<void> {
+    return this.capacity.endHibernation(key);
+  }
+
+  idle(idleMs: number): Promise<string[]> {
+    return this.capacity.idle(idleMs);
   }
 
   private limitError(outcome: Extract<ReserveOutcome, { kind: "full" }>): SandboxError {

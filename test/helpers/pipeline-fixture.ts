@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { keys, type Keys } from "../../src/queue/queue-keys.js";
@@ -33,6 +36,8 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
   const pipeline = {} as Pipeline;
   let server: TestRedis;
   const workers: WorkerProcess[] = [];
+  // Each file's workspaces in a folder of its own, removed afterwards (extraEnv may name another store).
+  const workspaceDir = mkdtempSync(join(tmpdir(), "codebot-workspaces-"));
   beforeAll(async () => {
     server = await startRedis();
     pipeline.llm = await startChatCompletionsStandIn();
@@ -47,6 +52,7 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
       OPENAI_API_KEY: "sk-test-not-a-real-key",
       OPENAI_MODEL: "stand-in-model",
       OUTAGE_WAIT_SECONDS: "0", // a scripted model failure fails at once; riding out outages is tested on its own
+      WORKSPACE_STORE: workspaceDir,
       ...extraEnv,
       ...(await lateEnv()),
     };
@@ -69,6 +75,7 @@ export function usePipeline(extraEnv: Record<string, string> = {}, lateEnv: () =
     pipeline.redis?.disconnect();
     await pipeline.llm?.close();
     await server?.stop();
+    rmSync(workspaceDir, { recursive: true, force: true });
   });
   return pipeline;
 }

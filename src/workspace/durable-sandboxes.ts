@@ -1,0 +1,146 @@
+import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
+import type { Logger } from "../log.js";
+import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
+import { DATA_DIR } from "../sandbox/container-spec.js";
+import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { SandboxLimits } from "../sandbox/sandbox-limits.js";
+import type { ExecuteOptions, SandboxSession } from "../sandbox/sandbox-session.js";
+import type { Sandboxes, SessionUse } from "../sandbox/sandboxes.js";
+import { describeResume, RESUME_FAILED_NOTE } from "./resume-report.js";
+import type { ThreadWorkspaces } from "./thread-workspaces.js";
+
+export interface DurableSandboxesOptions {
+  manager: SandboxManager;
+  workspaces: ThreadWorkspaces;
+  /** A session unused this long goes to sleep (SANDBOX_IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutMs: number;
+  log: Logger;
+}
+
+const SAVE_FAILED_NOTE = "Saving this thread's files to its workspace failed (the store did not answer): they are in the running session, but would be lost if it ended.";
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Sandboxes whose threads outlive their containers: files are saved after every execution that
+ * changed them, an idle session goes to sleep (its variables saved, its container removed, its slot
+ * freed), and the next use of the thread resumes it in a fresh sandbox. The core sees the same
+ * Sandboxes port; the manager knows nothing of workspaces.
+ */
+export class DurableSandboxes implements Sandboxes {
+  /** What the resume of a fresh session said, for its first execution's result. */
+  private readonly resumed = new Map<string, { notes: string[]; stateLost: boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastPrune = 0;
+
+  constructor(private readonly options: DurableSandboxesOptions) {}
+
+  get limits(): SandboxLimits {
+    return this.options.manager.limits;
+  }
+
+  get workspaces(): ThreadWorkspaces {
+    return this.options.workspaces;
+  }
+
+  /** The manager's hook for a session it has just started: the thread's workspace goes back in. */
+  async prepare(sessionId: string, session: SandboxSession): Promise<void> {
+    try {
+      const report = await this.options.workspaces.restore(sessionId, session);
+      if (report) this.resumed.set(sessionId, describeResume(report));
+      else this.resumed.delete(sessionId);
+    } catch (error) {
+      this.options.log.warn({ err: error, sessionId }, "could not resume the thread's workspace");
+      this.resumed.set(sessionId, { notes: [RESUME_FAILED_NOTE], stateLost: true });
+    }
+  }
+
+  execute(sessionId: string, code: string, options: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
+    return this.options.manager.execute(sessionId, code, options, (session, result) => this.afterExecution(sessionId, session, result));
+  }
+
+  upload(sessionId: string, sources: UploadSource[], use: SessionUse = {}): Promise<UploadedFile[]> {
+    return this.options.manager.upload(sessionId, sources, use, async (session, uploaded) => {
+      const written = uploaded.map((file) => file.path.slice(DATA_DIR.length + 1));
+      const notes = await this.checkpoint(sessionId, session, { written, deleted: [], complete: true });
+      for (const note of notes) this.options.log.warn({ sessionId, note }, "an uploaded file was not saved to the workspace");
+      return uploaded;
+    });
+  }
+
+  download(sessionId: string, path: string, maxBytes?: number): Promise<Buffer> {
+    return this.options.manager.download(sessionId, path, maxBytes);
+  }
+
+  listFiles(sessionId: string): Promise<SandboxFile[]> {
+    return this.options.manager.listFiles(sessionId);
+  }
+
+  /** Ends the session and deletes its workspace for good (/reset, `codebot sessions kill`). */
+  async kill(sessionId: string): Promise<boolean> {
+    const had = (await this.options.workspaces.summary(sessionId).catch(() => undefined)) !== undefined;
+    const killed = await this.options.manager.kill(sessionId);
+    await this.options.workspaces.remove(sessionId);
+    this.resumed.delete(sessionId);
+    return killed || had;
+  }
+
+  /**
+   * Puts the session to sleep now if it is idle for idleMs (0: whenever it is not in use): its
+   * variables are saved, then its container is removed. False if it was not (in use, not running).
+   * The store failing leaves the session running.
+   */
+  hibernate(sessionId: string, how: { idleMs?: number; evicted?: boolean } = {}): Promise<boolean> {
+    return this.options.manager.hibernate(sessionId, how, (session) => this.options.workspaces.saveState(sessionId, session));
+  }
+
+  /** Puts every session idle past the timeout to sleep (any process's: Redis knows), and applies the retention hourly. */
+  async sweep(): Promise<void> {
+    const idle = await this.options.manager.idleSessionIds(this.options.idleTimeoutMs);
+    for (const sessionId of idle) {
+      await this.hibernate(sessionId, { idleMs: this.options.idleTimeoutMs }).then(
+        (slept) => slept && this.options.log.info({ sessionId }, "idle session put to sleep"),
+        (error: unknown) => this.options.log.warn({ err: error, sessionId }, "could not put an idle session to sleep; it keeps running"),
+      );
+    }
+    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.options.workspaces.prune().catch((error: unknown) => this.options.log.warn({ err: error }, "could not apply the workspace retention"));
+    }
+  }
+
+  /** Sweeps every intervalMs (a long-running worker calls this). */
+  keepSweeping(intervalMs: number): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.sweep().catch(() => undefined), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops sweeping and puts the sessions this process opened to sleep, if nobody is using them. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const sessionId of this.options.manager.openSessionIds()) {
+      await this.hibernate(sessionId).catch((error: unknown) => this.options.log.warn({ err: error, sessionId }, "could not put a session to sleep at shutdown"));
+    }
+  }
+
+  private async afterExecution(sessionId: string, session: SandboxSession, result: ExecutionResult): Promise<ExecutionResult> {
+    let { notes, freshSession } = result;
+    const resumed = this.resumed.get(sessionId);
+    this.resumed.delete(sessionId);
+    if (resumed && freshSession) {
+      notes = [...resumed.notes, ...notes];
+      freshSession = false; // said in the resume's own words: the files (and maybe variables) are back
+    }
+    if (result.changes) notes = [...notes, ...(await this.checkpoint(sessionId, session, result.changes))];
+    return { ...result, notes, freshSession };
+  }
+
+  private async checkpoint(sessionId: string, session: SandboxSession, changes: NonNullable<ExecutionResult["changes"]>): Promise<string[]> {
+    try {
+      return await this.options.workspaces.checkpoint(sessionId, session, changes);
+    } catch (error) {
+      this.options.log.warn({ err: error, sessionId }, "could not save the thread's files to its workspace");
+      return [SAVE_FAILED_NOTE];
+    }
+  }
+}
