@@ -5,9 +5,7 @@
  *  2. turns per second with 20 threads at once, and that no turn was lost or answered twice.
  * Needs Redis (REDIS_URL, or a private redis-server is started) and the sandbox image. RUNS (default 30).
  */
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { keys } from "../src/queue/queue-keys.js";
@@ -16,23 +14,12 @@ import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime } from "../workers/worker.js";
 import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
+import { privateRedis } from "./private-redis.js";
 import { median, percentile, row, timeRuns } from "./stats.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const THREADS = 20;
 
-async function privateRedis(): Promise<{ url: string; stop(): void }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => undefined };
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill("SIGKILL") };
-}
 
 async function main(): Promise<void> {
   const redisServer = await privateRedis();

@@ -79,6 +79,12 @@ const configSchema = z.object({
   /** Unset: "info" for long-running services, "warn" for one-shot commands. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
   DOCKER_HOST: z.string().optional(),
+  /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. */
+  SANDBOX_HOSTS: z.string().optional(),
+  /** Seconds between health checks of each fleet host. */
+  SANDBOX_HOST_CHECK_SECONDS: integer(2, 1, 600),
+  /** Failed checks in a row after which a host is down and its threads move. */
+  SANDBOX_HOST_DOWN_AFTER: integer(3, 1, 100),
   SANDBOX_IMAGE: z.string().min(1).default("codebot-sandbox:latest"),
   /** "auto": gVisor (runsc) when the engine lists it, else the engine's default; or a runtime's name. */
   SANDBOX_RUNTIME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "auto, runc, runsc or another runtime the engine lists").default("auto"),

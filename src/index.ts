@@ -7,6 +7,7 @@ import { CHAT_USAGE, chatCommand } from "./cli/chat-command.js";
 import { CliError } from "./cli/cli-error.js";
 import { DISCORD_USAGE, discordCommand } from "./cli/discord-command.js";
 import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
+import { HOSTS_USAGE, hostsCommand } from "./cli/hosts-command.js";
 import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
 import { USAGE_USAGE, usageCommand } from "./cli/usage-command.js";
 import { createLogger } from "./log.js";
@@ -23,6 +24,7 @@ const commands: Record<string, { run: Command; usage: string; logLevel: string }
   chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },
   exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },
   sessions: { run: sessionsCommand, usage: SESSIONS_USAGE, logLevel: "warn" },
+  hosts: { run: hostsCommand, usage: HOSTS_USAGE, logLevel: "warn" },
   usage: { run: usageCommand, usage: USAGE_USAGE, logLevel: "warn" },
 };
 

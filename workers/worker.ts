@@ -30,7 +30,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   }
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
-  const { manager: sandboxes, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
+  const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
   const ports = createPlatformPorts(config, redis, k, log);
   const handler = new TurnHandler({
     sandboxes: turnSandboxes,
@@ -64,9 +64,16 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     cancels,
     log,
   });
-  await sandboxes.tidy();
-  await sandboxes.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
-  sandboxes.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
+  if (fleet) {
+    await fleet.check();
+    fleet.keepChecking(config.SANDBOX_HOST_CHECK_SECONDS * 1000);
+    log.info({ hosts: fleet.members.map((member) => member.spec.name) }, "sandbox fleet: threads are placed across these hosts");
+  }
+  for (const manager of managers) {
+    await manager.tidy();
+    await manager.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
+    manager.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
+  }
   // Idle sessions go to sleep soon after their timeout (checked at a tenth of it, at most every 30 s).
   durable?.keepSweeping(Math.min(30, Math.max(1, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 10)) * 1000);
   if (durable) log.info({ store: durable.workspaces.store.description, idleSeconds: config.SANDBOX_IDLE_TIMEOUT_SECONDS }, "durable workspaces: idle sessions sleep and resume with their files and variables");
@@ -80,7 +87,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       await cancels.close();
       // With no turn left running here, the sessions this worker opened go to sleep with their variables.
       if (!handedBack) await durable?.close();
-      if (!handedBack) await sandboxes.close();
+      fleet?.stopChecking();
+      if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
       redis.disconnect();
       return handedBack;
     },

@@ -10,7 +10,7 @@ function block(text: string): string {
 }
 
 /** A note as italic text when it is plain words, else as inline code (never a link, heading or mention). */
-function note(text: string): string {
+export function noteMarkdown(text: string): string {
   const line = displayName(text, MAX_NOTE);
   return /^[\w\s.,:;()'"/%+=-]*$/u.test(line) && !/\bhttps?:/i.test(line) ? `_${line.trim()}_` : inlineCode(line, MAX_NOTE);
 }
@@ -30,7 +30,7 @@ export function executionMarkdown(result: ExecutionResult): string {
     const traceback = result.error.traceback.trim();
     parts.push(`The code raised an error:\n${block(traceback.endsWith(summary.trim()) ? traceback : `${traceback}\n${summary}`.trim())}`);
   }
-  for (const text of result.notes) parts.push(note(text));
+  for (const text of result.notes) parts.push(noteMarkdown(text));
   if (!parts.length) parts.push(result.images.length || result.files.length ? "Done." : "Done (no output).");
   return parts.join("\n\n");
 }

@@ -8,7 +8,7 @@ import { TurnFailure } from "../core/turn-failure.js";
 import type { Logger } from "../log.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
 import type { AgentLoop } from "./agent-loop.js";
-import { executionMarkdown } from "./execution-markdown.js";
+import { executionMarkdown, noteMarkdown } from "./execution-markdown.js";
 import { fencedPython } from "./fenced-code.js";
 import { clip } from "./python-tool.js";
 import { systemPrompt, type PromptFacts } from "./system-prompt.js";
@@ -170,7 +170,10 @@ export class TurnHandler {
     });
   }
 
-  private async deliver(request: ChatRequest, sessionId: string, markdown: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
+  private async deliver(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
+    // The files the code changed are saved before the answer goes out; what could not be is said.
+    const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
+    const markdown = [answer, ...saveNotes.map(noteMarkdown)].join("\n\n");
     const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result));
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).

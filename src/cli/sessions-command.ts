@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { createRedis } from "../queue/redis-connection.js";
-import { createSandboxes } from "../workspace/create-sandboxes.js";
+import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 import { CliError } from "./cli-error.js";
 
@@ -46,10 +46,20 @@ function rows(running: Array<{ sessionId: string; containerId: string; createdAt
 /** `codebot sessions`: the running and sleeping sandbox sessions; put one to sleep, end one, apply the retention. */
 export async function sessionsCommand(args: string[], config: Config, log: Logger): Promise<number> {
   const [action, target, ...rest] = args;
-  const extra = rest.length > 0;
+  // Through Redis when it matters: a fleet's catalog, and so that a session a worker is using is never put to sleep under it.
+  const redis = action === "hibernate" || config.SANDBOX_HOSTS ? createRedis(config.REDIS_URL) : undefined;
+  try {
+    return await run(createSandboxes(config, log, redis), config, action, target, rest.length > 0);
+  } finally {
+    redis?.disconnect();
+  }
+}
+
+async function run(runtime: SandboxRuntime, config: Config, action: string | undefined, target: string | undefined, extra: boolean): Promise<number> {
+  const { managers, fleet, durable, sandboxes } = runtime;
   if (action === "list" && (target === undefined || target === "--json") && !extra) {
-    const { manager, durable } = createSandboxes(config, log);
-    const all = rows(await manager.listSessions(), (await durable?.workspaces.list()) ?? []);
+    const running = fleet ? await fleet.listSessions() : await runtime.manager.listSessions();
+    const all = rows(running, (await durable?.workspaces.list()) ?? []);
     if (target === "--json") process.stdout.write(`${JSON.stringify(all)}\n`);
     else if (!all.length) process.stdout.write("No sessions.\n");
     else {
@@ -61,13 +71,11 @@ export async function sessionsCommand(args: string[], config: Config, log: Logge
     return 0;
   }
   if (action === "kill" && target === "--all" && !extra) {
-    const { manager } = createSandboxes(config, log);
-    await manager.destroyAll();
+    await Promise.all(managers.map((manager) => manager.destroyAll()));
     process.stdout.write("Ended every running session and emptied the warm pool (saved workspaces are kept: `codebot sessions kill ID` deletes one).\n");
     return 0;
   }
   if (action === "kill" && target !== undefined && !extra) {
-    const { sandboxes } = createSandboxes(config, log);
     if (await sandboxes.kill(target)) {
       process.stdout.write(`Ended session ${target} and deleted its saved files and variables.\n`);
       return 0;
@@ -76,23 +84,15 @@ export async function sessionsCommand(args: string[], config: Config, log: Logge
     return 1;
   }
   if (action === "hibernate" && target !== undefined && !extra) {
-    // Through Redis, so a session a worker is using is never put to sleep under it.
-    const redis = createRedis(config.REDIS_URL);
-    try {
-      const { durable } = createSandboxes(config, log, redis);
-      if (!durable) throw new CliError("Durable workspaces are off (WORKSPACE_STORE=none): a session can't be put to sleep.");
-      if (await durable.hibernate(target)) {
-        process.stdout.write(`Session ${target} is asleep: its files and variables are saved, and its next message resumes it.\n`);
-        return 0;
-      }
-      process.stderr.write(`Session ${target} is not running, or is in use right now.\n`);
-      return 1;
-    } finally {
-      redis.disconnect();
+    if (!durable) throw new CliError("Durable workspaces are off (WORKSPACE_STORE=none): a session can't be put to sleep.");
+    if (await durable.hibernate(target)) {
+      process.stdout.write(`Session ${target} is asleep: its files and variables are saved, and its next message resumes it.\n`);
+      return 0;
     }
+    process.stderr.write(`Session ${target} is not running, or is in use right now.\n`);
+    return 1;
   }
   if (action === "prune" && target === undefined) {
-    const { durable } = createSandboxes(config, log);
     if (!durable) throw new CliError("Durable workspaces are off (WORKSPACE_STORE=none): there is nothing to prune.");
     const pruned = await durable.workspaces.prune();
     process.stdout.write(`Deleted ${pruned} workspace${pruned === 1 ? "" : "s"} unused for over ${config.WORKSPACE_RETENTION_DAYS} days.\n`);

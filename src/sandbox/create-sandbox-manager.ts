@@ -13,8 +13,8 @@ import { RedisSessionCapacity } from "./redis-session-capacity.js";
  * waits for the answer, and fails with its error (RUNTIME_MISSING, DOCKER_UNAVAILABLE).
  */
 export function createSandboxManager(config: Config, log: Logger, redis?: Redis, extra: SandboxExtras = {}): SandboxManager {
-  const docker = new Docker();
-  const sandboxLog = log.child({ component: "sandbox" });
+  const docker = extra.host?.docker ?? new Docker();
+  const sandboxLog = log.child({ component: "sandbox", ...(extra.host ? { host: extra.host.name } : {}) });
   const runtime = runtimeResolver(docker, config.SANDBOX_RUNTIME, config.SANDBOX_IMAGE, sandboxLog);
   runtime().catch(() => undefined); // reported where a container is started
   return new SandboxManager({
@@ -24,9 +24,9 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis,
     namespace: config.SANDBOX_NAMESPACE,
     limits: { ...limitsFromConfig(config), idleTimeoutSeconds: extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS },
     poolSize: config.SANDBOX_POOL_SIZE,
-    maxSessions: config.SANDBOX_MAX_SESSIONS,
+    maxSessions: extra.host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
     // With Redis (workers), session slots are shared and atomic; without it (`codebot exec`), live containers are counted.
-    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS),
+    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS, extra.host),
     evictAfterSeconds: config.SANDBOX_EVICT_IDLE_SECONDS,
     onFreshSession: extra.onFreshSession,
     evict: extra.evict,
@@ -38,12 +38,14 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis,
 export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSession" | "evict"> {
   /** When an unused sandbox ends itself; default SANDBOX_IDLE_TIMEOUT_SECONDS. */
   containerIdleSeconds?: number;
+  /** One engine of a fleet (SANDBOX_HOSTS): its client, and its own slots under its key. */
+  host?: { name: string; key: string; docker: Docker; maxSessions?: number };
 }
 
-function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number): RedisSessionCapacity {
+function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
   return new RedisSessionCapacity(redis, {
-    key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}`,
-    maxSessions: config.SANDBOX_MAX_SESSIONS,
+    key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}${host ? `:${host.key}` : ""}`,
+    maxSessions: host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
     maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
     expireMs: (containerIdleSeconds + 60) * 1000,
     evictAfterMs: config.SANDBOX_EVICT_IDLE_SECONDS * 1000,

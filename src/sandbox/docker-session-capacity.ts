@@ -39,6 +39,10 @@ export class DockerSessionCapacity implements SessionCapacity {
 
   async release(): Promise<void> {}
 
+  count(): Promise<number> {
+    return this.countLive();
+  }
+
   async reconcile(): Promise<number> {
     return 0;
   }

@@ -208,6 +208,10 @@ export class RedisSessionCapacity implements SessionCapacity {
     await this.redis.hdel(this.options.key, key);
   }
 
+  count(): Promise<number> {
+    return this.redis.hlen(this.options.key);
+  }
+
   async reconcile(live: () => Promise<string[]>): Promise<number> {
     const [seconds, micros] = await this.redis.time();
     const snapshot = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);

@@ -14,6 +14,7 @@ import { sessionNaming, type SessionNaming } from "./session-naming.js";
 import { removeContainer, removeLeftovers, runningContainerNames } from "./session-containers.js";
 import { SessionSlots } from "./session-slots.js";
 import type { Sandboxes, SessionUse } from "./sandboxes.js";
+import type { AfterUse, HibernateHow, SessionBackend } from "./session-backend.js";
 import { WarmPool } from "./warm-pool.js";
 
 export interface SandboxManagerOptions {
@@ -50,9 +51,6 @@ export interface SessionInfo {
   status: string;
 }
 
-/** Work done on an operation's outcome while its session is still held. */
-export type AfterUse<T> = (session: SandboxSession, outcome: T) => Promise<T>;
-
 const NAME_CONFLICT_RETRIES = 20;
 
 /**
@@ -60,7 +58,7 @@ const NAME_CONFLICT_RETRIES = 20;
  * so every codebot process (workers, `codebot exec`) reaches the same one; sessions end themselves
  * after the idle timeout (the container exits and Docker removes it with its /mnt/data volume).
  */
-export class SandboxManager implements Sandboxes {
+export class SandboxManager implements Sandboxes, SessionBackend {
   private readonly naming: SessionNaming;
   private readonly pool: WarmPool;
   private readonly open = new Map<string, Promise<SandboxSession>>();
@@ -134,6 +132,16 @@ export class SandboxManager implements Sandboxes {
     return this.options.limits;
   }
 
+  /** Sessions at most on this engine. */
+  get maxSessions(): number {
+    return this.options.maxSessions;
+  }
+
+  /** The engine's client (health checks, `codebot hosts`). */
+  get engine(): Docker {
+    return this.options.docker;
+  }
+
   listFiles(sessionId: string): Promise<SandboxFile[]> {
     return this.use(sessionId, undefined, undefined, (session) => session.listFiles());
   }
@@ -164,7 +172,7 @@ export class SandboxManager implements Sandboxes {
    * use, not idle for idleMs, not running, or being hibernated elsewhere; nothing is changed then.
    * When save fails the session keeps running (and the error is thrown).
    */
-  async hibernate(sessionId: string, { idleMs = 0, evicted = false }: { idleMs?: number; evicted?: boolean }, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+  async hibernate(sessionId: string, { idleMs = 0, evicted = false }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
     const name = this.naming.sessionName(sessionId);
     if (!(await this.findRunning(name))) return false;
     // An evicted session's slot was taken already (as it was idle); any other must be idle and unused now.
@@ -177,6 +185,16 @@ export class SandboxManager implements Sandboxes {
       await this.slots.endHibernation(name);
     }
     return true;
+  }
+
+  /** Warm sandboxes waiting in this engine's pool. */
+  async pooled(): Promise<number> {
+    return (await this.pool.members()).length;
+  }
+
+  /** Sessions holding a slot on this engine now (its load, for a fleet's placement). */
+  sessionCount(): Promise<number> {
+    return this.slots.count();
   }
 
   /** Ids of the sessions this process has open. */

@@ -19,4 +19,6 @@ export interface Sandboxes {
   listFiles(sessionId: string): Promise<SandboxFile[]>;
   /** Ends the session for good: its variables and files (and any saved workspace) are gone. */
   kill(sessionId: string): Promise<boolean>;
+  /** Waits for the session's work in flight (durable workspaces' saves); returns notes for the answer on what went wrong. */
+  settle?(sessionId: string): Promise<string[]>;
 }

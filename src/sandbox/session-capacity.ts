@@ -31,6 +31,8 @@ export interface SessionCapacity {
   hibernating(key: string): Promise<boolean>;
   /** Keys of sessions idle for at least idleMs and not in use or hibernating. */
   idle(idleMs: number): Promise<string[]>;
+  /** How many sessions hold a slot now (running, or starting): a host's load, for placement. */
+  count(): Promise<number>;
   /** Frees the slots of sessions that are not live (`live` lists the keys of live sessions). Returns how many. */
   reconcile(live: () => Promise<string[]>): Promise<number>;
 }

@@ -97,6 +97,10 @@ export class SessionSlots {
     return this.capacity.endHibernation(key);
   }
 
+  count(): Promise<number> {
+    return this.capacity.count();
+  }
+
   idle(idleMs: number): Promise<string[]> {
     return this.capacity.idle(idleMs);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
 import type { Logger } from "../log.js";
 import { LABEL_NAMESPACE, LABEL_SPEC } from "./container-spec.js";
@@ -61,11 +62,13 @@ export class WarmPool {
   /** Claims a warm member for sessionName. "taken": a container already has that name. */
   async claim(sessionName: string): Promise<ClaimOutcome> {
     if (this.size === 0) return { kind: "empty" };
+    // Each claim is its own claimant: two processes opening one session at once can't both be granted a member.
+    const claimant = `${sessionName}#${randomUUID()}`;
     for (const member of await this.members()) {
       const container = this.docker.getContainer(member.Id);
       const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
       if (!connection) continue;
-      const answer = await connection.request({ op: "claim", session: sessionName }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
+      const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
       if (!answer?.granted) {
         connection.close();
         continue;

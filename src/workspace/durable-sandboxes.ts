@@ -2,7 +2,7 @@ import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
 import { DATA_DIR } from "../sandbox/container-spec.js";
-import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { HibernateHow, SessionBackend } from "../sandbox/session-backend.js";
 import type { SandboxLimits } from "../sandbox/sandbox-limits.js";
 import type { ExecuteOptions, SandboxSession } from "../sandbox/sandbox-session.js";
 import type { Sandboxes, SessionUse } from "../sandbox/sandboxes.js";
@@ -10,7 +10,8 @@ import { describeResume, RESUME_FAILED_NOTE } from "./resume-report.js";
 import type { ThreadWorkspaces } from "./thread-workspaces.js";
 
 export interface DurableSandboxesOptions {
-  manager: SandboxManager;
+  /** Where sessions run: one engine's manager, or a fleet. */
+  manager: SessionBackend;
   workspaces: ThreadWorkspaces;
   /** A session unused this long goes to sleep (SANDBOX_IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs: number;
@@ -29,6 +30,8 @@ const PRUNE_EVERY_MS = 3_600_000;
 export class DurableSandboxes implements Sandboxes {
   /** What the resume of a fresh session said, for its first execution's result. */
   private readonly resumed = new Map<string, { notes: string[]; stateLost: boolean }>();
+  /** Each session's saves in flight, in order, and the notes of those that went wrong. */
+  private readonly saving = new Map<string, { done: Promise<void>; notes: string[] }>();
   private timer: NodeJS.Timeout | undefined;
   private lastPrune = 0;
 
@@ -54,11 +57,27 @@ export class DurableSandboxes implements Sandboxes {
     }
   }
 
-  execute(sessionId: string, code: string, options: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
+  /**
+   * Runs code; the files it changed are saved right after, while the turn goes on (the model's next
+   * call, say). The session's next use waits for that save, and so does the turn's answer (settle),
+   * so nothing is said to be there that isn't saved.
+   */
+  async execute(sessionId: string, code: string, options: ExecuteOptions & SessionUse = {}): Promise<ExecutionResult> {
+    await this.saved(sessionId);
     return this.options.manager.execute(sessionId, code, options, (session, result) => this.afterExecution(sessionId, session, result));
   }
 
-  upload(sessionId: string, sources: UploadSource[], use: SessionUse = {}): Promise<UploadedFile[]> {
+  /** Waits for the thread's saves in flight; returns what went wrong with them (for the answer), once. */
+  async settle(sessionId: string): Promise<string[]> {
+    const saving = this.saving.get(sessionId);
+    if (!saving) return [];
+    await saving.done;
+    if (this.saving.get(sessionId) === saving) this.saving.delete(sessionId);
+    return [...new Set(saving.notes.splice(0))];
+  }
+
+  async upload(sessionId: string, sources: UploadSource[], use: SessionUse = {}): Promise<UploadedFile[]> {
+    await this.saved(sessionId);
     return this.options.manager.upload(sessionId, sources, use, async (session, uploaded) => {
       const written = uploaded.map((file) => file.path.slice(DATA_DIR.length + 1));
       const notes = await this.checkpoint(sessionId, session, { written, deleted: [], complete: true });
@@ -77,6 +96,7 @@ export class DurableSandboxes implements Sandboxes {
 
   /** Ends the session and deletes its workspace for good (/reset, `codebot sessions kill`). */
   async kill(sessionId: string): Promise<boolean> {
+    await this.saved(sessionId);
     const had = (await this.options.workspaces.summary(sessionId).catch(() => undefined)) !== undefined;
     const killed = await this.options.manager.kill(sessionId);
     await this.options.workspaces.remove(sessionId);
@@ -89,7 +109,8 @@ export class DurableSandboxes implements Sandboxes {
    * variables are saved, then its container is removed. False if it was not (in use, not running).
    * The store failing leaves the session running.
    */
-  hibernate(sessionId: string, how: { idleMs?: number; evicted?: boolean } = {}): Promise<boolean> {
+  async hibernate(sessionId: string, how: HibernateHow = {}): Promise<boolean> {
+    await this.saved(sessionId);
     return this.options.manager.hibernate(sessionId, how, (session) => this.options.workspaces.saveState(sessionId, session));
   }
 
@@ -131,8 +152,22 @@ export class DurableSandboxes implements Sandboxes {
       notes = [...resumed.notes, ...notes];
       freshSession = false; // said in the resume's own words: the files (and maybe variables) are back
     }
-    if (result.changes) notes = [...notes, ...(await this.checkpoint(sessionId, session, result.changes))];
+    if (result.changes) this.saveLater(sessionId, session, result.changes);
     return { ...result, notes, freshSession };
+  }
+
+  /** Queues a save of what an execution changed, after the session's earlier saves. */
+  private saveLater(sessionId: string, session: SandboxSession, changes: NonNullable<ExecutionResult["changes"]>): void {
+    const saving = this.saving.get(sessionId) ?? { done: Promise.resolve(), notes: [] };
+    saving.done = saving.done.then(async () => {
+      saving.notes.push(...(await this.checkpoint(sessionId, session, changes)));
+    });
+    this.saving.set(sessionId, saving);
+  }
+
+  /** Waits for the session's saves in flight (their notes stay for settle). */
+  private async saved(sessionId: string): Promise<void> {
+    await this.saving.get(sessionId)?.done;
   }
 
   private async checkpoint(sessionId: string, session: SandboxSession, changes: NonNullable<ExecutionResult["changes"]>): Promise<string[]> {

@@ -1,0 +1,67 @@
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { HostStates } from "../fleet/host-states.js";
+import { parseHosts } from "../fleet/host-spec.js";
+import { SessionCatalog } from "../fleet/session-catalog.js";
+import { createRedis } from "../queue/redis-connection.js";
+import { createSandboxes } from "../workspace/create-sandboxes.js";
+import { CliError } from "./cli-error.js";
+
+export const HOSTS_USAGE = "codebot hosts list [--json] | codebot hosts drain HOST | codebot hosts undrain HOST";
+
+/** `codebot hosts`: the fleet's engines (SANDBOX_HOSTS): health, sessions, pool; drain and undrain one. */
+export async function hostsCommand(args: string[], config: Config, log: Logger): Promise<number> {
+  const [action, target, ...rest] = args;
+  if (!config.SANDBOX_HOSTS) throw new CliError("No fleet is configured: set SANDBOX_HOSTS to list the Docker engines sandboxes run on.");
+  if (rest.length) throw new CliError(`Usage: ${HOSTS_USAGE}`);
+  const hosts = parseHosts(config.SANDBOX_HOSTS);
+  const redis = createRedis(config.REDIS_URL);
+  try {
+    const states = new HostStates(redis, config.QUEUE_PREFIX, config.SANDBOX_NAMESPACE, config.SANDBOX_HOST_DOWN_AFTER);
+    if ((action === "drain" || action === "undrain") && target) {
+      const host = hosts.find((spec) => spec.name === target || spec.address === target);
+      if (!host) throw new CliError(`No host "${target}" in SANDBOX_HOSTS (${hosts.map((spec) => spec.name).join(", ")}).`);
+      await states.drain(host.name, action === "drain");
+      process.stdout.write(
+        action === "drain"
+          ? `Draining ${host.name}: no new sessions there; its sessions go to sleep and move to another host at their next message.\n`
+          : `${host.name} takes new sessions again.\n`,
+      );
+      return 0;
+    }
+    if (action === "list" && (target === undefined || target === "--json")) {
+      const { fleet } = createSandboxes(config, log, redis);
+      await fleet!.check();
+      const [known, placements] = await Promise.all([states.all(hosts.map((spec) => spec.name)), new SessionCatalog(redis, config.QUEUE_PREFIX, config.SANDBOX_NAMESPACE).all()]);
+      const rows = await Promise.all(
+        fleet!.members.map(async (member) => {
+          const state = known.get(member.spec.name);
+          const sessions = state?.down ? [] : await member.manager.listSessions().catch(() => []);
+          const pool = state?.down ? 0 : await member.manager.pooled().catch(() => 0);
+          const placed = [...placements.values()].filter((placement) => placement.host === member.spec.name).length;
+          return {
+            host: member.spec.name,
+            address: member.spec.address,
+            health: state?.down ? "down" : state?.failures ? `failing (${state.failures})` : "up",
+            drained: state?.drained ?? false,
+            running: sessions.length,
+            pool,
+            placed,
+            maxSessions: member.spec.maxSessions ?? member.manager.maxSessions,
+            memoryMb: Math.round((sessions.length * member.manager.limits.memoryBytes) / 1048576),
+            weight: member.spec.weight,
+          };
+        }),
+      );
+      if (target === "--json") process.stdout.write(`${JSON.stringify(rows)}\n`);
+      else {
+        process.stdout.write("HOST\tHEALTH\tDRAINED\tRUNNING\tPOOL\tPLACED\tMAX\tMEMORY CAP\tWEIGHT\n");
+        for (const row of rows) process.stdout.write(`${row.host}\t${row.health}\t${row.drained ? "yes" : "no"}\t${row.running}\t${row.pool}\t${row.placed}\t${row.maxSessions}\t${row.memoryMb} MiB\t${row.weight}\n`);
+      }
+      return 0;
+    }
+    throw new CliError(`Usage: ${HOSTS_USAGE}`);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,129 @@
+import Docker from "dockerode";
+import { describe, expect, test } from "vitest";
+import { threadKey } from "../../src/core/chat-request.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { SessionCatalog } from "../../src/fleet/session-catalog.js";
+import { createRedis } from "../../src/queue/redis-connection.js";
+import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
+import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
+import { useDockerEngine } from "../helpers/docker-engine.js";
+import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
+import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { runCli } from "../helpers/run-cli.js";
+
+// A second engine of the test's own; the first is the machine's. Registered before the pipeline, so
+// the workers are gone before it is.
+const second = useDockerEngine();
+const pipeline = usePipeline(
+  { SANDBOX_IDLE_TIMEOUT_SECONDS: "10", SANDBOX_HOST_CHECK_SECONDS: "1", SANDBOX_HOST_DOWN_AFTER: "2", OUTAGE_WAIT_SECONDS: "30", QUEUE_LOCK_SECONDS: "5" },
+  async () => ({ SANDBOX_HOSTS: `main=unix:///var/run/docker.sock,second=${second.engine.host}` }),
+);
+
+const fenced = (code: string) => `\`\`\`python\n${code}\n\`\`\``;
+const sessionOf = (thread: string) => threadKey(localRequest(thread, "").conversation);
+
+async function turn(thread: string, code: string, timeoutMs?: number): Promise<string> {
+  const request = localRequest(thread, fenced(code));
+  await pipeline.queue.enqueue(request);
+  return answerText((await finalReply(pipeline, request.eventId, timeoutMs)).replies);
+}
+
+const catalog = () => new SessionCatalog(pipeline.redis, pipeline.env.QUEUE_PREFIX!, pipeline.env.SANDBOX_NAMESPACE!);
+const hostOf = async (thread: string) => (await catalog().locate(sessionOf(thread)))?.host;
+const hosts = (...args: string[]) => runCli(["hosts", ...args], { env: pipeline.env });
+
+/** The namespace's running session containers on an engine, by name. */
+async function sessionNames(docker: Docker): Promise<string[]> {
+  const all = await docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+  return all.flatMap((info) => info.Names.map((name) => name.replace(/^\//, ""))).filter((name) => name.includes("-s-"));
+}
+
+describe("a fleet of sandbox hosts", () => {
+  test("threads spread over both hosts, each keeps its host, and the catalog never points two threads at one container", async () => {
+    const threads = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
+    for (const thread of threads) expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
+    const placed = await Promise.all(threads.map(hostOf));
+    expect(new Set(placed)).toEqual(new Set(["main", "second"]));
+    // Later turns land where the first did, and see its variables.
+    for (const [i, thread] of threads.entries()) {
+      expect(await turn(thread, "print('again', me)")).toContain(`again ${thread}`);
+      expect(await hostOf(thread)).toBe(placed[i]);
+    }
+    const onMain = await sessionNames(new Docker());
+    const onSecond = await sessionNames(second.engine.docker);
+    expect(onMain.filter((name) => onSecond.includes(name))).toEqual([]);
+    expect(new Set(onMain).size).toBe(onMain.length);
+    expect(onMain.length + onSecond.length).toBeGreaterThanOrEqual(threads.length);
+    const listed = JSON.parse((await hosts("list", "--json")).stdout) as Array<{ host: string; health: string; running: number }>;
+    expect(listed.map((row) => [row.host, row.health])).toEqual([["main", "up"], ["second", "up"]]);
+    expect(listed.every((row) => row.running > 0)).toBe(true);
+  });
+
+  test("two workers racing on a thread's first use place it once", async () => {
+    const redis = createRedis(pipeline.env.REDIS_URL!);
+    const config = loadConfig({ ...process.env, ...pipeline.env });
+    const workers = [createSandboxes(config, createLogger("silent"), redis), createSandboxes(config, createLogger("silent"), redis)];
+    try {
+      const sessionId = sessionOf("raced");
+      const routed = await Promise.all(Array.from({ length: 10 }, (_, i) => workers[i % 2]!.fleet!.route(sessionId)));
+      expect(new Set(routed.map((member) => member.spec.name)).size).toBe(1);
+      const results = await Promise.all(workers.map((worker) => worker.sandboxes.execute(sessionId, "import os\nprint(os.getpid())")));
+      expect(results.every((result) => result.status === "ok")).toBe(true);
+      const everywhere = [...(await sessionNames(new Docker())), ...(await sessionNames(second.engine.docker))];
+      expect(everywhere.filter((name) => name.endsWith("raced")).length).toBe(1);
+    } finally {
+      await Promise.all(workers.map((worker) => Promise.all(worker.managers.map((manager) => manager.close()))));
+      redis.disconnect();
+    }
+  });
+
+  test("a thread keeps its host and session when another worker takes its next turn", async () => {
+    expect(await turn("handed", "kept = 7\nprint('one')")).toContain("one");
+    const host = await hostOf("handed");
+    await pipeline.worker.kill();
+    pipeline.worker = await pipeline.startWorker();
+    expect(await turn("handed", "print(kept * 6)")).toContain("42");
+    expect(await hostOf("handed")).toBe(host);
+  });
+
+  test("draining a host moves its threads, with their files and variables, at their next turn", async () => {
+    expect((await hosts("drain", "main")).stdout).toContain("Draining main");
+    expect(await turn("mover", "moved = 'with me'\nopen('/mnt/data/luggage.txt', 'w').write('packed')\nprint('placed')")).toContain("placed");
+    expect(await hostOf("mover")).toBe("second");
+    await hosts("undrain", "main");
+    await hosts("drain", "second");
+    // Its worker puts it to sleep (a drained host's sessions don't wait for the idle timeout).
+    const deadline = Date.now() + 30_000;
+    while ((await hostOf("mover")) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await hostOf("mover")).toBeUndefined();
+    const after = await turn("mover", "print(moved, open('/mnt/data/luggage.txt').read())");
+    expect(after).toContain("with me packed");
+    expect(await hostOf("mover")).toBe("main");
+    await hosts("undrain", "second");
+  });
+
+  test("a host that stops: the turn in flight fails plainly, and its threads carry on on the other host with their files", async () => {
+    await hosts("drain", "main");
+    expect(await turn("stranded", "open('/mnt/data/safe.txt', 'w').write('saved before')\nprint('on second')")).toContain("on second");
+    expect(await hostOf("stranded")).toBe("second");
+    await hosts("undrain", "main");
+    const inFlight = localRequest("stranded", fenced("import time\ntime.sleep(20)\nprint('never')"));
+    await pipeline.queue.enqueue(inFlight);
+    await pipeline.worker.waitForLog(new RegExp(`"requestId":"${inFlight.eventId}".*"msg":"turn started"`));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const stopped = Date.now();
+    await second.engine.stop();
+    const failed = answerText((await finalReply(pipeline, inFlight.eventId, 60_000)).replies);
+    expect(failed).not.toContain("never");
+    expect(failed).toMatch(/stopped unexpectedly|could not|sandbox/i);
+    const next = localRequest("stranded", fenced("print(open('/mnt/data/safe.txt').read())"));
+    await pipeline.queue.enqueue(next);
+    const { replies, at } = await finalReply(pipeline, next.eventId, 60_000);
+    expect(answerText(replies)).toContain("saved before");
+    expect(await hostOf("stranded")).toBe("main");
+    expect(at - stopped).toBeLessThan(30_000);
+    const listed = JSON.parse((await hosts("list", "--json")).stdout) as Array<{ host: string; health: string }>;
+    expect(listed.find((row) => row.host === "second")?.health).toBe("down");
+  });
+});
