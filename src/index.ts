@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { runWorker } from "../workers/worker.js";
 import { runBot } from "./bot/run-bot.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -29,17 +31,32 @@ const commands: Record<string, { run: Command; usage: string; logLevel: string }
 };
 
 function usage(): string {
-  return ["Usage:", ...Object.values(commands).map((command) => `  ${command.usage}`)].join("\n");
+  return ["Usage:", ...Object.values(commands).map((command) => `  ${command.usage}`), "  codebot COMMAND --help | codebot --version"].join("\n");
+}
+
+/** The installed package's version (package.json sits two folders above dist/src/index.js). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version?: string };
+  return manifest.version ?? "unknown";
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`codebot ${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = commands[name];
   if (!command) throw new CliError(`Unknown command "${name}".\n${usage()}`);
+  // `codebot worker --help` says how to use it; it never starts a worker (nor reads the config).
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`Usage: ${command.usage}\n`);
+    return 0;
+  }
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL ?? command.logLevel);
   return command.run(args, config, log);

@@ -31,7 +31,12 @@ async function turn(thread: string, code: string, timeoutMs?: number): Promise<s
 
 const catalog = () => new SessionCatalog(pipeline.redis, pipeline.env.QUEUE_PREFIX!, pipeline.env.SANDBOX_NAMESPACE!);
 const hostOf = async (thread: string) => (await catalog().locate(sessionOf(thread)))?.host;
-const hosts = (...args: string[]) => runCli(["hosts", ...args], { env: pipeline.env });
+/** `codebot hosts …`; a drain or undrain is waited for past the workers' half-second cache of host marks. */
+const hosts = async (...args: string[]) => {
+  const run = await runCli(["hosts", ...args], { env: pipeline.env });
+  if (args[0] === "drain" || args[0] === "undrain") await new Promise((resolve) => setTimeout(resolve, 1000));
+  return run;
+};
 
 /** The namespace's running session containers on an engine, by name. */
 async function sessionNames(docker: Docker): Promise<string[]> {
