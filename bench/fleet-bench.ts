@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const configFor = (hosts: string | undefined, store = "none"): Config =>
     loadConfig({
       ...process.env,
+      METRICS_PORT: process.env.METRICS_PORT ?? "0", // in-process workers: no endpoint to fight over
       REDIS_URL: redisServer.url,
       QUEUE_PREFIX: `bf${randomBytes(3).toString("hex")}`,
       SANDBOX_NAMESPACE: `bench-fleet-${randomBytes(3).toString("hex")}`,

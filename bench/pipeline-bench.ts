@@ -2,7 +2,9 @@
  * npm run bench:pipeline — what the pipeline adds to a turn, with the stand-in model answering at once:
  *  1. one turn with one tool call, enqueue → answer delivered, minus the sandbox execution
  *     (measured on the same session in the same run);
- *  2. turns per second with 20 threads at once, and that no turn was lost or answered twice.
+ *  2. turns per second with 20 threads at once, and that no turn was lost or answered twice;
+ *  3. streamed answers on the Slack and Discord stand-ins: the model's first token to the first words
+ *     shown, against the same answer not streamed, and the platform calls per answer (streaming-bench.ts).
  * Needs Redis (REDIS_URL, or a private redis-server is started) and the sandbox image. RUNS (default 30).
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -16,6 +18,7 @@ import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-
 import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile, row, timeRuns } from "./stats.js";
+import { streamingBench } from "./streaming-bench.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const THREADS = 20;
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
   const prefix = `bench${randomBytes(3).toString("hex")}`;
   const config = loadConfig({
     ...process.env,
+    METRICS_PORT: process.env.METRICS_PORT ?? "0", // in-process workers: no endpoint to fight over
     REDIS_URL: redisServer.url,
     QUEUE_PREFIX: prefix,
     SANDBOX_NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
@@ -74,7 +78,8 @@ async function main(): Promise<void> {
     const modelCalls = llm.requests.length - requestsBefore;
     console.log(`2. ${THREADS} threads at once, ${rounds} rounds: ${(answered / seconds).toFixed(1)} turns/s (${answered} turns in ${seconds.toFixed(2)} s)`);
     console.log(`   model calls ${modelCalls} for ${answered} turns (2 each expected): ${modelCalls === answered * 2 ? "no turn lost or run twice" : "MISMATCH"}`);
-    console.log(`   p95 of single-turn latency above: ${percentile(turns, 95).toFixed(2)} ms`);
+    console.log(`   p95 of single-turn latency above: ${percentile(turns, 95).toFixed(2)} ms\n`);
+    await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
   } finally {
     reader.disconnect();
     await queue.close();

@@ -65,6 +65,7 @@ async function idleMemoryBytes(docker: Docker, containerId: string): Promise<num
 function subject(runtime: string): Subject {
   const config = loadConfig({
     ...process.env,
+    METRICS_PORT: process.env.METRICS_PORT ?? "0", // in-process workers: no endpoint to fight over
     SANDBOX_RUNTIME: runtime,
     SANDBOX_NAMESPACE: `bench-${runtime}-${randomBytes(3).toString("hex")}`,
     SANDBOX_POOL_SIZE: "2",

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const namespace = `bench-${randomBytes(3).toString("hex")}`;
   const env = {
     ...process.env,
+    METRICS_PORT: "0", // several workers on one machine: no endpoint to fight over
     REDIS_URL: `redis://127.0.0.1:${port}`,
     QUEUE_PREFIX: prefix,
     SANDBOX_NAMESPACE: namespace,

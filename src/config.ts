@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isTimeZone } from "./budget/budget-periods.js";
 
 /** Environment variables that hold secrets: never logged, never passed into a sandbox or a job. */
 export const SECRET_VARIABLES = [
@@ -136,11 +137,14 @@ const configSchema = z.object({
   QUEUE_LOCK_SECONDS: integer(30, 2, 3600),
   WORKER_CONCURRENCY: integer(4, 1, 256),
   WORKER_SHUTDOWN_SECONDS: integer(60, 1, 3600),
+  /** The worker's /metrics, /healthz and /readyz (src/ops/); 0: not served. The bot serves them on PORT. */
+  METRICS_PORT: integer(9464, 0, 65535),
+  METRICS_HOST: z.string().min(1).default("0.0.0.0"),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
-  OPENAI_STREAM: boolean(false),
+  OPENAI_STREAM: boolean(true),
   OPENAI_VISION: boolean(false),
   OPENAI_MAX_RETRIES: integer(3, 0, 10),
   OPENAI_TIMEOUT_SECONDS: integer(120, 1, 3600),
@@ -153,6 +157,20 @@ const configSchema = z.object({
   TOOL_OUTPUT_MAX_CHARS: integer(8000, 500, 1_000_000),
 
   USER_RATE_LIMIT_PER_MINUTE: integer(10, 1, 10_000),
+
+  /** Budgets (src/budget/): 0 is no limit. Per user (`platform:userId`) and per channel, per calendar day and month. */
+  BUDGET_USER_TOKENS_PER_DAY: integer(0, 0, 1e12),
+  BUDGET_USER_TOKENS_PER_MONTH: integer(0, 0, 1e12),
+  BUDGET_USER_EXEC_SECONDS_PER_DAY: integer(0, 0, 1e9),
+  BUDGET_USER_EXEC_SECONDS_PER_MONTH: integer(0, 0, 1e9),
+  BUDGET_CHANNEL_TOKENS_PER_DAY: integer(0, 0, 1e12),
+  BUDGET_CHANNEL_TOKENS_PER_MONTH: integer(0, 0, 1e12),
+  BUDGET_CHANNEL_EXEC_SECONDS_PER_DAY: integer(0, 0, 1e9),
+  BUDGET_CHANNEL_EXEC_SECONDS_PER_MONTH: integer(0, 0, 1e9),
+  /** Users never refused by a budget (still counted): `platform:userId`, comma-separated. */
+  BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
+  /** The zone whose calendar days and months the budgets count in (an IANA name). */
+  BUDGET_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").default("UTC"),
 
   SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "a bot token starts with xoxb-").optional(),
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),

@@ -9,6 +9,7 @@ import { CHAT_USAGE, chatCommand } from "./cli/chat-command.js";
 import { CliError } from "./cli/cli-error.js";
 import { DISCORD_USAGE, discordCommand } from "./cli/discord-command.js";
 import { EXEC_USAGE, execCommand } from "./cli/exec-command.js";
+import { EXPORT_USAGE, exportCommand } from "./cli/export-command.js";
 import { HOSTS_USAGE, hostsCommand } from "./cli/hosts-command.js";
 import { SESSIONS_USAGE, sessionsCommand } from "./cli/sessions-command.js";
 import { USAGE_USAGE, usageCommand } from "./cli/usage-command.js";
@@ -24,6 +25,7 @@ const commands: Record<string, { run: Command; usage: string; logLevel: string }
   discord: { run: discordCommand, usage: DISCORD_USAGE, logLevel: "warn" },
   ask: { run: askCommand, usage: ASK_USAGE, logLevel: "warn" },
   chat: { run: chatCommand, usage: CHAT_USAGE, logLevel: "warn" },
+  export: { run: exportCommand, usage: EXPORT_USAGE, logLevel: "warn" },
   exec: { run: execCommand, usage: EXEC_USAGE, logLevel: "warn" },
   sessions: { run: sessionsCommand, usage: SESSIONS_USAGE, logLevel: "warn" },
   hosts: { run: hostsCommand, usage: HOSTS_USAGE, logLevel: "warn" },

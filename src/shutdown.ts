@@ -27,3 +27,15 @@ export function waitForShutdownSignal(): Promise<ShutdownReason> {
     process.on("SIGINT", done);
   });
 }
+
+/** How long a stopped command may take to exit on its own before it is made to. */
+const EXIT_GRACE_MS = 2000;
+
+/**
+ * A long-running command has stopped (its work finished, its connections closed): the process
+ * exits with `code` even if a client library still holds a timer or a socket, e.g. a Redis
+ * client retrying a server that is away. The timer doesn't hold the process itself.
+ */
+export function exitOnceStopped(code: number): void {
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}

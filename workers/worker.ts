@@ -4,7 +4,10 @@ import { AgentLoop } from "../src/agent/agent-loop.js";
 import { createLlmClient } from "../src/agent/llm-client.js";
 import { ThreadMemory } from "../src/agent/thread-memory.js";
 import { TurnHandler } from "../src/agent/turn-handler.js";
+import { rememberModelName } from "../src/feedback/feedback-store.js";
+import { ThreadLog } from "../src/export/thread-log.js";
 import { UsageLedger } from "../src/agent/usage-ledger.js";
+import { createBudgetGate } from "../src/budget/budget-gate.js";
 import { createPlatformPorts } from "../src/platforms/platform-ports.js";
 import { CancelListener } from "../src/queue/cancellation.js";
 import { keys } from "../src/queue/queue-keys.js";
@@ -12,7 +15,9 @@ import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import { createSandboxes } from "../src/workspace/create-sandboxes.js";
-import { waitForShutdownSignal } from "../src/shutdown.js";
+import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
+import { workerMetrics } from "../src/ops/metrics.js";
+import { startWorkerOps } from "../src/ops/worker-ops.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -32,10 +37,15 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   const k = keys(config.QUEUE_PREFIX);
   const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
   const ports = createPlatformPorts(config, redis, k, log);
+  const metrics = workerMetrics();
+  // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
+  void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
   const handler = new TurnHandler({
     sandboxes: turnSandboxes,
     memory: new ThreadMemory(redis, k),
+    threadLog: new ThreadLog(redis, k),
     ledger: new UsageLedger(redis, k),
+    budgets: createBudgetGate(redis, k, config, log),
     agent: new AgentLoop(createLlmClient(config), {
       model: config.OPENAI_MODEL,
       stream: config.OPENAI_STREAM,
@@ -44,13 +54,14 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       maxTokens: config.TURN_MAX_TOKENS,
       toolOutputMaxChars: config.TOOL_OUTPUT_MAX_CHARS,
       outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
-    }),
+    }, metrics.model),
     attachments: ports.attachments,
     facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
     contextTokens: config.MODEL_CONTEXT_TOKENS,
     maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
     vision: config.OPENAI_VISION,
     outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
+    metrics: metrics.turns,
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = new TurnWorker({
@@ -63,7 +74,10 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     deliveries: ports.deliveries,
     cancels,
     log,
+    metrics: metrics.turns,
   });
+  // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
+  const ops = await startWorkerOps(config, log, metrics, { redis, managers, fleet, jobCounts: () => worker.jobCounts() });
   if (fleet) {
     await fleet.check();
     fleet.keepChecking(config.SANDBOX_HOST_CHECK_SECONDS * 1000);
@@ -89,21 +103,34 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       if (!handedBack) await durable?.close();
       fleet?.stopChecking();
       if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
+      await ops.close();
       redis.disconnect();
       return handedBack;
     },
   };
 }
 
+/** Seconds past WORKER_SHUTDOWN_SECONDS that closing connections and sessions may take. */
+const CLOSE_MARGIN_SECONDS = 5;
+
 /** `codebot worker`: takes turns from Redis, runs the model's code in sandboxes, delivers replies. */
 export async function runWorker(config: Config, log: Logger): Promise<number> {
   const runtime = await startWorkerRuntime(config, log);
   const signal = await waitForShutdownSignal();
   log.info({ signal, graceSeconds: config.WORKER_SHUTDOWN_SECONDS }, "worker stopping: finishing running turns");
-  const handedBack = await runtime.close();
+  // Closing waits on Redis (hand-backs, sleeping sessions); with Redis away it is cut at the grace.
+  const limitMs = (config.WORKER_SHUTDOWN_SECONDS + CLOSE_MARGIN_SECONDS) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const handedBack = await Promise.race([runtime.close(), new Promise<"cut">((resolve) => (timer = setTimeout(() => resolve("cut"), limitMs)))]);
+  clearTimeout(timer);
+  if (handedBack === "cut") {
+    log.warn({ limitSeconds: limitMs / 1000 }, "worker stopped before closing everything (is Redis reachable?): turns still running here are taken over by another worker");
+    process.exit(0);
+  }
   log.info({ handedBack }, "worker stopped");
   // Turns handed back still have work pending in this process (a cell's answer, a model call):
   // it is abandoned, another worker continues those turns.
   if (handedBack) process.exit(0);
+  exitOnceStopped(0);
   return 0;
 }

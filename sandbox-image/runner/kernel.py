@@ -25,6 +25,10 @@ MPL_CACHE = "/opt/codebot/mplconfig"
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_REASON_CHARS = 200
 STATE_FILE = "/mnt/data/.codebot/state.pkl"  # namespace_snapshot.STATE_FILE, removed without importing it
+MAX_TITLE_CHARS = 200  # of a figure's title, sent with its image (UTF-16 units, as the host counts)
+# Fallbacks for the glyphs DejaVu Sans lacks: Noto Sans CJK (its JP face has the Han, kana and
+# Hangul of Chinese, Japanese and Korean titles and labels), from the image's fonts-noto-cjk.
+CJK_FAMILIES = ["Noto Sans CJK JP"]
 
 
 def _clip(text, limit):
@@ -89,6 +93,7 @@ class Kernel:
         self.oversized_images = 0
         self.limits = dict(DEFAULT_LIMITS)
         self.plt = None
+        self.tables = _runner_module("table_value")
         os.register_at_fork(after_in_child=self._close_control)
         signal.signal(signal.SIGINT, self._on_interrupt)
         builtins.display = self._display
@@ -118,6 +123,8 @@ class Kernel:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        _fall_back_to_cjk(matplotlib)
+
         self.plt = plt
         original_show = plt.show
 
@@ -129,14 +136,32 @@ class Kernel:
 
     # --- images -------------------------------------------------------------------------
 
-    def _add_png(self, data):
+    def _add_png(self, data, title=None):
         if len(data) > self.limits["maxImageBytes"]:
             self.oversized_images += 1
             return
         if len(self.images) >= self.limits["maxImages"]:
             self.dropped_images += 1
             return
-        self.images.append({"mime": "image/png", "data": base64.b64encode(data).decode("ascii")})
+        image = {"mime": "image/png", "data": base64.b64encode(data).decode("ascii")}
+        if title:
+            image["title"] = title
+        self.images.append(image)
+
+    def _figure_title(self, figure):
+        """The figure's suptitle, else its first axes' title, as one clipped line (the answer names
+        the image after it), or None. The figure is the user's: whatever it does, no title."""
+        try:
+            suptitle = getattr(figure, "_suptitle", None)
+            text = suptitle.get_text() if suptitle is not None else ""
+            if not text and figure.axes:
+                axes = figure.axes[0]
+                text = axes.get_title() or axes.get_title(loc="left") or axes.get_title(loc="right")
+            if not isinstance(text, str):
+                return None
+            return self.tables.clip16(" ".join(text.split()), MAX_TITLE_CHARS) or None
+        except Exception:
+            return None
 
     def _capture_figures(self):
         if self.plt is None:
@@ -146,7 +171,7 @@ class Kernel:
             if figure.axes or figure.images or figure.texts:
                 buffer = io.BytesIO()
                 figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-                self._add_png(buffer.getvalue())
+                self._add_png(buffer.getvalue(), self._figure_title(figure))
         self.plt.close("all")
 
     def _capture_image(self, value):
@@ -154,7 +179,7 @@ class Kernel:
         if module.startswith("matplotlib") and hasattr(value, "savefig"):
             buffer = io.BytesIO()
             value.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-            self._add_png(buffer.getvalue())
+            self._add_png(buffer.getvalue(), self._figure_title(value))
             if self.plt is not None:
                 self.plt.close(value)
             return True
@@ -222,6 +247,9 @@ class Kernel:
                 if value is not None and not self._capture_image(value):
                     self.namespace["_"] = value
                     answer["result"] = _clip(repr(value), self.limits["maxResultBytes"])
+                    table = self._table(value)
+                    if table:
+                        answer["table"] = table
         except BaseException as exc:  # the user's exception is data, not a crash
             answer["error"] = self._format_error(exc)
         finally:
@@ -241,6 +269,17 @@ class Kernel:
         if self.oversized_images:
             answer["oversizedImages"] = self.oversized_images
         return answer
+
+    def _table(self, value):
+        """The value as a table when it is a DataFrame or Series (table_value.py), else None.
+        Rendering it never fails the cell: any exception (a cell's __str__ raising, a broken
+        subclass) is no table. An interrupt (the timeout) still stops the cell."""
+        try:
+            return self.tables.table_value(value, self.cell)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return None
 
     # --- snapshots of the namespace ------------------------------------------------------
 
@@ -295,18 +334,57 @@ class Kernel:
             view = view[written:]
 
 
-def _namespace_snapshot():
-    """The snapshot code, loaded on first use (it imports dill) from the runner's folder, which
-    is not on the session's import path."""
-    module = sys.modules.get("_codebot_namespace_snapshot")
+def _runner_module(name):
+    """A module of the runner's folder, which is not on the session's import path, loaded once
+    (as _codebot_<name>, so the user's own modules of that name are never shadowed)."""
+    module = sys.modules.get("_codebot_" + name)
     if module is None:
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("_codebot_namespace_snapshot", os.path.join(RUNNER_DIR, "namespace_snapshot.py"))
+        spec = importlib.util.spec_from_file_location("_codebot_" + name, os.path.join(RUNNER_DIR, name + ".py"))
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
     return module
+
+
+def _namespace_snapshot():
+    """The snapshot code, loaded on first use (it imports dill)."""
+    return _runner_module("namespace_snapshot")
+
+
+def _fall_back_to_cjk(matplotlib):
+    """Chinese, Japanese and Korean text in charts is drawn, not left as boxes with "Glyph missing"
+    warnings: matplotlib (3.6 and later) looks each glyph up along the font.family list, so the CJK
+    font follows the default sans-serif there. A generic family resolves to one font only, and the
+    user's code often resets the list (seaborn's set_theme, rcdefaults), so the font manager also
+    adds the CJK font to any lookup that lacks it. Any failure leaves matplotlib as it was."""
+    try:
+        from matplotlib import font_manager
+
+        matplotlib.rcParams["font.family"] = ["sans-serif", *CJK_FAMILIES]
+        manager = font_manager.fontManager
+        find = manager._find_fonts_by_props
+
+        def find_with_cjk(prop, fontext="ttf", directory=None, *args, **kwargs):
+            paths = find(prop, fontext, directory, *args, **kwargs)
+            if fontext != "ttf" or directory is not None:  # AFM metrics, or a folder the caller chose
+                return paths
+            try:
+                for family in CJK_FAMILIES:
+                    wanted = font_manager.FontProperties._from_any(prop).copy()
+                    wanted.set_family(family)
+                    path = manager.findfont(wanted, fallback_to_default=False)
+                    if path not in paths:
+                        paths = [*paths, path]
+            except Exception:
+                pass
+            return paths
+
+        find_with_cjk.__doc__ = find.__doc__
+        manager._find_fonts_by_props = find_with_cjk
+    except Exception:
+        pass
 
 
 def main():

@@ -5,8 +5,20 @@ answers the execution in progress, and is kept only for the fields the host expe
 import base64
 import binascii
 import json
+import re
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_TITLE = 200  # UTF-16 units of an image's title
+# A table (a DataFrame or Series as the last value, table_value.py): its caps, as the host's
+# runner-protocol.ts checks them again, and where its CSV may be (the runner's hidden folder only).
+TABLE_ROWS = 50
+TABLE_COLUMNS = 20
+TABLE_TEXT = 200  # UTF-16 units of a cell, a header, a dtype
+TABLE_KINDS = ("dataframe", "series")
+TABLE_CSV_PATH = re.compile(r"\.codebot/tables/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.csv\Z")
+# The longest table a well-behaved kernel sends as JSON: its texts (rows, headers, dtypes) at
+# their caps, each UTF-16 unit up to 6 bytes of escapes, and the rest.
+TABLE_FRAME_BYTES = (TABLE_ROWS + 2) * TABLE_COLUMNS * (6 * TABLE_TEXT + 4) + 4096
 
 
 class FrameError(Exception):
@@ -42,8 +54,41 @@ def _images(value, limits):
         if not raw.startswith(PNG_MAGIC):
             raise FrameError("an image is not a PNG")
         total += len(raw)
-        images.append({"mime": "image/png", "data": data})
+        image = {"mime": "image/png", "data": data}
+        if item.get("title") is not None:
+            image["title"] = _text16(item["title"], MAX_TITLE, "an image's title")
+        images.append(image)
     return images, total
+
+
+def _texts(value, limit, field):
+    return [_text16(text, TABLE_TEXT, field) for text in _list(value, limit, field)]
+
+
+def _table(value):
+    """A table as the host expects it: bounded, consistent (a text per column in each row), its
+    CSV in the hidden folder; FrameError otherwise."""
+    if not isinstance(value, dict) or value.get("kind") not in TABLE_KINDS:
+        raise FrameError("the table is not a table")
+    columns = _texts(value.get("columns"), TABLE_COLUMNS, "a table's column")
+    dtypes = _texts(value.get("dtypes"), TABLE_COLUMNS, "a table's dtype")
+    rows = [_texts(row, TABLE_COLUMNS, "a table's row") for row in _list(value.get("rows"), TABLE_ROWS, "a table's rows")]
+    index_columns = _count(value.get("indexColumns"), "a table's index columns")
+    if len(dtypes) != len(columns) or index_columns > len(columns) or any(len(row) != len(columns) for row in rows):
+        raise FrameError("the table's rows, columns and dtypes don't match")
+    table = {
+        "kind": value["kind"], "columns": columns, "indexColumns": index_columns, "dtypes": dtypes, "rows": rows,
+        "totalRows": _size(value.get("totalRows"), "a table's rows"), "totalColumns": _size(value.get("totalColumns"), "a table's columns"),
+    }
+    csv = value.get("csv")
+    if csv is not None:
+        if not isinstance(csv, dict) or not isinstance(csv.get("complete"), bool):
+            raise FrameError("the table's CSV is not described")
+        path = csv.get("path")
+        if not isinstance(path, str) or not TABLE_CSV_PATH.match(path):
+            raise FrameError("the table's CSV is outside the runner's folder")
+        table["csv"] = {"path": path, "bytes": _size(csv.get("bytes"), "a table's CSV size"), "complete": csv["complete"]}
+    return table
 
 
 def parse_done(line, request_id, limits):
@@ -70,6 +115,8 @@ def parse_done(line, request_id, limits):
             "traceback": _text(error.get("traceback"), result_limit, "the traceback"),
         }
     answer["images"], _ = _images(frame.get("images", []), limits)
+    if frame.get("table") is not None:
+        answer["table"] = _table(frame["table"])
     for key in ("droppedImages", "oversizedImages"):
         if key in frame:
             answer[key] = _count(frame[key], key)
@@ -78,8 +125,8 @@ def parse_done(line, request_id, limits):
 
 def max_frame_bytes(limits):
     """The longest line a well-behaved kernel can send with these limits (JSON escapes included)."""
-    images = limits["maxImages"] * ((limits["maxImageBytes"] * 4) // 3 + 64)
-    return images + 3 * 6 * (limits["maxResultBytes"] + 200) + 64 * 1024
+    images = limits["maxImages"] * ((limits["maxImageBytes"] * 4) // 3 + 64 + 6 * MAX_TITLE + 16)
+    return images + 3 * 6 * (limits["maxResultBytes"] + 200) + TABLE_FRAME_BYTES + 64 * 1024
 
 
 # --- snapshots of the namespace (namespace_snapshot.py in the kernel) ---------------------------

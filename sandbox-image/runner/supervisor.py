@@ -21,6 +21,11 @@ lines. Requests:
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
 A request that can't be done is answered {"id", "op": "error", "message"}.
 
+An execution whose last value is a pandas DataFrame or Series also has "table" (table_value.py):
+the first rows and columns as display text, the shape, and "csv", the whole data written to
+/mnt/data/.codebot/tables/ for the host to read (and attach) with "read"; images of matplotlib
+figures have their "title". Both are checked here (kernel_frames.py) and on the host again.
+
 An execution's result also says what it changed in /mnt/data, for the host's checkpoints:
 "changes": {"written": [path], "deleted": [path], "complete"}, paths relative to /mnt/data, at
 most 10,000 each; complete is false when a list was cut or the walk stopped at its cap (the host
@@ -64,7 +69,7 @@ sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
 from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
 from data_read import read_chunk  # noqa: E402
 from data_files import DATA_DIR, changed_files, describe, disk_note, file_changes, snapshot_files  # noqa: E402
-from kernel_frames import SNAPSHOT_FRAME_BYTES, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
+from kernel_frames import SNAPSHOT_FRAME_BYTES, TABLE_COLUMNS, TABLE_ROWS, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
 from session_budget import SessionBudget, process_cpu_seconds  # noqa: E402
 
@@ -86,11 +91,19 @@ NAMESPACE_LISTS = {"snapshot": (("saved", "moreSaved"), ("skipped", "moreSkipped
                    "restore": (("restored", "moreRestored"), ("failed", "moreFailed"))}
 
 
+# What the host allows a table's texts and an image's title, in UTF-16 units (the kernel's are
+# 200), as maxFrameBytes in src/sandbox/sandbox-limits.ts counts them.
+HOST_TABLE_TEXT = 220
+HOST_TABLE_BYTES = (TABLE_ROWS + 2) * TABLE_COLUMNS * (6 * HOST_TABLE_TEXT + 4) + 4096
+HOST_TITLE_BYTES = 6 * 200 + 16
+
+
 def host_frame_bytes(limits):
     """The longest line the host accepts for an execution with these limits (maxFrameBytes in
     src/sandbox/sandbox-limits.ts): the changes are cut to fit in it."""
-    images = limits["maxImages"] * (-(-limits["maxImageBytes"] * 4 // 3) + 64)
-    return 2 * 6 * limits["maxOutputBytes"] + 3 * 6 * (limits["maxResultBytes"] + 200) + images + limits["maxFiles"] * 6 * 1200 + 64 * 1024
+    images = limits["maxImages"] * (-(-limits["maxImageBytes"] * 4 // 3) + 64 + HOST_TITLE_BYTES)
+    return (2 * 6 * limits["maxOutputBytes"] + 3 * 6 * (limits["maxResultBytes"] + 200) + images + limits["maxFiles"] * 6 * 1200
+            + HOST_TABLE_BYTES + 64 * 1024)
 
 
 def log(level, msg, **fields):
@@ -512,7 +525,7 @@ class Supervisor:
             "durationMs": round((time.monotonic() - started) * 1000, 2),
             "stateLost": state_lost or bool(self.ending),
         }
-        for key in ("result", "error"):
+        for key in ("result", "error", "table"):
             if answer and key in answer:
                 result[key] = answer[key]
         if answer and answer.get("droppedImages"):
@@ -631,6 +644,7 @@ class Supervisor:
         def size(item):
             changes = item.get("changes", {})
             return (len(item["stdout"]) + len(item["stderr"]) + sum(len(image["data"]) for image in item["images"]) + len(json.dumps(item.get("error", "")))
+                    + len(json.dumps(item.get("table", "")))
                     + sum(len(path) + 4 for key in ("written", "deleted") for path in changes.get(key, ())))
 
         kept = result

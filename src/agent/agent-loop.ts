@@ -1,12 +1,16 @@
 import type OpenAI from "openai";
 import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
+import type { AnswerEvent } from "../core/answer-events.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { OutgoingFile, StatusUpdate } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import { isTransientLlmError, llmFailure } from "./llm-errors.js";
 import { rideOut } from "./ride-out.js";
+import { stepOutcome } from "./step-outcome.js";
+import { WrittenText } from "./written-text.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
 import type { TokenUsage } from "./usage-ledger.js";
+import type { ModelMetrics } from "../ops/turn-metrics.js";
 
 export interface AgentSettings {
   model: string;
@@ -33,6 +37,8 @@ export interface AgentTurnInput {
   userImages: OutgoingFile[];
   signal: AbortSignal;
   status(update: StatusUpdate): Promise<void>;
+  /** The answer as it is written: text deltas and code steps (never awaited by the model's stream). */
+  emit?(event: AnswerEvent): void;
   execute(code: string, signal: AbortSignal): Promise<ExecutionResult>;
 }
 
@@ -57,7 +63,14 @@ export class AgentLoop {
   constructor(
     private readonly llm: OpenAI,
     private readonly settings: AgentSettings,
+    /** Counts model calls, tokens and errors (the worker's /metrics); none in tests and the CLI. */
+    private readonly metrics?: ModelMetrics,
   ) {}
+
+  /** The model the loop asks, as the answer's facts name it. */
+  get model(): string {
+    return this.settings.model;
+  }
 
   async run(input: AgentTurnInput): Promise<AgentTurnOutput> {
     const userMessage: ChatCompletionMessageParam = { role: "user", content: input.userText };
@@ -69,13 +82,14 @@ export class AgentLoop {
     ];
     const usage: TokenUsage = { prompt: 0, completion: 0 };
     const executions: AgentTurnOutput["executions"] = [];
+    const written = new WrittenText(input.emit);
     for (;;) {
-      const reply = await this.completeRidingOutages(messages, input, usage);
+      const reply = await this.completeRidingOutages(messages, input, usage, written);
       const calls = reply.tool_calls ?? [];
       const assistant: ChatCompletionMessageParam = { role: "assistant", content: reply.content ?? null, ...(calls.length ? { tool_calls: calls } : {}) };
       messages.push(assistant);
       remembered.push(assistant);
-      if (!calls.length) return { markdown: reply.content?.trim() || "_(The model gave no answer.)_", executions, remembered, usage, stop: "answer" };
+      if (!calls.length) return { markdown: written.text() || "_(The model gave no answer.)_", executions, remembered, usage, stop: "answer" };
       for (const call of calls) {
         const output = await this.runTool(call, input, executions);
         const toolMessage: ChatCompletionMessageParam = { role: "tool", tool_call_id: call.id, content: output };
@@ -84,8 +98,7 @@ export class AgentLoop {
       }
       const stop = executions.length >= this.settings.maxSteps ? "steps" : usage.prompt + usage.completion >= this.settings.maxTokens ? "tokens" : undefined;
       if (stop) {
-        const partial = reply.content?.trim();
-        const markdown = [partial, LIMIT_NOTES[stop](this.settings)].filter(Boolean).join("\n\n");
+        const markdown = [written.text(), LIMIT_NOTES[stop](this.settings)].filter(Boolean).join("\n\n");
         remembered.push({ role: "assistant", content: markdown });
         return { markdown, executions, remembered, usage, stop };
       }
@@ -103,15 +116,17 @@ export class AgentLoop {
     const code = parsePythonArguments(call.function.arguments);
     const step = executions.length + 1;
     await input.status({ phase: "running", step, text: `Running code (step ${step})…` });
+    input.emit?.({ type: "step-started", step, code });
     const result = await input.execute(code, input.signal);
     executions.push({ code, result });
+    input.emit?.({ type: "step-finished", step, status: result.status, outcome: stepOutcome(result), durationMs: result.durationMs });
     if (result.status === "cancelled" || input.signal.aborted) throw cancelled(input.signal);
     return toolOutput(result, this.settings.toolOutputMaxChars);
   }
 
   /** One model call; while the endpoint is out, waits with a visible status and retries (outageWaitMs). */
-  private completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage): Promise<ChatCompletionMessage> {
-    return rideOut((attempt) => this.complete(messages, input.signal, usage, attempt), {
+  private completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage, written: WrittenText): Promise<ChatCompletionMessage> {
+    return rideOut((attempt) => this.complete(messages, input.signal, usage, written, attempt), {
       waitMs: this.settings.outageWaitMs ?? 0,
       signal: input.signal,
       transient: (error) => isTransientLlmError(error instanceof TurnFailure ? error.cause : undefined),
@@ -119,22 +134,37 @@ export class AgentLoop {
     });
   }
 
-  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage, tries = 1): Promise<ChatCompletionMessage> {
+  /**
+   * One model call. Streamed, its words reach the people as they come; a call that fails midway is
+   * retried from scratch, and what it had written is taken back (the next attempt writes it again).
+   */
+  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage, written: WrittenText, tries = 1): Promise<ChatCompletionMessage> {
     if (signal.aborted) throw cancelled(signal);
     const body = { model: this.settings.model, messages, tools: [PYTHON_TOOL] };
+    const segment = written.segment();
     try {
-      const completion = this.settings.stream
-        ? await this.llm.chat.completions.stream({ ...body, stream_options: { include_usage: true } }, { signal }).finalChatCompletion()
-        : await this.llm.chat.completions.create(body, { signal });
+      let completion;
+      if (this.settings.stream) {
+        const stream = this.llm.chat.completions.stream({ ...body, stream_options: { include_usage: true } }, { signal });
+        stream.on("content", (delta) => segment.add(delta));
+        completion = await stream.finalChatCompletion();
+      } else {
+        completion = await this.llm.chat.completions.create(body, { signal });
+      }
       usage.prompt += completion.usage?.prompt_tokens ?? 0;
       usage.completion += completion.usage?.completion_tokens ?? 0;
+      this.metrics?.modelCall(this.settings.model, { prompt: completion.usage?.prompt_tokens ?? 0, completion: completion.usage?.completion_tokens ?? 0 });
       const message = completion.choices[0]?.message;
       if (!message) throw new TurnFailure("MODEL_UNAVAILABLE", "The model returned no message.");
+      segment.finish(message.content ?? "");
       return message;
     } catch (error) {
+      segment.abandon();
       if (signal.aborted) throw cancelled(signal);
       if (error instanceof TurnFailure) throw error;
-      throw llmFailure(error, tries * (this.settings.maxRetries + 1));
+      const failure = llmFailure(error, tries * (this.settings.maxRetries + 1));
+      this.metrics?.modelError(this.settings.model, failure.code);
+      throw failure;
     }
   }
 }

@@ -2,7 +2,9 @@ import { displayName, inlineCode } from "../core/display-text.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import { clip } from "./python-tool.js";
 
-const MAX_BLOCK = 3000;
+/** Characters of output (or of the value) shown inline; beyond, the whole is attached (full-output.ts). */
+export const INLINE_OUTPUT_CHARS = 3000;
+const MAX_BLOCK = INLINE_OUTPUT_CHARS;
 const MAX_NOTE = 300;
 
 function block(text: string): string {
@@ -20,11 +22,12 @@ export function noteMarkdown(text: string): string {
  * it is the sandbox's text, so it is shown as text: in code blocks, the error's name and message too
  * (`raise ValueError("# Admin notice\n[click](http://evil)")` must not become a heading or a link).
  */
-export function executionMarkdown(result: ExecutionResult): string {
+export function executionMarkdown(result: ExecutionResult, fullOutputName?: string): string {
   const parts: string[] = [];
   const output = result.stdout + result.stderr;
   if (output.trim()) parts.push(block(output));
   if (result.result !== undefined) parts.push(block(result.result));
+  if (fullOutputName && (output.length > MAX_BLOCK || (result.result?.length ?? 0) > MAX_BLOCK)) parts.push(`_The full output is attached as ${fullOutputName}._`);
   if (result.error) {
     const summary = `${result.error.name}: ${result.error.value}`;
     const traceback = result.error.traceback.trim();

@@ -1,9 +1,10 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { AttachmentSource } from "../core/attachment-source.js";
-import { displayNote, formatCount, inlineCode, summarizeList } from "../core/display-text.js";
+import { displayNote } from "../core/display-text.js";
 import { threadKey, type ChatRequest, type Platform } from "../core/chat-request.js";
 import type { ExecutionResult } from "../core/execution-result.js";
-import type { Delivery, OutgoingFile } from "../core/reply.js";
+import type { AnswerStep } from "../core/answer-events.js";
+import type { AnswerFacts, Delivery, OutgoingFile } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import type { Logger } from "../log.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
@@ -15,8 +16,16 @@ import { systemPrompt, type PromptFacts } from "./system-prompt.js";
 import type { ThreadMemory } from "./thread-memory.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
 import { rideOut } from "./ride-out.js";
+import { EventRelay } from "./event-relay.js";
+import { fullOutputFile, fullOutputName } from "./full-output.js";
+import { stepOutcome } from "./step-outcome.js";
 import { collectOutputs } from "./turn-files.js";
 import type { UsageLedger } from "./usage-ledger.js";
+import type { BudgetGate } from "../budget/budget-gate.js";
+import type { ThreadLog } from "../export/thread-log.js";
+import type { TurnMetrics } from "../ops/turn-metrics.js";
+import { turnOfRequest } from "../export/turn-record.js";
+import { humanSize, ThreadCommands } from "./thread-commands.js";
 
 export interface TurnHandlerDeps {
   sandboxes: Sandboxes;
@@ -30,6 +39,12 @@ export interface TurnHandlerDeps {
   vision: boolean;
   /** How long a turn waits out an unreachable Docker engine before failing (OUTAGE_WAIT_SECONDS). */
   outageWaitMs?: number;
+  /** Where each turn is recorded for /export (a notebook of the thread); none: nothing is recorded. */
+  threadLog?: ThreadLog;
+  /** Daily and monthly limits per user and channel (BUDGET_*): checked before a turn runs anything; none: no limits. */
+  budgets?: BudgetGate;
+  /** Counts executions by status and file bytes in and out (the worker's /metrics); none: not counted. */
+  metrics?: Pick<TurnMetrics, "executed" | "filesIn" | "filesOut">;
 }
 
 export interface TurnContext {
@@ -47,46 +62,31 @@ const FRESH_SESSION_NOTE =
 /** Room left in the context window for the system prompt, the new message and the answer. */
 const CONTEXT_RESERVE = 0.4;
 
-function humanSize(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
-}
 
 /** Who a session opened by this request counts against, for the per-user session cap. */
 function sessionOwner(request: ChatRequest): string {
   return `${request.conversation.platform}:${request.user.id}`;
 }
 
-/** A MIME type shown as is only when it looks like one (the sandbox names it). */
-function plainMime(mime: string): string {
-  return /^[\w.+-]{1,60}\/[\w.+-]{1,60}$/.test(mime) ? mime : "unknown type";
-}
 
 /** One request of a thread, from attachments to the delivered answer. Platform-neutral. */
 export class TurnHandler {
-  constructor(private readonly deps: TurnHandlerDeps) {}
+  private readonly commands: ThreadCommands;
+
+  constructor(private readonly deps: TurnHandlerDeps) {
+    this.commands = new ThreadCommands(deps);
+  }
 
   async handle(request: ChatRequest, context: TurnContext): Promise<void> {
     const sessionId = threadKey(request.conversation);
-    if (request.kind === "reset") return this.reset(request, sessionId, context);
-    if (request.kind === "files") return this.listFiles(request, sessionId, context);
+    if (request.kind === "reset" || request.kind === "files" || request.kind === "export") return this.commands.run(request, sessionId, context.delivery);
+    const budget = await this.deps.budgets?.check(request);
+    if (budget && !budget.ok) throw new TurnFailure("BUDGET_REACHED", budget.refused);
     await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
     const uploaded = await this.fetchAttachments(request, sessionId);
     const code = request.kind === "run" ? request.text : fencedPython(request.text);
     if (code !== undefined) return this.runAsWritten(request, sessionId, code, context);
     await this.converse(request, sessionId, uploaded, context);
-  }
-
-  private async reset(request: ChatRequest, sessionId: string, { delivery }: TurnContext): Promise<void> {
-    await this.deps.sandboxes.kill(sessionId);
-    await this.deps.memory.clear(sessionId);
-    await delivery.answer(request, { markdown: "Started afresh: this thread's variables, files and conversation are cleared.", code: [], images: [], files: [], skippedFiles: [] });
-  }
-
-  private async listFiles(request: ChatRequest, sessionId: string, { delivery }: TurnContext): Promise<void> {
-    const files = await this.deps.sandboxes.listFiles(sessionId);
-    const lines = summarizeList(files.map((file) => `- ${inlineCode(file.path)} (${humanSize(file.size)}, ${plainMime(file.mime)})`));
-    const markdown = files.length ? `Files in this thread's session (${formatCount(files.length)}):\n${lines.join("\n")}` : "No files in this thread's session yet.";
-    await delivery.answer(request, { markdown, code: [], images: [], files: [], skippedFiles: [] });
   }
 
   /** Fetches each attachment and puts it in /mnt/data; returns what the model should be told. */
@@ -107,15 +107,17 @@ export class TurnHandler {
       })),
     );
     const placed = await this.deps.sandboxes.upload(sessionId, fetched, { owner: sessionOwner(request) });
+    this.deps.metrics?.filesIn(fetched.reduce((bytes, file) => bytes + file.data.length, 0));
     return fetched.map((file, i) => ({ ...file, path: placed[i]?.path ?? file.name }));
   }
 
   private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
     await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
+    // One step, whose output is the answer: the status message says it runs, then becomes the answer.
     const result = await this.execute(sessionId, code, context, request, 1);
     if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
-    const markdown = executionMarkdown(result);
-    await this.deliver(request, sessionId, markdown, [{ code, result }], context);
+    const markdown = executionMarkdown(result, fullOutputName(1));
+    await this.deliver(request, sessionId, markdown, [{ code, result }], context, fullOutputFile(result, 1));
     await this.deps.memory.append(sessionId, [
       { role: "user", content: `${request.user.name} ran this code:\n\`\`\`python\n${clip(code, 4000)}\n\`\`\`` },
       { role: "assistant", content: clip(markdown, 4000) },
@@ -129,6 +131,7 @@ export class TurnHandler {
     const images = this.deps.vision ? uploaded.filter((file) => file.mime.startsWith("image/") && file.data.length <= VISION_MAX_BYTES) : [];
     const history: ChatCompletionMessageParam[] = await this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE)));
     let step = 0;
+    const relay = new EventRelay(context.delivery, request, context.log);
     const output = await this.deps.agent.run({
       systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
       history,
@@ -136,12 +139,15 @@ export class TurnHandler {
       userImages: images,
       signal: context.signal,
       status: (update) => context.delivery.status(request, update),
+      emit: relay.emit,
       execute: (code, signal) => this.execute(sessionId, code, { ...context, signal }, request, ++step),
     });
     await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
+    await this.deps.budgets?.charge(request, { tokens: output.usage.prompt + output.usage.completion });
     await this.deps.memory.append(sessionId, output.remembered);
     context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
-    await this.deliver(request, sessionId, output.markdown, output.executions, context);
+    await relay.settled();
+    await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length });
   }
 
   /**
@@ -151,6 +157,9 @@ export class TurnHandler {
    */
   private async execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
     const result = await this.executeOnce(sessionId, code, context, request, step);
+    this.deps.metrics?.executed(result.status);
+    // Each step's seconds count at once, so a turn that fails later has still paid for what it ran.
+    await this.deps.budgets?.charge(request, { execSeconds: result.durationMs / 1000 });
     // A thread that had turns before, now in a new session: its variables and files are gone, and
     // both the model (through the tool's notes) and the people (through the answer) are told.
     if (result.freshSession && (await this.deps.memory.hasHistory(sessionId))) {
@@ -170,7 +179,16 @@ export class TurnHandler {
     });
   }
 
-  private async deliver(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
+  private async deliver(
+    request: ChatRequest,
+    sessionId: string,
+    answer: string,
+    executions: Array<{ code: string; result: ExecutionResult }>,
+    context: TurnContext,
+    fullOutput?: OutgoingFile,
+    facts?: AnswerFacts,
+  ): Promise<void> {
+    await this.recordTurn(request, sessionId, answer, executions, context);
     // The files the code changed are saved before the answer goes out; what could not be is said.
     const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
     const markdown = [answer, ...saveNotes.map(noteMarkdown)].join("\n\n");
@@ -178,6 +196,19 @@ export class TurnHandler {
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
     const skippedFiles = outputs.skippedFiles.map((entry) => displayNote(entry, MAX_SKIPPED_NOTE));
-    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), ...outputs, skippedFiles });
+    const steps = executions.map(({ code, result }, i): AnswerStep => ({ step: i + 1, code, status: result.status, outcome: stepOutcome(result), durationMs: result.durationMs }));
+    const files = fullOutput ? [fullOutput, ...outputs.files] : outputs.files;
+    this.deps.metrics?.filesOut([...files, ...outputs.images].reduce((bytes, file) => bytes + file.data.length, 0));
+    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) });
+  }
+
+  /** Records the turn for /export; a record that fails is logged, never the turn's failure. */
+  private async recordTurn(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
+    if (!this.deps.threadLog) return;
+    try {
+      await this.deps.threadLog.record(sessionId, turnOfRequest(request, answer, executions));
+    } catch (error) {
+      context.log.warn({ err: error }, "could not record the turn for export");
+    }
   }
 }

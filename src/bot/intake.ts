@@ -6,6 +6,7 @@ import type { RateLimiter } from "../queue/rate-limiter.js";
 import type { TurnQueue } from "../queue/turn-queue.js";
 import { requestCancel } from "../queue/cancellation.js";
 import type { Keys } from "../queue/queue-keys.js";
+import type { IntakeMetrics } from "../ops/intake-metrics.js";
 
 export type IntakeOutcome =
   | { status: "queued" }
@@ -23,6 +24,8 @@ export class Intake {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly log: Logger,
+    /** Counts each request's outcome by platform (the bot's /metrics); none in tests. */
+    private readonly metrics?: IntakeMetrics,
   ) {}
 
   /**
@@ -31,23 +34,33 @@ export class Intake {
    * thread of it (Discord threads are channels of their own).
    */
   async check(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId = request.conversation.channelId): Promise<IntakeOutcome | undefined> {
+    return this.counted(request, () => this.judge(request, rules, isDm, accessChannelId));
+  }
+
+  private async judge(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId: string): Promise<IntakeOutcome | undefined> {
     const { conversation, user } = request;
     const access = checkAccess(rules, { workspaceId: conversation.workspaceId, channelId: accessChannelId, userId: user.id, isDm });
     const log = this.log.child({ requestId: request.eventId, platform: conversation.platform });
     if (!access.allowed) {
       log.info({ user: user.id, channel: accessChannelId }, "request refused by access rules");
+      this.metrics?.request(conversation.platform, "refused_access");
       return { status: "refused", message: access.reason };
     }
-    if (await this.queue.seen(request.eventId)) return { status: "duplicate" };
+    if (await this.queue.seen(request.eventId)) {
+      this.metrics?.request(conversation.platform, "duplicate");
+      return { status: "duplicate" };
+    }
     if (!(await this.limiter.take(`${conversation.platform}:${user.id}`))) {
       log.info({ user: user.id }, "request refused by the rate limit");
+      this.metrics?.request(conversation.platform, "refused_rate");
       return { status: "refused", message: "You're sending requests faster than I can take them: please wait a minute and ask again." };
     }
     return undefined;
   }
 
   async enqueue(request: ChatRequestInput): Promise<IntakeOutcome> {
-    const outcome = await this.queue.enqueue(request);
+    const outcome = await this.counted(request, () => this.queue.enqueue(request));
+    this.metrics?.request(request.conversation.platform, outcome.duplicate ? "duplicate" : "queued");
     this.log.info({ requestId: request.eventId, jobId: outcome.jobId, duplicate: outcome.duplicate }, outcome.duplicate ? "duplicate event ignored" : "request queued");
     return { status: outcome.duplicate ? "duplicate" : "queued" };
   }
@@ -55,6 +68,16 @@ export class Intake {
   /** check, then enqueue. */
   async submit(request: ChatRequestInput, rules: AccessRules, isDm: boolean, accessChannelId?: string): Promise<IntakeOutcome> {
     return (await this.check(request, rules, isDm, accessChannelId)) ?? this.enqueue(request);
+  }
+
+  /** Runs a step of the intake; one that throws (Redis away) is counted as an error, then rethrown. */
+  private async counted<T>(request: ChatRequestInput, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.metrics?.request(request.conversation.platform, "error");
+      throw error;
+    }
   }
 
   cancel(eventId: string): Promise<void> {

@@ -1,12 +1,15 @@
 import type { Config } from "../config.js";
+import { FeedbackStore, rememberModelName } from "../feedback/feedback-store.js";
 import type { Logger } from "../log.js";
+import { startBotOps } from "../ops/bot-ops.js";
 import { startDiscordBot } from "../platforms/discord/discord-bot.js";
 import { startSlackBot } from "../platforms/slack/slack-app.js";
 import { keys } from "../queue/queue-keys.js";
 import { RateLimiter } from "../queue/rate-limiter.js";
 import { createRedis } from "../queue/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
-import { waitForShutdownSignal } from "../shutdown.js";
+import { exitOnceStopped, waitForShutdownSignal } from "../shutdown.js";
+import type { BotDeps } from "./bot-deps.js";
 import { Intake } from "./intake.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
@@ -19,14 +22,22 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const redis = createRedis(config.REDIS_URL, log);
   const queue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
   const k = keys(config.QUEUE_PREFIX);
-  const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log);
-  if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, intake, log)) });
-  if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, intake, log)) });
+  // /metrics, /healthz, /readyz on PORT: before the platforms connect, so /readyz can say they haven't yet.
+  const ops = await startBotOps(config, log, redis);
+  const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics);
+  const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
+  // Discord's feedback buttons carry the model's hash only: say which name it stands for.
+  await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
+  if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log, ops.slackRoutes)) });
+  if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, deps, log)) });
+  for (const platform of platforms) ops.connected(platform.name);
   log.info({ platforms: platforms.map((platform) => platform.name) }, "bot started");
   const signal = await waitForShutdownSignal();
   log.info({ signal }, "bot stopping");
   await Promise.all(platforms.map((platform) => platform.stop()));
+  await ops.close();
   await queue.close();
   redis.disconnect();
+  exitOnceStopped(0);
   return 0;
 }

@@ -8,9 +8,9 @@ import { LocalChatError } from "../platforms/local/local-client.js";
 import { openLocalChat } from "./local-chat-context.js";
 import { renderReplies } from "./render-replies.js";
 
-export const CHAT_USAGE = "codebot chat [--thread ID] [--out DIR]   (then: a message, /attach PATH, /files, /reset, /quit)";
+export const CHAT_USAGE = "codebot chat [--thread ID] [--out DIR]   (then: a message, /attach PATH, /files, /export [zip], /reset, /quit)";
 
-const HELP = "Type a message and press Enter. /attach PATH adds a file to your next message; /files lists the session's files; /reset starts afresh; /quit leaves.";
+const HELP = "Type a message and press Enter. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; /quit leaves.";
 
 /** `codebot chat`: an interactive thread with the bot in the terminal, through Redis and a worker. */
 export async function chatCommand(args: string[], config: Config, _log: Logger): Promise<number> {
@@ -49,9 +49,11 @@ export async function chatCommand(args: string[], config: Config, _log: Logger):
       pending.push(line.slice("/attach ".length).trim());
       return say(`will attach ${pending.at(-1)} to your next message`);
     }
-    const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : "message";
+    const exporting = /^\/export(?:\s+zip)?$/.test(line);
+    const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : exporting ? "export" : "message";
     try {
-      const eventId = await chat.client.send(thread, kind === "message" ? line : "", kind === "message" ? pending.splice(0) : [], kind);
+      const text = kind === "message" ? line : exporting && line.endsWith("zip") ? "zip" : "";
+      const eventId = await chat.client.send(thread, text, kind === "message" ? pending.splice(0) : [], kind);
       await renderReplies(chat.client, eventId, { outDir: values.out, status: (text) => say(`  ${text}`), answer: (markdown) => say(`codebot> ${markdown}`) });
     } catch (error) {
       if (!(error instanceof LocalChatError)) throw error;

@@ -6,11 +6,13 @@ import { CliError } from "./cli-error.js";
 
 export const DISCORD_USAGE = "codebot discord register";
 
-/** `codebot discord register`: installs the slash commands (/ask, /run, /reset, /files). */
+/** `codebot discord register`: installs the slash commands (/ask, /run, /reset, /files, /export) and "Run code" on messages. */
 export async function discordCommand(args: string[], config: Config, _log: Logger): Promise<number> {
   if (args.join(" ") !== "register") throw new CliError(`Usage: ${DISCORD_USAGE}`);
   if (!config.DISCORD_TOKEN) throw new CliError("DISCORD_TOKEN is not set.");
-  const { applicationId, count } = await registerCommands(createDiscordRest(config));
-  process.stdout.write(`Registered ${count} slash commands for application ${applicationId} (global commands may take a minute to appear).\n`);
+  const { applicationId, count, slash } = await registerCommands(createDiscordRest(config));
+  const others = count - slash;
+  const extra = others ? ` and ${others} message command${others === 1 ? "" : "s"}` : "";
+  process.stdout.write(`Registered ${slash} slash commands${extra} for application ${applicationId} (global commands may take a minute to appear).\n`);
   return 0;
 }

@@ -9,6 +9,8 @@ export interface RenderOptions {
   /** Where status lines and notes go (stderr for `ask`, the terminal for `chat`). */
   status(line: string): void;
   answer(text: string): void;
+  /** Show each step's code as it starts (default: yes). */
+  showCode?: boolean;
 }
 
 /** Terminal control sequences (colours, titles, clipboard writes, cursor moves) are the sandbox's text: dropped. */
@@ -26,13 +28,15 @@ export async function renderReplies(client: LocalClient, eventId: string, option
   const status = (line: string) => options.status(terminalSafe(line));
   for await (const reply of client.replies(eventId)) {
     if (reply.type === "status") status(`… ${reply.text}`);
+    if (reply.type === "step" && reply.code !== undefined && options.showCode !== false) status(`── step ${reply.step} ──\n${reply.code.trimEnd()}`);
+    if (reply.type === "step" && reply.outcome !== undefined) status(`   step ${reply.step}: ${reply.outcome}`);
     if (reply.type === "fail") {
       status(`codebot: ${reply.message}`);
       return false;
     }
     if (reply.type === "answer") {
       options.answer(terminalSafe(reply.markdown));
-      for (const file of [...reply.images, ...reply.files]) status(`saved ${await save(options.outDir, file)}`);
+      for (const file of [...reply.images, ...reply.files, ...reply.tables]) status(`saved ${await save(options.outDir, file)}`);
       for (const skipped of summarizeList(reply.skippedFiles)) status(`not sent: ${skipped}`);
       return true;
     }

@@ -32,9 +32,10 @@ export const MAX_ATTACHMENTS = 20;
 
 export const requestKindSchema = z.enum([
   "message", // a question for the model (or a fenced python block, run as written)
-  "run", // code to run as written, with no model (Discord /run)
+  "run", // code to run as written, with no model (Discord /run, its code box, "Run code" on a message)
   "reset", // a fresh session and conversation for this thread
-  "files", // list the session's files
+  "files", // list the session's files (text "zip": send them all as one zip)
+  "export", // the thread as a Jupyter notebook (text "zip": the session's files too)
 ]);
 export type RequestKind = z.infer<typeof requestKindSchema>;
 
@@ -49,7 +50,12 @@ export const chatRequestSchema = z.object({
   attachments: z.array(attachmentRefSchema).max(MAX_ATTACHMENTS).default([]),
   /** The platform message this request answers to (Slack ts, Discord message id), when there is one. */
   messageId: z.string().optional(),
-  /** Platform-specific reply routing the adapter needs back, e.g. a Discord interaction token id. */
+  /**
+   * Platform-specific reply routing the adapter needs back. Slack: `threadTs` (the thread to answer
+   * in; absent at a DM's top level) and `assistantThread: "1"` when the request comes from a Slack
+   * assistant thread (Agents & AI Apps), where the delivery shows progress with
+   * assistant.threads.setStatus. Discord: `statusMessageId`, the command's deferred reply to edit.
+   */
   replyContext: z.record(z.string()).default({}),
   receivedAt: z.number().int(),
 });

@@ -23,7 +23,45 @@ export type SandboxFile = z.infer<typeof sandboxFileSchema>;
 export const executionImageSchema = z.object({
   mime: z.string(),
   data: z.string(),
+  /**
+   * The figure's title (suptitle, else the first axes' title) as one line of at most 200 characters,
+   * when it has one: the file is named after it. Written by the sandbox's code, so hostile. PIL images have none.
+   */
+  title: z.string().optional(),
 });
+
+/**
+ * A pandas DataFrame or Series that was a cell's last value, as structured data for people (the
+ * model still reads the text form in `result`): the first rows and columns, each cell's display text.
+ * At most MAX_TABLE_ROWS (50) rows and MAX_TABLE_COLUMNS (20) columns, index columns included, each
+ * text at most 200 characters (src/sandbox/sandbox-limits.ts; the host's checks: runner-protocol.ts).
+ * Every text is the sandbox's: hostile (mentions, markup), for the platform to escape.
+ */
+export const tableValueSchema = z.object({
+  kind: z.enum(["dataframe", "series"]),
+  /**
+   * Column headers: the index's level names first (indexColumns of them; an unnamed level is ""),
+   * then the data's columns (a MultiIndex column's levels joined with " / "; an unnamed Series'
+   * column is "value"). A default RangeIndex (0, 1, 2... unnamed) is no column: indexColumns is 0.
+   */
+  columns: z.array(z.string()),
+  indexColumns: z.number().int().nonnegative(),
+  /** One per column shown, as pandas names it ("int64", "object"); the index's are "index". */
+  dtypes: z.array(z.string()),
+  /** The first rows, each as the display text of its cells (index values first), as pandas shows them ("NaN", "1.500000"). */
+  rows: z.array(z.array(z.string())),
+  /** The whole value's shape: rows and data columns, shown or not. */
+  totalRows: z.number().int().nonnegative(),
+  totalColumns: z.number().int().nonnegative(),
+  /**
+   * The full data as CSV (to_csv, the index included unless a default RangeIndex) in the session's
+   * hidden folder: a path relative to /mnt/data, ".codebot/tables/<name>.csv", never listed as the
+   * user's file nor saved into workspaces; the newest ten are kept. complete is false when it was
+   * cut (at a line end) at its size cap, 8 MiB. Absent when it could not be written.
+   */
+  csv: z.object({ path: z.string(), bytes: z.number().int().nonnegative(), complete: z.boolean() }).optional(),
+});
+export type TableValue = z.infer<typeof tableValueSchema>;
 export type ExecutionImage = z.infer<typeof executionImageSchema>;
 
 export const executionResultSchema = z.object({
@@ -31,6 +69,8 @@ export const executionResultSchema = z.object({
   stdout: z.string(),
   stderr: z.string(),
   result: z.string().optional(),
+  /** The last value as a table, when it was a DataFrame or Series. Absent from older images. */
+  table: tableValueSchema.optional(),
   error: executionErrorSchema.optional(),
   files: z.array(sandboxFileSchema),
   images: z.array(executionImageSchema),

@@ -4,7 +4,9 @@
  * and Discord turn into pings) are defused with a zero-width space after the @.
  */
 const SLACK_SPECIAL = /<!(channel|here|everyone|group)(\|[^>]*)?>|<!subteam\^[A-Z0-9]+(\|([^>]*))?>/gi;
-const PLAIN = /(^|[^\w.@])@(everyone|here|channel)\b/gi;
+// Markup around the word (`_@here_`, `*@channel*`) still pings: only letters, digits, "." or "@"
+// right before it (an e-mail address) or a letter or digit right after it make it not a mention.
+const PLAIN = /(^|[^\p{L}\p{N}.@])@(everyone|here|channel)(?![\p{L}\p{N}])/giu;
 
 export function neutralizeMassMentions(text: string): string {
   return text

@@ -16,6 +16,21 @@ export function keys(prefix: string) {
     blob: (id: string) => `${prefix}:blob:${id}`,
     localReplies: (eventId: string) => `${prefix}:local:replies:${eventId}`,
     cancelChannel: `${prefix}:cancel`,
+    /** One thread's ratings (hash) and their order (sorted set), hash-tagged with the thread. */
+    feedback: (threadKey: string, part: "ratings" | "order") => `${prefix}:feedback:{${threadKey}}:${part}`,
+    /** The newest ratings of every thread (sorted set), for `codebot usage feedback`. */
+    feedbackRecent: `${prefix}:feedback:recent`,
+    /** Model names by the short hash Discord's button ids carry (hash). */
+    feedbackModels: `${prefix}:feedback:models`,
+    /** Slack: an assistant thread the bot has seen start (and whether it has its title yet). */
+    assistantThread: (id: string) => `${prefix}:slack:assistant:${id}`,
+    /** Slack: the conversation a user last had with the bot in a DM, for slash commands. */
+    latestDmThread: (id: string) => `${prefix}:slack:latest-dm:${id}`,
+    /**
+     * Budgets: what one subject (`user:slack:U1`, `channel:slack:T1:C1`) used in one period
+     * (`day:2025-01-31`, `month:2025-01`), a hash of tokens and exec_ms, hash-tagged with the subject.
+     */
+    budget: (subject: string, period: string) => `${prefix}:budget:{${subject}}:${period}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

@@ -5,6 +5,8 @@ import type { Delivery } from "../core/reply.js";
 import { asTurnFailure } from "../agent/turn-errors.js";
 import type { TurnHandler } from "../agent/turn-handler.js";
 import type { Logger } from "../log.js";
+import type { TurnMetrics } from "../ops/turn-metrics.js";
+import { TurnTimer } from "../ops/turn-timer.js";
 import type { CancelListener } from "./cancellation.js";
 import { keys, TURN_QUEUE } from "./queue-keys.js";
 import { EventClaims } from "./event-claims.js";
@@ -21,6 +23,8 @@ export interface TurnWorkerOptions {
   deliveries: Partial<Record<Platform, Delivery>>;
   cancels: CancelListener;
   log: Logger;
+  /** Counts turns by outcome and times them (the worker's /metrics); none: not counted. */
+  metrics?: TurnMetrics;
 }
 
 /** How long a turn waits before checking again whether its thread's earlier turn is done. */
@@ -72,7 +76,9 @@ export class TurnWorker {
     this.worker.on("error", (error) => {
       if (error.message === lastError) return;
       lastError = error.message;
-      options.log.error({ err: error }, "queue worker error");
+      // Redis away is one plain line per kind of failure (the connection logs its own); anything else keeps its stack.
+      if (isConnectionError(error)) options.log.warn({ err: error.message }, "queue worker can't reach Redis; retrying");
+      else options.log.error({ err: error }, "queue worker error");
     });
     options.redis.on("ready", () => (lastError = ""));
     this.events.on("error", (error) => options.log.debug({ err: error.message }, "queue events connection problem"));
@@ -80,6 +86,11 @@ export class TurnWorker {
 
   start(): void {
     void this.worker.run();
+  }
+
+  /** Turns in the queue by state, for the queue-depth gauge. */
+  jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts("waiting", "active", "delayed");
   }
 
   /**
@@ -90,12 +101,9 @@ export class TurnWorker {
    */
   async close(graceMs: number): Promise<number> {
     const closing = this.worker.close();
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = await Promise.race([
-      closing.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
-    ]);
-    clearTimeout(timer);
+    // With no turn running there is nothing to wait for: BullMQ's close can wait forever on a Redis
+    // that is away, and the process must still stop within its grace.
+    const graceOver = !(await within(closing, this.running.size ? graceMs : Math.min(graceMs, IDLE_CLOSE_MS)));
     let handedBack = 0;
     if (graceOver) {
       for (const [jobId, { job, token }] of this.running) {
@@ -108,9 +116,9 @@ export class TurnWorker {
         }
       }
     }
-    await this.events.close();
+    await within(this.events.close(), IDLE_CLOSE_MS);
     this.eventsConnection.disconnect();
-    await this.queue.close();
+    await within(this.queue.close(), IDLE_CLOSE_MS);
     return handedBack;
   }
 
@@ -135,17 +143,21 @@ export class TurnWorker {
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
+    const timer = new TurnTimer(this.options.metrics, request.receivedAt, job.attemptsMade === 0);
     try {
-      await this.options.handler.handle(request, { signal, delivery, log });
+      await this.options.handler.handle(request, { signal, delivery: timer.watch(delivery), log });
+      timer.ended("answered");
       await this.finish(threadKey, seq);
     } catch (error) {
       const failure = asTurnFailure(error);
       const attempts = job.opts.attempts ?? 1;
       if (failure.retry && job.attemptsMade + 1 < attempts) {
         log.warn({ err: error }, "turn failed; it will be retried");
+        timer.ended("retried", failure.code);
         throw error;
       }
       log.warn({ err: error, code: failure.code }, "turn failed");
+      timer.ended(failure.code === "CANCELLED" ? "cancelled" : "failed", failure.code);
       await delivery.fail(request, failure.failure).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
@@ -204,4 +216,27 @@ function timeoutSignal(ms: number): AbortSignal {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error("timeout")), ms).unref();
   return controller.signal;
+}
+
+/** How long closing a connection may take when Redis doesn't answer (nothing is lost: no turn runs). */
+const IDLE_CLOSE_MS = 2000;
+
+/** True when the promise settled within ms; its failure counts as settled (the connection is gone either way). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+/** A network failure reaching Redis (refused, reset, unresolvable, timed out), not a bug. */
+function isConnectionError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  return ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"].includes(code) || /Connection is closed/.test(error.message);
 }

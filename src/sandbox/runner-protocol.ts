@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { executionResultSchema, sandboxFileSchema } from "../core/execution-result.js";
-import type { SandboxLimits } from "./sandbox-limits.js";
+import { executionResultSchema, sandboxFileSchema, tableValueSchema } from "../core/execution-result.js";
+import { MAX_IMAGE_TITLE, MAX_TABLE_COLUMNS, MAX_TABLE_CSV_PATH, MAX_TABLE_ROWS, MAX_TABLE_TEXT, type SandboxLimits } from "./sandbox-limits.js";
 
 /**
  * The framed protocol spoken with the supervisor inside a sandbox (sandbox-image/runner):
@@ -37,9 +37,43 @@ export const execAnswerSchema = executionResultSchema.extend({ id: z.string(), o
 
 const PNG_BASE64_PREFIX = "iVBORw0KGgo"; // base64 of the PNG signature
 
+/** Where the runner writes a table's CSV: its hidden folder, a plain file name (no folder, no ".."). */
+export const TABLE_CSV_PATH = /^\.codebot\/tables\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.csv$/;
+
+const tableText = z.string().max(MAX_TABLE_TEXT);
+const tableTexts = z.array(tableText).max(MAX_TABLE_COLUMNS);
+
+/**
+ * A table as the sandbox sends it, bounded (rows, columns, each text) and consistent: a dtype and,
+ * in each row, a cell per column, the index columns among them. Its CSV can only be one of the
+ * runner's files: the host reads it (links never followed) and attaches it to the answer.
+ */
+export const boundedTableSchema = tableValueSchema
+  .extend({
+    columns: tableTexts,
+    dtypes: tableTexts,
+    rows: z.array(tableTexts).max(MAX_TABLE_ROWS),
+    csv: z
+      .object({
+        path: z
+          .string()
+          .max(MAX_TABLE_CSV_PATH)
+          .regex(TABLE_CSV_PATH)
+          .refine((path) => !path.split("/").includes(".."), "a path out of the folder"),
+        bytes: z.number().int().nonnegative(),
+        complete: z.boolean(),
+      })
+      .optional(),
+  })
+  .refine(
+    (table) => table.dtypes.length === table.columns.length && table.indexColumns <= table.columns.length && table.rows.every((row) => row.length === table.columns.length),
+    "a table's rows, columns and dtypes must match",
+  );
+
 /**
  * An execution's answer, checked again on the host against the session's limits (the sandbox
- * enforces them too): text within its caps, at most maxImages PNG images, at most maxFiles files.
+ * enforces them too): text within its caps, at most maxImages PNG images (titles bounded), at most
+ * maxFiles files, a bounded table.
  */
 export function boundedExecAnswerSchema(limits: SandboxLimits) {
   const output = z.string().max(limits.maxOutputBytes + 200);
@@ -50,10 +84,17 @@ export function boundedExecAnswerSchema(limits: SandboxLimits) {
     result: value.optional(),
     error: z.object({ name: z.string().max(400), value, traceback: value }).optional(),
     images: z
-      .array(z.object({ mime: z.literal("image/png"), data: z.string().max(Math.ceil((limits.maxImageBytes * 4) / 3) + 4).startsWith(PNG_BASE64_PREFIX) }))
+      .array(
+        z.object({
+          mime: z.literal("image/png"),
+          data: z.string().max(Math.ceil((limits.maxImageBytes * 4) / 3) + 4).startsWith(PNG_BASE64_PREFIX),
+          title: z.string().max(MAX_IMAGE_TITLE).optional(),
+        }),
+      )
       .max(limits.maxImages),
     files: z.array(sandboxFileSchema.extend({ path: z.string().max(1024), mime: z.string().max(200) })).max(limits.maxFilesListed),
     notes: z.array(z.string().max(1000)).max(20),
+    table: boundedTableSchema.optional(),
     changes: boundedChangesSchema.optional(),
   });
 }

@@ -6,6 +6,7 @@ import { dockerStatus } from "./docker-errors.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { claimAnswerSchema } from "./runner-protocol.js";
 import type { SessionNaming } from "./session-naming.js";
+import { reportPoolClaim } from "../ops/pool-claims.js";
 
 export type ClaimOutcome =
   | { kind: "claimed"; container: Docker.Container; connection: RunnerConnection }
@@ -61,6 +62,13 @@ export class WarmPool {
 
   /** Claims a warm member for sessionName. "taken": a container already has that name. */
   async claim(sessionName: string): Promise<ClaimOutcome> {
+    const outcome = await this.claimMember(sessionName);
+    // A hit or a miss (a cold start follows), for the worker's metrics; "taken" is neither.
+    if (outcome.kind !== "taken") reportPoolClaim(this.docker, outcome.kind === "claimed");
+    return outcome;
+  }
+
+  private async claimMember(sessionName: string): Promise<ClaimOutcome> {
     if (this.size === 0) return { kind: "empty" };
     // Each claim is its own claimant: two processes opening one session at once can't both be granted a member.
     const claimant = `${sessionName}#${randomUUID()}`;

@@ -23,6 +23,17 @@ const contents = (channel: string) =>
   fixture.discord.calls.filter((call) => call.path.startsWith(`/channels/${channel}/messages`) && call.body && call.status < 300).map((call) => String(call.body?.content ?? ""));
 const waitForContent = (channel: string, pattern: RegExp) =>
   fixture.discord.waitFor("PATCH", new RegExp(`^/channels/${channel}/messages/\\d+$`), (call) => pattern.test(String(call.body?.content ?? "")));
+const hasStop = (call: RecordedRestCall) => JSON.stringify(call.body?.components ?? []).includes("codebot_stop");
+/** The answer's edit of the status message: what it ends as (no Stop button), not a draft of the answer being written. */
+const waitForAnswer = (channel: string, pattern: RegExp) =>
+  fixture.discord.waitFor("PATCH", new RegExp(`^/channels/${channel}/messages/\\d+$`), (call) => !hasStop(call) && pattern.test(String(call.body?.content ?? "")));
+/** The 👍/👎 row ending a model's answer. */
+function expectFeedbackRow(components: unknown): void {
+  const rows = components as Array<{ type: number; components: Array<{ type: number; custom_id: string }> }>;
+  expect(rows).toHaveLength(1);
+  expect(rows[0]?.components.map((button) => button.type)).toEqual([2, 2]);
+  expect(rows[0]?.components.map((button) => button.custom_id.slice(0, 13))).toEqual(["codebot_fb:u:", "codebot_fb:d:"]);
+}
 
 describe("Discord, end to end through discord.js, the queue, a worker and a sandbox", () => {
   test("a mention with a CSV opens a thread and gets an answer with a chart attached", async () => {
@@ -35,10 +46,17 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     await fixture.discord.waitFor("POST", new RegExp(`^/channels/${fixture.discord.channelId}/messages/${messageId}/threads$`));
     const thread = messageId; // a thread started from a message takes the message's id
     await fixture.discord.waitFor("PUT", new RegExp(`/messages/${messageId}/reactions/`));
-    const answer = await waitForContent(thread, /Mean value per region/);
-    expect(answer.body?.content).toContain("{'north': 4.0, 'south': 9.0}");
-    expect(answer.body?.components).toEqual([]);
+    const answer = await waitForAnswer(thread, /Mean value per region/);
+    const content = String(answer.body?.content);
+    expect(content).toContain("{'north': 4.0, 'south': 9.0}");
+    // A model's answer: one small line per step, the code that ran, and the feedback buttons (no Stop).
+    expect(content).toMatch(/^-# ✅ Step 1 · done · .*\(\d+\.\d s\)$/m);
+    expect(content).toContain("-# Code that ran:\n```python\nimport pandas as pd");
+    expectFeedbackRow(answer.body?.components);
     expect(answer.body?.allowed_mentions).toEqual({ parse: [] });
+    // While the model wrote, the status message showed the step (with the Stop button).
+    const drafts = fixture.discord.calls.filter((call) => call.method === "PATCH" && call.path === answer.path && hasStop(call));
+    expect(drafts.some((call) => /Step 1/.test(String(call.body?.content)))).toBe(true);
     const withFiles = await fixture.discord.waitFor("POST", new RegExp(`^/channels/${thread}/messages$`), (call) => call.files.length > 0);
     expect(withFiles.files[0]?.name).toBe("chart-1.png");
     expect(withFiles.files[0]?.bytes.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
@@ -54,11 +72,13 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     expect(BigInt(url.searchParams.get("permissions") ?? "0") & 0x800n).toBe(0x800n); // Send Messages
   });
 
-  test("codebot discord register puts the four slash commands on the application", async () => {
+  test("codebot discord register puts the five slash commands and the message command on the application", async () => {
     const run = await runCli(["discord", "register"], { env: pipeline.env });
-    expect(run.stdout).toContain(`Registered 4 slash commands for application ${fixture.discord.applicationId}`);
+    expect(run.stdout).toContain(`Registered 5 slash commands and 1 message command for application ${fixture.discord.applicationId}`);
     const put = await fixture.discord.waitFor("PUT", new RegExp(`^/applications/${fixture.discord.applicationId}/commands$`));
-    expect((put.body as unknown as Array<{ name: string }>).map((command) => command.name)).toEqual(["ask", "run", "reset", "files"]);
+    const commands = put.body as unknown as Array<{ name: string; type?: number }>;
+    expect(commands.map((command) => command.name)).toEqual(["ask", "run", "reset", "files", "export", "Run code"]);
+    expect(commands.map((command) => command.type ?? 1)).toEqual([1, 1, 1, 1, 1, 3]); // chat input ×5, then a message command
   });
 
   test("/files lists the thread's session files and /reset clears them", async () => {
@@ -101,8 +121,12 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     const reply = await fixture.discord.waitFor("PATCH", new RegExp(`^/webhooks/\\d+/${token}/messages/@original$`));
     const thread = await fixture.discord.waitFor("POST", new RegExp(`^/channels/${fixture.discord.channelId}/messages/\\d+/threads$`), (call: RecordedRestCall) => call.at >= reply.at);
     const threadId = thread.path.split("/")[4]!;
-    await waitForContent(threadId, /```\n45\n```/);
+    const answer = await waitForContent(threadId, /```\n45\n```/);
     expect(pipeline.llm.requests.length).toBe(before);
+    // Code people ran themselves is not echoed back, and isn't rated.
+    expect(String(answer.body?.content)).not.toContain("sum(range(10))");
+    expect(String(answer.body?.content)).not.toContain("Code that ran");
+    expect(answer.body?.components).toEqual([]);
   });
 
   test("/ask with a file: the question and the attachment reach the model in a new thread", async () => {
@@ -112,7 +136,8 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
       "INTERACTION_CREATE",
       chatInputInteraction({ applicationId: fixture.discord.applicationId, guildId: fixture.discord.guildId, channelId: fixture.discord.channelId, user: alice, name: "ask", options: [{ name: "question", type: 3, value: "top score?" }], file: { filename: "scores.csv", size: 22, url, contentType: "text/csv" } }),
     );
-    const answer = await fixture.discord.waitFor("PATCH", /^\/channels\/\d+\/messages\/\d+$/, (call) => String(call.body?.content ?? "").includes("Top score: 9"));
+    const answer = await fixture.discord.waitFor("PATCH", /^\/channels\/\d+\/messages\/\d+$/, (call) => !hasStop(call) && String(call.body?.content ?? "").includes("Top score: 9"));
+    expectFeedbackRow(answer.body?.components);
     expect(answer.path).not.toContain(`/channels/${fixture.discord.channelId}/`);
     expect(String((pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1)?.content)).toMatch(/Alice: top score\?[\s\S]*\/mnt\/data\/scores\.csv/);
   });
@@ -136,7 +161,8 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     fixture.discord.rateLimitNext("PATCH", /^\/channels\/\d+\/messages\/\d+$/, 1);
     const thread = mention("```python\nprint('after the rate limit')\n```");
     const answer = await waitForContent(thread, /after the rate limit/);
-    const limited = fixture.discord.calls.filter((call) => call.status === 429);
+    // The 429 given, on this thread's status message (earlier tests' bursts of edits may have met the stand-in's edit bucket too).
+    const limited = fixture.discord.calls.filter((call) => call.status === 429 && call.path.startsWith(`/channels/${thread}/`));
     expect(limited.length).toBe(1);
     expect(answer.at - limited[0]!.at).toBeGreaterThanOrEqual(900);
   });

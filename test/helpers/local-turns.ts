@@ -24,7 +24,7 @@ export async function finalReply(pipeline: Pipeline, eventId: string, timeoutMs 
     const entries = await pipeline.redis.xrange(pipeline.keys.localReplies(eventId), "-", "+");
     const replies = entries.map(([, fields]) => localReplySchema.parse(JSON.parse(fields[1] ?? "{}")));
     const last = entries.at(-1)?.[0] ?? "0-0";
-    if (replies.some((reply) => reply.type !== "status")) return { replies, at: Number(last.split("-")[0]) };
+    if (replies.some((reply) => reply.type === "answer" || reply.type === "fail")) return { replies, at: Number(last.split("-")[0]) };
     if (Date.now() - started > timeoutMs) throw new Error(`no final reply for ${eventId}: ${JSON.stringify(replies)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -20,7 +20,7 @@ export interface WorkerProcess {
  */
 export async function startWorker(env: Record<string, string>, { viaNpx = false } = {}): Promise<WorkerProcess> {
   const [command, args] = viaNpx ? ["npx", ["--no-install", "codebot", "worker"]] : [process.execPath, [CLI, "worker"]];
-  const child = spawn(command, args, { cwd: fileURLToPath(new URL("../..", import.meta.url)), env: { ...process.env, LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { cwd: fileURLToPath(new URL("../..", import.meta.url)), env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));

@@ -239,8 +239,8 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   });
 });
 
-describe.each(await sandboxRuntimes())("session budgets under %s", (runtime) => {
-  const { manager } = useSandboxes({ SANDBOX_RUNTIME: runtime, SANDBOX_POOL_SIZE: "0", SANDBOX_TIMEOUT_SECONDS: "20", SANDBOX_CPU_BUDGET_SECONDS: "2", SANDBOX_MAX_LIFETIME_SECONDS: "8" });
+describe.each(await sandboxRuntimes())("a session's CPU-time budget under %s", (runtime) => {
+  const { manager } = useSandboxes({ SANDBOX_RUNTIME: runtime, SANDBOX_POOL_SIZE: "0", SANDBOX_TIMEOUT_SECONDS: "20", SANDBOX_CPU_BUDGET_SECONDS: "2", SANDBOX_MAX_LIFETIME_SECONDS: "0" });
 
   test("a session that uses up its CPU-time budget ends with a clear note; the next execution starts afresh", async () => {
     await manager.execute("budget", "x = 1");
@@ -251,6 +251,13 @@ describe.each(await sandboxRuntimes())("session budgets under %s", (runtime) => 
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await manager.execute("budget", "'x' in globals()")).result).toBe("False");
   });
+
+});
+
+// Its own sessions, with no CPU budget: under gVisor on a loaded machine a session's CPU time (as
+// its kernel counts it) can pass a small budget while it only sleeps, and this is about lifetime.
+describe.each(await sandboxRuntimes())("a session's maximum lifetime under %s", (runtime) => {
+  const { manager } = useSandboxes({ SANDBOX_RUNTIME: runtime, SANDBOX_POOL_SIZE: "0", SANDBOX_TIMEOUT_SECONDS: "20", SANDBOX_CPU_BUDGET_SECONDS: "0", SANDBOX_MAX_LIFETIME_SECONDS: "8" });
 
   test("a session ends at its maximum lifetime, mid-cell if need be", async () => {
     await manager.execute("lifetime", "y = 1");

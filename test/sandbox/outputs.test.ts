@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { collectOutputs, titleFileName } from "../../src/agent/turn-files.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 
 const { manager } = useSandboxes();
@@ -16,6 +17,64 @@ describe("charts and files come back", () => {
     expect(result.images).toHaveLength(1);
     expect(result.images[0]?.mime).toBe("image/png");
     expect(isPng(result.images[0]?.data ?? "")).toBe(true);
+    expect(result.images[0]?.title).toBe("shown");
+  });
+
+  test("an image's title is the figure's suptitle, else its first axes' title; untitled figures and PIL images have none", async () => {
+    const result = await manager.execute(
+      "charts",
+      [
+        "import matplotlib.pyplot as plt",
+        "fig, (a, b) = plt.subplots(1, 2); a.set_title('left axes'); b.set_title('right axes'); fig.suptitle('  The\\nwhole  figure ')",
+        "fig, ax = plt.subplots(); ax.set_title('Sales by month')",
+        "fig, ax = plt.subplots(); ax.set_title('on the left', loc='left')",
+        "fig, ax = plt.subplots(); ax.plot([1, 2])",
+        "fig, ax = plt.subplots(); ax.set_title('x' * 500)",
+        "plt.show()",
+        "from PIL import Image",
+        "display(Image.new('RGB', (4, 4), 'red'))",
+      ].join("\n"),
+    );
+    expect(result.status).toBe("ok");
+    expect(result.images.map((image) => image.title)).toEqual(["The whole figure", "Sales by month", "on the left", undefined, `${"x".repeat(199)}…`, undefined]);
+  });
+
+  test("images are named after their titles, made safe and distinct, else chart-<step>.png (chart-<step>-<n>.png for several)", async () => {
+    const titled = await manager.execute(
+      "charts",
+      [
+        "import matplotlib.pyplot as plt",
+        "for title in ('Sales by month', 'Sales by month', 'SALES BY MONTH', '../../etc/passwd <!channel>\u202e\u200b', '...', ''):",
+        "    fig, ax = plt.subplots(); ax.set_title(title)",
+        "plt.show()",
+      ].join("\n"),
+    );
+    const single = await manager.execute("charts", "plt.plot([1]); plt.show()");
+    const none = await manager.execute("charts", "print('no chart')");
+    const outputs = await collectOutputs(manager, "charts", [titled, none, single]);
+    expect(outputs.images.map((image) => image.name)).toEqual([
+      "Sales by month.png",
+      "Sales by month (2).png",
+      "SALES BY MONTH (3).png",
+      "-..-etc-passwd _!channel_.png",
+      "chart-1-5.png",
+      "chart-1-6.png",
+      "chart-3.png",
+    ]);
+    expect(outputs.images.every((image) => isPng(image.data.toString("base64")))).toBe(true);
+    expect(outputs.tables).toEqual([]);
+  });
+
+  test("a title's file name keeps letters of any script, drops what a file name can't hold, and is bounded", () => {
+    expect(titleFileName("売上 월별 销售")).toBe("売上 월별 销售.png");
+    expect(titleFileName("Revenue: Q1/Q2 \"net\"?")).toBe("Revenue_ Q1-Q2 _net__.png");
+    expect(titleFileName("a\u0000b\tc\nd\u202ee")).toBe("ab c de.png");
+    expect(titleFileName("  ..  ")).toBeUndefined();
+    expect(titleFileName(undefined)).toBeUndefined();
+    const long = titleFileName("数".repeat(500)) ?? "";
+    expect(long.endsWith(".png")).toBe(true);
+    expect(Array.from(long).length).toBeLessThanOrEqual(84);
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(200);
   });
 
   test("a figure left open at the end of the cell comes back without plt.show()", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { SLACK_TEST_SECRET, useSlackBot } from "../helpers/slack-bot-fixture.js";
 import { appMention, blockActions, directMessage, postToSlackApp } from "../stand-ins/slack-events.js";
-import type { SlackCall, SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+import type { SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+import { answerIn, callsInThread, markdownOfBlocks, slackProblems, threadSettled } from "../helpers/slack-answers.js";
 
 const CHANNEL = "C0DATATEAM";
 const ALICE = "U0ALICE001";
@@ -16,11 +17,16 @@ const mention = (text: string, extra: { threadTs?: string; files?: ReturnType<Sl
   const ts = nextTs();
   return { ts, event: appMention({ user: ALICE, text: `<@${fixture.slack.botUserId}> ${text}`, channel: CHANNEL, ts, ...extra }, fixture.slack.teamId) };
 };
-/** The final state of the request's status message: the last update of it, or its post. */
+/** The answer's text in the thread, whichever way it came: the streamed markdown, or the status message's final mrkdwn text. */
 async function finalText(threadTs: string, pattern: RegExp): Promise<string> {
-  const status = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === threadTs);
-  const isFinal = (call: SlackCall) => call.args.ts === status.response?.ts && pattern.test(String(call.args.text));
-  return String((await fixture.slack.waitFor("chat.update", isFinal)).args.text);
+  return (await answerIn(fixture.slack, threadTs, pattern, 60_000)).text;
+}
+/** The streamed answer of the model in the thread (its own message, then the status message is deleted). */
+async function streamedAnswer(threadTs: string, pattern: RegExp) {
+  const answer = await answerIn(fixture.slack, threadTs, pattern, 60_000);
+  expect(answer.via).toBe("stream");
+  await threadSettled(fixture.slack, threadTs);
+  return answer.stream!;
 }
 
 const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
@@ -37,8 +43,15 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     const { ts, event } = mention("total per region? plot it", { files: [csv] });
     expect((await send(event)).status).toBe(200);
     await fixture.slack.waitFor("reactions.add", (call) => call.args.timestamp === ts && call.args.name === "eyes");
-    const answer = await finalText(ts, /Totals/);
-    expect(answer).toContain("*Totals*: {'north': 40, 'south': 5}");
+    const answer = await streamedAnswer(ts, /Totals/);
+    expect(answer.markdown).toContain("**Totals**: {'north': 40, 'south': 5}");
+    // The code step as a task of the message, feedback buttons at its end, the status message deleted.
+    const tasks = answer.chunks.filter((chunk) => chunk.type === "task_update");
+    expect(tasks.map((task) => task.status)).toEqual(["in_progress", "complete"]);
+    expect(String(tasks[0]?.details)).toContain("df.groupby('region')");
+    expect(JSON.stringify(answer.stopArgs?.blocks ?? [])).toContain("feedback_buttons");
+    const status = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === ts);
+    await fixture.slack.waitFor("chat.delete", (call) => call.args.ts === status.response?.ts);
     const upload = await fixture.slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
     expect(upload.args.channel_id).toBe(CHANNEL);
     const png = fixture.slack.uploads.find((file) => file.threadTs === ts && file.filename === "chart-1.png");
@@ -51,9 +64,10 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     pipeline.llm.script(python("print(int(totals.sum()))"), (body: Body) => ({ content: `Grand total ${lastTool(body).match(/stdout:\n(\d+)/)?.[1]}` }));
     const followUp = mention("and the grand total?", { threadTs: ts });
     await send(followUp.event);
-    const answers = () => fixture.slack.callsTo("chat.update").map((call) => String(call.args.text));
-    await fixture.slack.waitFor("chat.update", () => answers().some((text) => text.includes("Grand total 45")));
+    expect((await streamedAnswer(ts, /Grand total 45/)).markdown.trim()).toBe("Grand total 45");
+    // One status message per turn (each deleted once its answer streamed), one streamed answer per turn.
     expect(fixture.slack.callsTo("chat.postMessage").filter((call) => call.args.thread_ts === ts).length).toBe(2);
+    expect(fixture.slack.streams.filter((stream) => stream.threadTs === ts).length).toBe(2);
   });
 
   test("files posted earlier in the thread, without a mention, reach the session at the next mention", async () => {
@@ -65,6 +79,11 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
     const followUp = mention("```python\nprint(open('/mnt/data/notes.txt').read())\n```", { threadTs: root.ts });
     await send(followUp.event);
     await fixture.slack.waitFor("chat.update", (call) => String(call.args.text).includes("remember the north region"));
+    // Code run as written: the status message becomes the answer, in a markdown block (and mrkdwn text for notifications).
+    const answer = await answerIn(fixture.slack, root.ts, /remember the north region/);
+    expect(answer.via).toBe("update");
+    expect(markdownOfBlocks(answer.call?.args.blocks)).toBe("```\nremember the north region\n```");
+    expect(JSON.stringify(answer.call?.args.blocks)).not.toContain("feedback_buttons");
   });
 
   test("a DM works without a mention and is answered in the DM", async () => {
@@ -112,23 +131,34 @@ describe("Slack, end to end through Bolt, the queue, a worker and a sandbox", ()
 
   test("long code comes as a code.py snippet, a long answer as answer.md", async () => {
     const code = Array.from({ length: 60 }, (_, i) => `value_${i} = ${i} ** 2  # a line of a longer analysis`).join("\n");
-    pipeline.llm.script(python(`${code}\nprint('computed')`), { content: `## Report\n\n${"A finding worth a sentence. ".repeat(200)}` });
+    const report = `## Report\n\n${"A finding worth a sentence. ".repeat(400)}`;
+    expect(report.length).toBeGreaterThan(10_000);
+    pipeline.llm.script(python(`${code}\nprint('computed')`), { content: report });
     const { ts, event } = mention("write me a long report");
     await send(event);
-    await finalText(ts, /full answer is in answer.md/);
+    // The stream stops at 10,000 characters and says where the rest is.
+    const answer = await streamedAnswer(ts, /answer\.md below/);
+    expect(answer.markdown.length).toBeLessThanOrEqual(12_000);
+    expect(answer.markdown.startsWith(report.slice(0, 5000))).toBe(true);
+    expect(answer.markdown).not.toContain(report);
+    // The step's task shows the code clipped; the whole code is code.py.
+    const task = answer.chunks.find((chunk) => chunk.type === "task_update");
+    expect(String(task?.details).length).toBeLessThanOrEqual(1501);
     await fixture.slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
     const names = fixture.slack.uploads.filter((upload) => upload.threadTs === ts).map((upload) => upload.filename);
     expect(names).toEqual(expect.arrayContaining(["answer.md", "code.py"]));
     expect(fixture.slack.uploads.find((upload) => upload.threadTs === ts && upload.filename === "code.py")?.bytes.toString()).toContain("value_59 = 59 ** 2");
+    expect(fixture.slack.uploads.find((upload) => upload.threadTs === ts && upload.filename === "answer.md")?.bytes.toString()).toBe(report.trim());
   });
 
   test("the model's text never pings a crowd", async () => {
     pipeline.llm.script({ content: "Done! <!channel> <!here|here> @everyone <!subteam^S0123|@analysts> look" });
     const { ts, event } = mention("summarise");
     await send(event);
-    const text = await finalText(ts, /Done!/);
+    const text = (await streamedAnswer(ts, /Done!/)).markdown;
     expect(text).not.toMatch(/<!channel>|<!here|<!subteam|@everyone/);
     expect(text).toContain("@\u200bchannel");
+    expect(slackProblems(callsInThread(fixture.slack, ts))).toEqual([]);
   });
 
   test("requests with a bad or stale signature are rejected and never run", async () => {

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, test } from "vitest";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
 import { appMention } from "../stand-ins/slack-events.js";
-import type { SlackCall, SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+import type { SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
+import { answerIn, callsInThread, markdownOfBlocks, PLAIN_MASS_MENTION, SLACK_TOKEN, slackProblems, threadSettled } from "../helpers/slack-answers.js";
 
 /**
  * Attacks on the chat, end to end: Bolt, the queue, a real worker and sandbox, the Slack stand-in.
@@ -41,10 +42,9 @@ function mention(text: string, extra: { threadTs?: string; files?: ReturnType<Sl
   const ts = nextTs();
   return { ts, event: appMention({ user: ALICE, text: `<@${fixture.slack.botUserId}> ${slackEscaped(text)}`, channel: CHANNEL, ts, ...extra }, fixture.slack.teamId) };
 }
+/** The answer's text in the thread, whichever way it came: the streamed markdown, or the status message's final mrkdwn text. */
 async function finalText(threadTs: string, pattern: RegExp): Promise<string> {
-  const status = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === threadTs);
-  const isFinal = (call: SlackCall) => call.args.ts === status.response?.ts && pattern.test(String(call.args.text));
-  return String((await fixture.slack.waitFor("chat.update", isFinal, 120_000)).args.text);
+  return (await answerIn(fixture.slack, threadTs, pattern)).text;
 }
 const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });
 type Body = { messages: Array<{ role: string; content?: unknown }> };
@@ -61,7 +61,10 @@ describe("Slack, hostile sandbox output and thread files, end to end", () => {
     ].join("\n");
     const { ts, event } = mention(`\`\`\`python\n${code}\n\`\`\``);
     await send(event);
-    const text = await finalText(ts, /Admin notice/);
+    // Code run as written: the status message becomes the answer (markdown blocks, and mrkdwn text).
+    const answer = await answerIn(fixture.slack, ts, /Admin notice/);
+    expect(answer.via).toBe("update");
+    const text = answer.text;
     expect(text.length).toBeLessThanOrEqual(3900);
     expect(text).not.toMatch(/<[!@#]/);
     expect(text).not.toContain("<http");
@@ -69,9 +72,56 @@ describe("Slack, hostile sandbox output and thread files, end to end", () => {
     expect(text).toContain("@\u200bchannel @\u200bhere &lt;@U0ALICE001&gt; @analysts @\u200beveryone"); // shown as words
     expect(text).toContain("Not sent:");
     expect((text.slice(0, text.indexOf("# Admin notice")).match(/```/g) ?? []).length % 2).toBe(1);
+    // The markdown blocks people see: bounded, the exception in a code block, the pings as words.
+    const blocks = markdownOfBlocks(answer.call?.args.blocks);
+    expect(blocks.length).toBeLessThanOrEqual(12_000);
+    expect(blocks).toContain("@\u200beveryone");
+    expect((blocks.slice(0, blocks.indexOf("# Admin notice")).match(/```/g) ?? []).length % 2).toBe(1);
+    expect(JSON.stringify(answer.call?.args.blocks)).toContain("Not sent:");
+    // Every field of every message call about the thread (text, blocks, attachments) is clean.
+    expect(slackProblems(callsInThread(fixture.slack, ts))).toEqual([]);
     for (const call of fixture.slack.calls.filter((call) => call.args.thread_ts === ts || call.args.ts)) {
       expect(String(call.args.text ?? "")).not.toMatch(/<[!@]/);
     }
+  });
+
+  test("the model's answer, streamed: a hostile step output and DataFrame are defused in the tasks, the text and the table", async () => {
+    const code = [
+      "# Tally for <!channel> @everyone",
+      "import pandas as pd",
+      "lt, gt = chr(60), chr(62)",
+      "print(f'{lt}!here{gt} {lt}@U0ALICE001{gt} @channel')",
+      "pd.DataFrame({f'{lt}!channel{gt} who': [f'@everyone {lt}!subteam^S0123|@analysts{gt}', f'{lt}@U0ALICE001{gt}'], '@here n': [1, 2]})",
+    ].join("\n");
+    pipeline.llm.script(
+      { content: "Let me tally it for @everyone.", ...python(code) },
+      (body: Body) => ({ content: `one: ${lastTool(body).match(/stdout:\n([^\n]*)/)?.[1]} <!here>` }),
+    );
+    const { ts, event } = mention("tally it");
+    await send(event);
+    const answer = await answerIn(fixture.slack, ts, /tally it for/);
+    expect(answer.via).toBe("stream");
+    await threadSettled(fixture.slack, ts);
+    const stream = answer.stream!;
+    expect(stream.markdown).not.toMatch(SLACK_TOKEN);
+    expect(stream.markdown).not.toMatch(PLAIN_MASS_MENTION);
+    expect(stream.markdown).toContain("@\u200bhere");
+    expect(stream.markdown).toContain("one: @\u200bhere <\u200b@U0ALICE001> @\u200bchannel @\u200bhere"); // the sandbox's stdout, quoted by the model
+    // The step's task: title (the code's first comment), code and outcome defused.
+    const tasks = stream.chunks.filter((chunk) => chunk.type === "task_update");
+    // (a quick step's "running" state may be coalesced with its end by the stream's pace)
+    expect(tasks.at(-1)?.status).toBe("complete");
+    for (const task of tasks) expect(String(task.title)).toBe("Step 1: Tally for @\u200bchannel @\u200beveryone");
+    expect(String(tasks.at(-1)?.details)).toContain("pd.DataFrame(");
+    expect(String(tasks.at(-1)?.output)).toMatch(/^done · 2 × 2 table/);
+    // The DataFrame: a table block in a message of its own, its CSV uploaded.
+    const table = await fixture.slack.waitFor("chat.postMessage", (call) => call.args.thread_ts === ts && JSON.stringify(call.args.attachments ?? []).includes('"table"'));
+    const cells = JSON.stringify(table.args.attachments);
+    expect(cells).toContain("@\u200beveryone");
+    expect(cells).not.toMatch(SLACK_TOKEN);
+    expect(slackProblems(callsInThread(fixture.slack, ts))).toEqual([]);
+    await fixture.slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === ts);
+    expect(fixture.slack.uploads.some((upload) => upload.threadTs === ts && upload.filename.endsWith(".csv"))).toBe(true);
   });
 
   test("a thread with 21 earlier files: the newest 20 are taken, and the user and the model are told", async () => {
@@ -88,8 +138,10 @@ describe("Slack, hostile sandbox output and thread files, end to end", () => {
     const told = await fixture.slack.waitFor("chat.postEphemeral", (call) => call.args.thread_ts === root.ts);
     expect(told.args.user).toBe(ALICE);
     expect(String(told.args.text)).toContain("1 older file in this thread was not attached: at most 20 files are taken per message, the newest.");
-    const answer = await fixture.slack.waitFor("chat.update", (call) => String(call.args.text).startsWith("Files: ["), 120_000);
-    const listed = String(answer.args.text);
+    // The model's answer streams into its own message.
+    const answer = await answerIn(fixture.slack, root.ts, /^Files: \[/);
+    expect(answer.via).toBe("stream");
+    const listed = answer.markdown;
     expect(listed).not.toContain("'f01.csv'");
     for (let i = 2; i <= 21; i++) expect(listed).toContain(`'f${String(i).padStart(2, "0")}.csv'`);
     const asked = (pipeline.llm.requests.at(-2)!.body as Body).messages.at(-1);

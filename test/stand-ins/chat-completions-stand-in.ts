@@ -9,8 +9,9 @@ import { shutdown } from "./server-shutdown.js";
  * calls included), so the real `openai` SDK is what talks to it.
  */
 export type ResponseSpec =
-  | { content: string }
-  | { toolCalls: Array<{ name: string; arguments: string | object; id?: string }>; content?: string }
+  /** chunkDelayMs: streamed, each 8-character delta comes this long after the one before (as a model writes). */
+  | { content: string; chunkDelayMs?: number }
+  | { toolCalls: Array<{ name: string; arguments: string | object; id?: string }>; content?: string; chunkDelayMs?: number }
   | { status: number; message?: string; retryAfterSeconds?: number }
   | { delayMs: number; then: ResponseSpec };
 
@@ -28,6 +29,8 @@ export interface RecordedRequest {
   body: ChatBody;
   headers: IncomingMessage["headers"];
   at: number;
+  /** When the first word of content was sent (Date.now()), streamed or not. */
+  firstContentAt?: number;
 }
 
 export interface ChatCompletionsStandIn {
@@ -57,13 +60,17 @@ function message(spec: Extract<ResponseSpec, { content: string } | { toolCalls: 
   return { role: "assistant" as const, content: spec.content ?? null, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) };
 }
 
-function respond(res: ServerResponse, body: ChatBody, spec: Extract<ResponseSpec, { content: string } | { toolCalls: unknown }>, callCounter: () => number): void {
+async function respond(res: ServerResponse, record: RecordedRequest, spec: Extract<ResponseSpec, { content: string } | { toolCalls: unknown }>, callCounter: () => number): Promise<void> {
+  const body = record.body;
   const id = `chatcmpl-${randomBytes(6).toString("hex")}`;
   const created = Math.floor(Date.now() / 1000);
   const reply = message(spec, callCounter);
   const finish = reply.tool_calls ? "tool_calls" : "stop";
   const usage = { prompt_tokens: tokens(body.messages), completion_tokens: tokens(reply), total_tokens: tokens(body.messages) + tokens(reply) };
   if (!body.stream) {
+    if (reply.content) record.firstContentAt = Date.now();
+    // Not streamed, a model that writes at this pace answers once it has written everything.
+    if (spec.chunkDelayMs && reply.content) await new Promise((resolve) => setTimeout(resolve, spec.chunkDelayMs! * Math.max(0, Math.ceil(reply.content!.length / 8) - 1)));
     res.writeHead(200, { "content-type": "application/json" }).end(
       JSON.stringify({ id, object: "chat.completion", created, model: body.model, choices: [{ index: 0, message: reply, finish_reason: finish, logprobs: null }], usage }),
     );
@@ -74,7 +81,11 @@ function respond(res: ServerResponse, body: ChatBody, spec: Extract<ResponseSpec
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] })}\n\n`);
   chunk({ role: "assistant", content: "" });
   const content = reply.content ?? "";
-  for (let i = 0; i < content.length; i += 8) chunk({ content: content.slice(i, i + 8) });
+  for (let i = 0; i < content.length; i += 8) {
+    if (spec.chunkDelayMs && i > 0) await new Promise((resolve) => setTimeout(resolve, spec.chunkDelayMs));
+    record.firstContentAt ??= Date.now();
+    chunk({ content: content.slice(i, i + 8) });
+  }
   (reply.tool_calls ?? []).forEach((call, index) => {
     chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] });
     const args = call.function.arguments;
@@ -98,13 +109,13 @@ export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStan
   let calls = 0;
   const callCounter = () => ++calls;
 
-  async function answer(res: ServerResponse, body: ChatBody, spec: ResponseSpec): Promise<void> {
+  async function answer(res: ServerResponse, record: RecordedRequest, spec: ResponseSpec): Promise<void> {
     if ("delayMs" in spec) {
       await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
-      return answer(res, body, spec.then);
+      return answer(res, record, spec.then);
     }
     if ("status" in spec) return error(res, spec.status, spec.message ?? `stand-in error ${spec.status}`, spec.retryAfterSeconds);
-    respond(res, body, spec, callCounter);
+    await respond(res, record, spec, callCounter);
   }
 
   const server: Server = createServer(async (req, res) => {
@@ -115,11 +126,12 @@ export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStan
     }
     if (req.method !== "POST" || path !== "/v1/chat/completions") return error(res, 404, `stand-in: no route ${req.method} ${path}`);
     const body = JSON.parse(await readBody(req)) as ChatBody;
-    requests.push({ body, headers: req.headers, at: Date.now() });
+    const record: RecordedRequest = { body, headers: req.headers, at: Date.now() };
+    requests.push(record);
     const step = steps.shift();
     if (!step) return error(res, 500, "chat completions stand-in: no scripted response left");
     try {
-      await answer(res, body, typeof step === "function" ? await step(body) : step);
+      await answer(res, record, typeof step === "function" ? await step(body) : step);
     } catch (failure) {
       error(res, 500, `chat completions stand-in: the scripted step threw: ${(failure as Error).message}`);
     }

@@ -80,7 +80,8 @@ export function chatInputInteraction(spec: {
   channelId: string;
   user: DiscordUser;
   name: string;
-  options?: Array<{ name: string; type: number; value: string }>;
+  /** Options as Discord sends them: type 3 string, 5 boolean, 11 attachment (see `file`). */
+  options?: Array<{ name: string; type: number; value: string | boolean }>;
   parentId?: string;
   /** An attachment option's file (type 11), resolved as Discord sends it. */
   file?: AttachmentSpec;
@@ -110,4 +111,41 @@ export function buttonInteraction(spec: { applicationId: string; guildId: string
     member: { ...memberOf(spec.user), permissions: "1071698660929" }, app_permissions: "1071698660929", locale: "en-US", guild_locale: "en-US",
     entitlements: [], authorizing_integration_owners: { "0": spec.guildId }, context: 0,
   };
+}
+
+/** Where an interaction happens: a guild text channel, or a thread of one (parentId set). */
+interface InteractionPlace {
+  applicationId: string;
+  guildId: string;
+  channelId: string;
+  user: DiscordUser;
+  parentId?: string;
+}
+
+/** The fields every guild interaction carries, for the place it happens in. */
+function interactionBase(spec: InteractionPlace, type: number): Record<string, unknown> {
+  return {
+    id: snowflake(), application_id: spec.applicationId, type, token: `interaction-token-${snowflake()}`, version: 1,
+    guild_id: spec.guildId, channel_id: spec.channelId,
+    channel: spec.parentId
+      ? { id: spec.channelId, type: 11, guild_id: spec.guildId, name: "thread", parent_id: spec.parentId, flags: 0, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false } }
+      : { id: spec.channelId, type: 0, guild_id: spec.guildId, name: "analysis", position: 0, permission_overwrites: [], parent_id: null, nsfw: false, flags: 0 },
+    member: { ...memberOf(spec.user), permissions: "1071698660929" }, app_permissions: "1071698660929", locale: "en-US", guild_locale: "en-US",
+    entitlements: [], authorizing_integration_owners: { "0": spec.guildId }, context: 0, attachment_size_limit: 10485760,
+  };
+}
+
+/**
+ * A modal's submission (interaction type 5): each text input inside a label (component type 18),
+ * as Discord sends it for modals built with labels.
+ */
+export function modalSubmitInteraction(spec: InteractionPlace & { customId: string; fields: Record<string, string> }): object {
+  let componentId = 0;
+  const components = Object.entries(spec.fields).map(([customId, value]) => ({ type: 18, id: ++componentId, component: { type: 4, id: ++componentId, custom_id: customId, value } }));
+  return { ...interactionBase(spec, 5), data: { custom_id: spec.customId, components } };
+}
+
+/** A message context menu command (interaction type 2, command type 3) used on `target`. */
+export function messageCommandInteraction(spec: InteractionPlace & { name: string; target: Record<string, unknown> & { id: string } }): object {
+  return { ...interactionBase(spec, 2), data: { id: snowflake(), name: spec.name, type: 3, target_id: spec.target.id, resolved: { messages: { [spec.target.id]: spec.target } } } };
 }

@@ -37,6 +37,10 @@ export interface DiscordStandIn {
   close(): Promise<void>;
 }
 
+/** Discord's documented bucket for message edits in one channel. */
+const EDITS_PER_WINDOW = 5;
+const EDIT_WINDOW_MS = 5000;
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -108,9 +112,11 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
       (m, body) => [201, { id: m[2], type: 11, guild_id: guildId, parent_id: m[1], owner_id: bot.id, name: body?.name ?? "thread", last_message_id: null, rate_limit_per_user: 0, message_count: 0, member_count: 1, flags: 0, thread_metadata: { archived: false, auto_archive_duration: body?.auto_archive_duration ?? 1440, archive_timestamp: new Date().toISOString(), locked: false }, total_message_sent: 0 }],
     ],
     ["POST", /^\/interactions\/(\d+)\/([^/]+)\/callback$/, () => [204, undefined]],
+    ["POST", /^\/webhooks\/(\d+)\/([^/]+)$/, (_m, body, files) => [200, message(channelId, body, files)]],
     ["PATCH", /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/, (m, body) => [200, message(String(body?.channel_id ?? channelId), body, [], `${BigInt(snowflake()) + 1n}`)]],
   ];
 
+  const editTimes = new Map<string, number[]>();
   const server: Server = createServer(async (req, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://stand-in");
     const hosted = cdn.get(url.pathname);
@@ -130,11 +136,25 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
     };
     const limited = limits.findIndex((limit) => limit.method === method && limit.path.test(path));
     if (limited >= 0) {
-      const [{ retryAfterSeconds }] = limits.splice(limited, 1) as [{ retryAfterSeconds: number }];
+      const [{ retryAfterSeconds }] = limits.splice(limited, 1) as unknown as [{ retryAfterSeconds: number }];
       return reply(429, { message: "You are being rate limited.", retry_after: retryAfterSeconds, global: false }, {
         "retry-after": String(Math.ceil(retryAfterSeconds)), "x-ratelimit-limit": "5", "x-ratelimit-remaining": "0",
         "x-ratelimit-reset-after": String(retryAfterSeconds), "x-ratelimit-bucket": "stand-in-bucket", "x-ratelimit-scope": "user",
       });
+    }
+    // Discord's per-channel bucket for editing messages: 5 edits per 5 s, then 429 until room frees up.
+    const edit = method === "PATCH" ? /^\/channels\/(\d+)\/messages\/\d+$/.exec(path) : null;
+    if (edit) {
+      const now = Date.now();
+      const recent = (editTimes.get(edit[1] ?? "") ?? []).filter((at) => now - at < EDIT_WINDOW_MS);
+      if (recent.length >= EDITS_PER_WINDOW) {
+        const retryAfter = (EDIT_WINDOW_MS - (now - (recent[0] ?? now))) / 1000;
+        return reply(429, { message: "You are being rate limited.", retry_after: retryAfter, global: false }, {
+          "retry-after": String(Math.ceil(retryAfter)), "x-ratelimit-limit": String(EDITS_PER_WINDOW), "x-ratelimit-remaining": "0",
+          "x-ratelimit-reset-after": String(retryAfter), "x-ratelimit-bucket": "stand-in-edits", "x-ratelimit-scope": "shared",
+        });
+      }
+      editTimes.set(edit[1] ?? "", [...recent, now]);
     }
     const isInteraction = path.startsWith("/interactions/") || path.startsWith("/webhooks/");
     if (!isInteraction && req.headers.authorization !== `Bot ${token}`) return reply(401, { message: "401: Unauthorized", code: 0 });

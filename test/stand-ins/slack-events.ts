@@ -73,15 +73,60 @@ export function blockActions(opts: { user: string; channel: string; messageTs: s
   };
 }
 
+/** assistant_thread_started: the user opened a new chat in the app's assistant container. */
+export function assistantThreadStarted(opts: { user: string; channel: string; threadTs: string; teamId: string; contextChannel?: string }): Record<string, unknown> {
+  return {
+    type: "assistant_thread_started",
+    assistant_thread: {
+      user_id: opts.user,
+      context: opts.contextChannel ? { channel_id: opts.contextChannel, team_id: opts.teamId, enterprise_id: null } : {},
+      channel_id: opts.channel,
+      thread_ts: opts.threadTs,
+    },
+    event_ts: `${Date.now() / 1000}`,
+  };
+}
+
+/** A slash command invocation, as Slack sends it (form fields over HTTP, the same object over Socket Mode). */
+export function slashCommand(opts: { command: string; text?: string; user: string; channel: string; teamId: string; responseUrl: string; triggerId?: string }): Record<string, string> {
+  return {
+    token: "verification-token-unused",
+    team_id: opts.teamId,
+    team_domain: "stand-in",
+    channel_id: opts.channel,
+    channel_name: opts.channel.startsWith("D") ? "directmessage" : "data-team",
+    user_id: opts.user,
+    user_name: "ada",
+    command: opts.command,
+    text: opts.text ?? "",
+    api_app_id: "A0CODEBOT1",
+    is_enterprise_install: "false",
+    response_url: opts.responseUrl,
+    trigger_id: opts.triggerId ?? `${Date.now()}.${randomBytes(6).toString("hex")}`,
+  };
+}
+
+/** A click on a feedback_buttons element (block_actions): `value` is the clicked button's. */
+export function feedbackAction(opts: { user: string; channel: string; messageTs: string; threadTs?: string; actionId: string; value: string; teamId: string; positive: boolean }): Record<string, unknown> {
+  const payload = blockActions({ ...opts, value: opts.value });
+  return {
+    ...payload,
+    container: { type: "message", message_ts: opts.messageTs, channel_id: opts.channel, is_ephemeral: false, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) },
+    message: { type: "message", user: "U0BOTUSER1", ts: opts.messageTs, text: "the answer", bot_id: "B0BOT00001", ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) },
+    actions: [{ type: "feedback_buttons", action_id: opts.actionId, block_id: randomBytes(3).toString("hex"), value: opts.value, text: { type: "plain_text", text: opts.positive ? "👍" : "👎", emoji: true }, action_ts: `${Date.now() / 1000}` }],
+  };
+}
+
 export interface SignOptions {
   timestamp?: number;
   retryNum?: number;
   badSignature?: boolean;
 }
 
-/** POSTs a payload to a Bolt app as Slack would: JSON for events, a form with `payload` for interactivity. */
-export async function postToSlackApp(url: string, payload: object, signingSecret: string, kind: "event" | "interaction", options: SignOptions = {}) {
-  const body = kind === "event" ? JSON.stringify(payload) : new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+/** POSTs a payload to a Bolt app as Slack would: JSON for events, a form with `payload` for interactivity, form fields for slash commands. */
+export async function postToSlackApp(url: string, payload: object, signingSecret: string, kind: "event" | "interaction" | "command", options: SignOptions = {}) {
+  const body =
+    kind === "event" ? JSON.stringify(payload) : kind === "command" ? new URLSearchParams(payload as Record<string, string>).toString() : new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const digest = createHmac("sha256", options.badSignature ? "wrong-secret" : signingSecret).update(`v0:${timestamp}:${body}`).digest("hex");
   const headers: Record<string, string> = {

@@ -54,6 +54,30 @@ export interface SlackHostedFile {
   permalink_public: string;
 }
 
+/** A message streamed with chat.startStream / appendStream / stopStream, as it stands. */
+export interface SlackStream {
+  ts: string;
+  channel: string;
+  threadTs: string;
+  recipientUserId?: string;
+  recipientTeamId?: string;
+  /** The markdown_text chunks (and markdown_text arguments) put together, in order. */
+  markdown: string;
+  /** Every chunk received (markdown_text, task_update, plan_update, blocks), in order. */
+  chunks: Array<Record<string, unknown>>;
+  /** When each start/append/stop call for this message arrived (ms). */
+  callTimes: number[];
+  stopped: boolean;
+  /** What stopStream carried besides chunks (blocks, metadata). */
+  stopArgs?: Record<string, unknown>;
+}
+
+/** An assistant.threads.* call: what the app set on an assistant thread. */
+export interface SlackAssistantCall {
+  method: "assistant.threads.setStatus" | "assistant.threads.setSuggestedPrompts" | "assistant.threads.setTitle";
+  args: Record<string, unknown>;
+}
+
 export interface SlackStandIn {
   apiUrl: string;
   botToken: string;
@@ -66,9 +90,15 @@ export interface SlackStandIn {
   waitFor(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   addFile(file: { name: string; mimetype: string; content: Buffer | string; user?: string }): SlackHostedFile;
   failNext(method: string, failure: { error: string; retryAfterSeconds?: number }): void;
+  /** Every call of the method fails with this error until cleared (undefined), e.g. a workspace without streaming. */
+  failAlways(method: string, error: string | undefined): void;
+  /** Messages streamed through chat.startStream / appendStream / stopStream, in start order. */
+  streams: SlackStream[];
+  /** The latest text of every message (posted, updated or streamed), by ts. */
+  messageText(ts: string): string | undefined;
   appToken: string;
   /** Sends a Socket Mode envelope (events_api or interactive) and resolves with the app's acknowledgement. */
-  socketSend(type: "events_api" | "interactive", payload: object): Promise<{ envelope_id: string }>;
+  socketSend(type: "events_api" | "interactive" | "slash_commands", payload: object): Promise<{ envelope_id: string }>;
   /** A message someone posted in a thread without addressing the bot (no event reaches the app). */
   addThreadMessage(threadTs: string, message: { user: string; text: string; ts: string; files?: SlackHostedFile[] }): void;
   close(): Promise<void>;
@@ -117,6 +147,18 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
   const pendingUploads = new Map<string, { filename: string; bytes?: Buffer }>();
   const threads = new Map<string, Array<Record<string, unknown>>>();
   const failures = new Map<string, { error: string; retryAfterSeconds?: number }>();
+  const alwaysFailing = new Map<string, string>();
+  const streams: SlackStream[] = [];
+  const texts = new Map<string, string>();
+  const streamAt = (ts: unknown) => streams.find((stream) => stream.ts === ts);
+  /** Chunks as sent, markdown_text (the argument) first; their markdown added to the stream's. */
+  const takeChunks = (stream: SlackStream, args: Record<string, unknown>) => {
+    const chunks = [...(typeof args.markdown_text === "string" ? [{ type: "markdown_text", text: args.markdown_text }] : []), ...((args.chunks as Array<Record<string, unknown>>) ?? [])];
+    stream.chunks.push(...chunks);
+    for (const chunk of chunks) if (chunk.type === "markdown_text") stream.markdown += String(chunk.text ?? "");
+    stream.callTimes.push(Date.now());
+    texts.set(stream.ts, stream.markdown);
+  };
   const sockets = new Set<Socket>();
   let clock = 1_700_000_000;
   let counter = 100;
@@ -131,11 +173,48 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     "chat.postMessage": (args) => {
       const ts = nextTs();
       const message = { type: "message", user: botUserId, bot_id: "B0BOT00001", text: args.text, ts, thread_ts: args.thread_ts, blocks: args.blocks ?? [] };
+      texts.set(ts, String(args.text ?? ""));
       const thread = String(args.thread_ts ?? ts);
       threads.set(thread, [...(threads.get(thread) ?? []), message]);
       return { channel: args.channel, ts, message };
     },
-    "chat.update": (args) => ({ channel: args.channel, ts: args.ts, text: args.text, message: { text: args.text, user: botUserId } }),
+    "chat.update": (args) => {
+      texts.set(String(args.ts), String(args.text ?? ""));
+      return { channel: args.channel, ts: args.ts, text: args.text, message: { text: args.text, user: botUserId } };
+    },
+    // Streaming (https://docs.slack.dev/messaging/sending-and-scheduling-messages#text-streaming): in
+    // a thread only; outside a DM the recipient user and team are required.
+    "chat.startStream": (args) => {
+      if (!args.thread_ts) return { ok: false, error: "invalid_arguments" };
+      if (!String(args.channel).startsWith("D") && (!args.recipient_user_id || !args.recipient_team_id)) return { ok: false, error: "missing_recipient_user_id" };
+      const ts = nextTs();
+      const stream: SlackStream = { ts, channel: String(args.channel), threadTs: String(args.thread_ts), recipientUserId: args.recipient_user_id as string | undefined, recipientTeamId: args.recipient_team_id as string | undefined, markdown: "", chunks: [], callTimes: [], stopped: false };
+      streams.push(stream);
+      takeChunks(stream, args);
+      const thread = String(args.thread_ts);
+      threads.set(thread, [...(threads.get(thread) ?? []), { type: "message", user: botUserId, bot_id: "B0BOT00001", ts, thread_ts: thread, text: "" }]);
+      return { channel: args.channel, ts };
+    },
+    "chat.appendStream": (args) => {
+      const stream = streamAt(args.ts);
+      if (!stream) return { ok: false, error: "message_not_found" };
+      if (stream.stopped) return { ok: false, error: "message_not_in_streaming_state" };
+      takeChunks(stream, args);
+      return { channel: args.channel, ts: args.ts };
+    },
+    "chat.stopStream": (args) => {
+      const stream = streamAt(args.ts);
+      if (!stream) return { ok: false, error: "message_not_found" };
+      if (stream.stopped) return { ok: false, error: "message_not_in_streaming_state" };
+      takeChunks(stream, args);
+      const { chunks: _chunks, markdown_text: _markdown, channel: _channel, ts: _ts, token: _token, ...rest } = args;
+      stream.stopped = true;
+      stream.stopArgs = rest;
+      return { channel: args.channel, ts: args.ts, message: { text: stream.markdown, user: botUserId } };
+    },
+    "assistant.threads.setStatus": () => ({}),
+    "assistant.threads.setSuggestedPrompts": () => ({}),
+    "assistant.threads.setTitle": () => ({}),
     "chat.delete": (args) => ({ channel: args.channel, ts: args.ts }),
     "chat.postEphemeral": () => ({ message_ts: nextTs() }),
     "reactions.add": () => ({}),
@@ -183,6 +262,8 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     const args = parseArgs(body, req.headers["content-type"] ?? "");
     const call: SlackCall = { method, args, token, at: Date.now() };
     calls.push(call);
+    const always = alwaysFailing.get(method);
+    if (always) return json(res, 200, { ok: false, error: always });
     const failure = failures.get(method);
     if (failure) {
       failures.delete(method);
@@ -194,6 +275,7 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     const handler = methods[method];
     if (!handler) return json(res, 200, { ok: false, error: "unknown_method" });
     call.response = { ok: true, ...handler(args) };
+    if (call.response.error) call.response.ok = false;
     json(res, 200, call.response);
   });
   server.on("connection", (socket) => {
@@ -246,6 +328,9 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
       };
     },
     failNext: (method, failure) => void failures.set(method, failure),
+    failAlways: (method, error) => void (error === undefined ? alwaysFailing.delete(method) : alwaysFailing.set(method, error)),
+    streams,
+    messageText: (ts) => texts.get(ts),
     appToken,
     async socketSend(type, payload) {
       for (let i = 0; i < 400 && sockets_.size === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,16 +1,17 @@
 import { Events } from "discord.js";
 import type { Config } from "../../config.js";
-import type { Intake } from "../../bot/intake.js";
+import type { BotDeps } from "../../bot/bot-deps.js";
 import type { Logger } from "../../log.js";
 import { createDiscordClient, inviteUrl } from "./discord-client.js";
 import { registerDiscordListeners } from "./discord-listeners.js";
 
-/** Connects to Discord's gateway and feeds messages and commands to the intake. */
-export async function startDiscordBot(config: Config, intake: Intake, log: Logger): Promise<{ stop(): Promise<void> }> {
+/** Connects to Discord's gateway and feeds messages and commands to the intake, and rating clicks to the feedback store. */
+export async function startDiscordBot(config: Config, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void> }> {
   const discordLog = log.child({ platform: "discord" });
   const client = createDiscordClient(config);
   registerDiscordListeners(client, {
     intake,
+    feedback,
     log: discordLog,
     rules: { workspaces: config.DISCORD_ALLOWED_GUILDS, channels: config.DISCORD_ALLOWED_CHANNELS, users: config.DISCORD_ALLOWED_USERS, allowDms: config.DISCORD_ALLOW_DMS },
   });

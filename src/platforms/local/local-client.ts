@@ -109,7 +109,7 @@ export class LocalClient {
             pickedUp = true;
             const reply = localReplySchema.parse(JSON.parse(fields[1] ?? "{}"));
             yield reply;
-            if (reply.type !== "status") return;
+            if (reply.type === "answer" || reply.type === "fail") return;
           }
         }
       }

@@ -14,6 +14,11 @@ export function localDelivery(redis: Redis, keys: Keys): Delivery {
   }
   return {
     status: (request, update) => send(request, { type: "status", text: update.text }),
+    // The words of the answer come whole with it; the steps are shown as they run (their code too).
+    event: async (request, event) => {
+      if (event.type === "step-started") await send(request, { type: "step", step: event.step, code: event.code });
+      if (event.type === "step-finished") await send(request, { type: "step", step: event.step, outcome: event.outcome });
+    },
     answer: (request, answer) =>
       send(request, {
         type: "answer",
@@ -21,6 +26,7 @@ export function localDelivery(redis: Redis, keys: Keys): Delivery {
         code: answer.code,
         images: answer.images.map(encode),
         files: answer.files.map(encode),
+        tables: answer.tables.flatMap((table) => (table.csv ? [encode(table.csv)] : [])),
         skippedFiles: answer.skippedFiles,
       }),
     fail: (request, failure) => send(request, { type: "fail", code: failure.code, message: failure.message }),

@@ -5,12 +5,15 @@ const fileSchema = z.object({ name: z.string(), mime: z.string(), base64: z.stri
 
 export const localReplySchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("status"), text: z.string() }),
+  /** A code step: its code when it starts, its one-line outcome when it ends. */
+  z.object({ type: z.literal("step"), step: z.number().int(), code: z.string().optional(), outcome: z.string().optional() }),
   z.object({
     type: z.literal("answer"),
     markdown: z.string(),
     code: z.array(z.string()),
     images: z.array(fileSchema),
     files: z.array(fileSchema),
+    tables: z.array(fileSchema).default([]),
     skippedFiles: z.array(z.string()),
   }),
   z.object({ type: z.literal("fail"), code: z.string(), message: z.string() }),

@@ -1,6 +1,8 @@
-import { App, LogLevel } from "@slack/bolt";
+import { App, LogLevel, type CustomRoute } from "@slack/bolt";
 import type { Config } from "../../config.js";
-import type { Intake } from "../../bot/intake.js";
+import { AssistantThreads } from "../../bot/assistant-threads.js";
+import type { BotDeps } from "../../bot/bot-deps.js";
+import { LatestDmThreads } from "../../bot/latest-dm-threads.js";
 import type { Logger } from "../../log.js";
 import { registerSlackListeners } from "./slack-listeners.js";
 
@@ -12,9 +14,10 @@ export interface SlackBot {
 
 /**
  * Starts the Slack side of the bot. Socket Mode when SLACK_APP_TOKEN is set (no public URL
- * needed), otherwise Bolt's HTTP receiver, which verifies every request's signature.
+ * needed), otherwise Bolt's HTTP receiver, which verifies every request's signature. routes: more
+ * paths for the HTTP receiver to serve on PORT, unsigned (the bot's /metrics, /healthz, /readyz).
  */
-export async function startSlackBot(config: Config, intake: Intake, log: Logger): Promise<SlackBot> {
+export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger, routes: CustomRoute[] = []): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
   const clientOptions = config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {};
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
@@ -22,10 +25,13 @@ export async function startSlackBot(config: Config, intake: Intake, log: Logger)
     token: config.SLACK_BOT_TOKEN,
     clientOptions,
     logLevel: LogLevel.WARN,
-    ...(mode === "socket" ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: config.SLACK_SIGNING_SECRET }),
+    ...(mode === "socket" ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: config.SLACK_SIGNING_SECRET, customRoutes: routes }),
   });
   registerSlackListeners(app, {
     intake,
+    feedback,
+    assistantThreads: new AssistantThreads(redis, keys),
+    latestDmThreads: new LatestDmThreads(redis, keys),
     log: slackLog,
     rules: { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS },
   });

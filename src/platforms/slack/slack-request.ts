@@ -1,5 +1,9 @@
 import { fencedPython } from "../../agent/fenced-code.js";
+import type { DmThread } from "../../bot/latest-dm-threads.js";
+import { textCommand, type TextCommand } from "../../bot/text-commands.js";
 import { MAX_ATTACHMENTS, type AttachmentRef, type ChatRequestInput } from "../../core/chat-request.js";
+import { displayName } from "../../core/display-text.js";
+import { neutralizeMassMentions } from "../../core/mentions.js";
 
 /** The parts of a Slack file object (as in message events' `files`) that codebot uses. */
 export interface SlackFile {
@@ -27,7 +31,22 @@ export interface SlackMessageFacts {
   earlierFiles?: SlackFile[];
   botUserId?: string;
   isDm: boolean;
+  /** In a Slack assistant thread (Agents & AI Apps) whose start the bot saw. */
+  assistantThread?: boolean;
 }
+
+/** The parts of a slash command payload that codebot uses. */
+export interface SlackCommandFacts {
+  teamId: string;
+  channel: string;
+  user: string;
+  userName: string;
+  /** Unique per invocation: slash commands have no ts. */
+  triggerId: string;
+}
+
+/** Longest assistant thread title set. */
+const TITLE_MAX = 80;
 
 /** Slack files that can be fetched (not external links, not Slack's own docs such as canvases). */
 export function slackAttachments(files: SlackFile[]): AttachmentRef[] {
@@ -60,29 +79,65 @@ export function leftOutNote(leftOut: number): string {
   return `${leftOut} older ${leftOut === 1 ? "file" : "files"} in this thread ${leftOut === 1 ? "was" : "were"} not attached: at most ${MAX_ATTACHMENTS} files are taken per message, the newest. Post an older file again to use it.`;
 }
 
+/** What the person said: the bot's mention taken out, Slack's escaping undone (code must reach Python as typed). */
+export function spokenText(facts: Pick<SlackMessageFacts, "text" | "botUserId">): string {
+  const mention = facts.botUserId ? new RegExp(`<@${facts.botUserId}(\\|[^>]*)?>`, "g") : undefined;
+  return unescapeSlack(mention ? facts.text.replace(mention, "") : facts.text).trim();
+}
+
+/** A message that is only a command word ("reset", "files zip", …) and carries no files of its own. */
+export function messageCommand(facts: SlackMessageFacts): TextCommand | undefined {
+  return facts.files.length ? undefined : textCommand(spokenText(facts));
+}
+
+/** An assistant thread's title from its first question: one line, clipped, no mass mention. */
+export function assistantTitle(question: string): string {
+  return neutralizeMassMentions(displayName(question.replace(/\s+/g, " ").trim(), TITLE_MAX)) || "Data question";
+}
+
 /**
  * A Slack message for the bot as a platform-neutral request. A mention in a channel opens (or
  * continues) the thread under it; a DM's top level is one conversation with the bot, and a thread
- * inside a DM is its own.
+ * inside a DM (an assistant thread too) is its own. A message that is only "reset", "files [zip]"
+ * or "export [zip]" is that command for its thread (Slack has no slash commands in threads).
+ * Requests from an assistant thread carry replyContext.assistantThread = "1".
  */
 export function slackRequest(facts: SlackMessageFacts): ChatRequestInput {
-  const mention = facts.botUserId ? new RegExp(`<@${facts.botUserId}(\\|[^>]*)?>`, "g") : undefined;
   const { attachments, leftOut } = newestAttachments(facts);
-  // Slack sends message text with &, < and > escaped; code must reach Python as typed.
-  const said = unescapeSlack(mention ? facts.text.replace(mention, "") : facts.text).trim();
+  const said = spokenText(facts);
+  const command = messageCommand(facts);
   // The model is told too (code run as written stays as written; the user gets an ephemeral note).
-  const text = leftOut && fencedPython(said) === undefined ? `${said}\n\n[${leftOutNote(leftOut)}]` : said;
+  const text = command ? command.text : leftOut && fencedPython(said) === undefined ? `${said}\n\n[${leftOutNote(leftOut)}]` : said;
   const inThread = facts.threadTs !== undefined || !facts.isDm;
   const threadTs = facts.threadTs ?? facts.ts;
+  const assistant: Record<string, string> = facts.assistantThread && facts.threadTs !== undefined ? { assistantThread: "1" } : {};
   return {
     // The message's own identity: Slack's retries, and the app_mention + message pair of one DM, share it.
     eventId: `slack:${facts.teamId}:${facts.channel}:${facts.ts}`,
+    kind: command?.kind ?? "message",
     user: { id: facts.user, name: facts.userName },
     conversation: { platform: "slack", workspaceId: facts.teamId, channelId: facts.channel, threadId: inThread ? threadTs : facts.channel },
     text,
-    attachments,
+    attachments: command ? [] : attachments,
     messageId: facts.ts,
-    replyContext: inThread ? { threadTs } : {},
+    replyContext: inThread ? { threadTs, ...assistant } : {},
+    receivedAt: Date.now(),
+  };
+}
+
+/**
+ * A slash command (/reset, /files, /export) in a DM with the bot, as a request for the DM's
+ * latest conversation: Slack sends slash commands with no thread, and never from a thread.
+ */
+export function slashCommandRequest(facts: SlackCommandFacts, command: TextCommand, thread: DmThread): ChatRequestInput {
+  return {
+    eventId: `slack:${facts.teamId}:${facts.channel}:command:${facts.triggerId}`.slice(0, 200),
+    kind: command.kind,
+    user: { id: facts.user, name: facts.userName },
+    conversation: { platform: "slack", workspaceId: facts.teamId, channelId: facts.channel, threadId: thread.threadId },
+    text: command.text,
+    attachments: [],
+    replyContext: thread.replyContext,
     receivedAt: Date.now(),
   };
 }

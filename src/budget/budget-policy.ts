@@ -1,0 +1,70 @@
+import type { Config } from "../config.js";
+import type { ChatRequest } from "../core/chat-request.js";
+import { PERIOD_KINDS, type PeriodKind } from "./budget-periods.js";
+import type { BudgetUse } from "./budget-store.js";
+
+export type SubjectKind = "user" | "channel";
+export const SUBJECT_KINDS: readonly SubjectKind[] = ["user", "channel"];
+
+export type Metric = keyof BudgetUse;
+export const METRICS: readonly Metric[] = ["tokens", "execSeconds"];
+
+/** Limits of one kind of subject, per period and metric; 0: no limit. */
+export type BudgetLimits = Record<PeriodKind, BudgetUse>;
+
+/** Who a request is counted against, with the limits that apply to it. */
+export interface BudgetSubject {
+  kind: SubjectKind;
+  /** `platform:userId`; `platform:workspace:channel` (`-` for no workspace, as in thread keys). */
+  id: string;
+  limits: BudgetLimits;
+}
+
+/** The store's name of a subject: its kind and id (`user:slack:U1`). */
+export const subjectKey = (subject: Pick<BudgetSubject, "kind" | "id">) => `${subject.kind}:${subject.id}`;
+
+export const userBudgetId = (request: ChatRequest) => `${request.conversation.platform}:${request.user.id}`;
+
+/**
+ * The channel's id includes its workspace (Slack team, Discord guild): channel ids are unique per
+ * platform anyway, and a report grouped by workspace can read it from the key.
+ */
+export const channelBudgetId = (request: ChatRequest) => [request.conversation.platform, request.conversation.workspaceId ?? "-", request.conversation.channelId].join(":");
+
+const limitsOf = (config: Config, kind: "USER" | "CHANNEL"): BudgetLimits => ({
+  day: { tokens: config[`BUDGET_${kind}_TOKENS_PER_DAY`], execSeconds: config[`BUDGET_${kind}_EXEC_SECONDS_PER_DAY`] },
+  month: { tokens: config[`BUDGET_${kind}_TOKENS_PER_MONTH`], execSeconds: config[`BUDGET_${kind}_EXEC_SECONDS_PER_MONTH`] },
+});
+
+const anyLimit = (limits: BudgetLimits) => PERIOD_KINDS.some((period) => METRICS.some((metric) => limits[period][metric] > 0));
+
+/** Which budgets apply to a request, from config: the same limits for every user and every channel. */
+export class BudgetPolicy {
+  readonly limits: Record<SubjectKind, BudgetLimits>;
+  readonly timeZone: string;
+  private readonly exempt: ReadonlySet<string>;
+
+  constructor(config: Config) {
+    this.limits = { user: limitsOf(config, "USER"), channel: limitsOf(config, "CHANNEL") };
+    this.exempt = new Set(config.BUDGET_EXEMPT_USERS);
+    this.timeZone = config.BUDGET_TIMEZONE;
+  }
+
+  /** Whether any limit is set: with none, budgets are off and nothing is counted. */
+  get enabled(): boolean {
+    return anyLimit(this.limits.user) || anyLimit(this.limits.channel);
+  }
+
+  /** The request's user and channel. Both are counted whenever budgets are on, limited or not. */
+  subjects(request: ChatRequest): BudgetSubject[] {
+    return [
+      { kind: "user", id: userBudgetId(request), limits: this.limits.user },
+      { kind: "channel", id: channelBudgetId(request), limits: this.limits.channel },
+    ];
+  }
+
+  /** Admins named in BUDGET_EXEMPT_USERS: counted like everyone, never refused. */
+  isExempt(request: ChatRequest): boolean {
+    return this.exempt.has(userBudgetId(request));
+  }
+}

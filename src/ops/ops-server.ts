@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
+import type { Logger } from "../log.js";
+import type { Readiness } from "./readiness.js";
+
+/** What an ops endpoint serves: the process's metrics and its readiness. */
+export interface OpsEndpoints {
+  registry: Registry;
+  readiness: Readiness;
+  log: Logger;
+}
+
+export const OPS_PATHS = ["/metrics", "/healthz", "/readyz"] as const;
+
+/**
+ * Answers GET /metrics, /healthz and /readyz; false for any other request (left to the caller).
+ * /healthz says the process runs (nothing else is asked); /readyz says whether its dependencies
+ * answer, naming those that don't (503).
+ */
+export function serveOps(endpoints: OpsEndpoints, req: IncomingMessage, res: ServerResponse): boolean {
+  const path = (req.url ?? "").split("?", 1)[0];
+  if (!OPS_PATHS.includes(path as (typeof OPS_PATHS)[number])) return false;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD" }).end();
+    return true;
+  }
+  void answer(endpoints, path!, res).catch((error: unknown) => {
+    endpoints.log.warn({ err: error, path }, "an ops endpoint failed");
+    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: "error" }));
+  });
+  return true;
+}
+
+async function answer({ registry, readiness }: OpsEndpoints, path: string, res: ServerResponse): Promise<void> {
+  if (path === "/healthz") return json(res, 200, { status: "ok" });
+  if (path === "/readyz") {
+    const report = await readiness.report();
+    return json(res, report.ready ? 200 : 503, { status: report.ready ? "ok" : "unavailable", away: report.away, checks: report.checks });
+  }
+  const text = await registry.metrics();
+  res.writeHead(200, { "content-type": registry.contentType }).end(text);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
+}
+
+/** The three endpoints as Bolt's customRoutes, for a bot whose HTTP receiver already holds PORT. */
+export function opsRoutes(endpoints: OpsEndpoints): Array<{ path: string; method: string[]; handler: (req: IncomingMessage, res: ServerResponse) => void }> {
+  return OPS_PATHS.map((path) => ({ path, method: ["GET", "HEAD"], handler: (req, res) => void serveOps(endpoints, req, res) }));
+}
+
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A small HTTP server for the endpoints. A port that can't be had (in use, not permitted) is never
+ * fatal: one warning, and the process runs on without them. Port 0 means off.
+ */
+export async function startOpsServer(endpoints: OpsEndpoints, { port, host }: { port: number; host: string }): Promise<OpsServer | undefined> {
+  if (port === 0) return undefined;
+  const server: Server = createServer((req, res) => {
+    if (!serveOps(endpoints, req, res)) res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ status: "not found" }));
+  });
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      endpoints.log.warn({ port, host, code: error.code }, "the metrics and health endpoints could not listen (is the port in use?): running without them");
+      resolve(false);
+    });
+    server.listen(port, host, () => resolve(true));
+  });
+  if (!listening) return undefined;
+  server.unref(); // it never keeps the process alive by itself
+  endpoints.log.info({ port, host, paths: OPS_PATHS }, "metrics and health endpoints listening");
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../config.js";
+import type { Fleet } from "../fleet/fleet.js";
+import type { Logger } from "../log.js";
+import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import type { WorkerMetrics } from "./metrics.js";
+import { startOpsServer } from "./ops-server.js";
+import { listenToPoolClaims } from "./pool-claims.js";
+import { engineCheck, Readiness, redisCheck } from "./readiness.js";
+
+export interface WorkerOpsSources {
+  redis: Redis;
+  /** One manager per engine; with a fleet, in the order of its members. */
+  managers: SandboxManager[];
+  fleet?: Fleet;
+  /** The turn queue's job counts (TurnWorker.jobCounts). */
+  jobCounts(): Promise<Record<string, number>>;
+}
+
+export interface WorkerOps {
+  close(): Promise<void>;
+}
+
+/** A worker without SANDBOX_HOSTS has one engine; its host label is this. */
+const SINGLE_HOST = "default";
+
+/**
+ * The worker's ops side: its gauges read from the queue and the engines, pool claims named by
+ * host, readiness (Redis and the engines: in a fleet one answering engine is enough, those away
+ * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning).
+ */
+export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts }: WorkerOpsSources): Promise<WorkerOps> {
+  const hosts = managers.map((manager, i) => ({ name: fleet?.members[i]?.spec.name ?? SINGLE_HOST, manager }));
+  const hostOf = new Map(hosts.map(({ name, manager }) => [manager.engine, name]));
+  listenToPoolClaims((engine, hit) => metrics.poolClaim(hostOf.get(engine) ?? SINGLE_HOST, hit));
+  metrics.collectFrom({
+    jobCounts,
+    hosts: hosts.map(({ name, manager }) => ({ name, sessionCount: () => manager.sessionCount(), openSessionIds: () => manager.openSessionIds(), pooled: () => manager.pooled() })),
+  });
+  if (config.METRICS_PORT === 0) return { close: async () => listenToPoolClaims(undefined) };
+  const readiness = new Readiness([
+    redisCheck(redis),
+    ...hosts.map(({ name, manager }) => (fleet ? engineCheck(`docker:${name}`, manager.engine, "docker") : engineCheck("docker", manager.engine))),
+  ]);
+  const server = await startOpsServer({ registry: metrics.registry, readiness, log: log.child({ component: "ops" }) }, { port: config.METRICS_PORT, host: config.METRICS_HOST });
+  return {
+    async close() {
+      await server?.close();
+      readiness.close();
+      listenToPoolClaims(undefined);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { describe, expect, test } from "vitest";
+import { useSlackBot } from "../helpers/slack-bot-fixture.js";
+import { getJson, scrape } from "./prometheus-text.js";
+
+// Socket Mode: Bolt holds no port, so the bot opens PORT for its endpoints alone (METRICS_PORT not 0).
+const fixture = useSlackBot({ METRICS_PORT: "9464" }, async () => undefined, { socketMode: true });
+const base = () => fixture.eventsUrl.replace(/\/slack\/events$/, "");
+
+describe("the bot's endpoints in Socket Mode", () => {
+  test("a server of its own on PORT serves /healthz, /readyz and /metrics", async () => {
+    expect(await getJson(`${base()}/healthz`)).toEqual({ status: 200, body: { status: "ok" } });
+    expect(await getJson(`${base()}/readyz`)).toMatchObject({ status: 200, body: { status: "ok", checks: { redis: "ok", slack: "ok" } } });
+    const { samples } = await scrape(base());
+    expect(samples.some((sample) => sample.name === "process_resident_memory_bytes" && sample.labels.role === "bot")).toBe(true);
+    expect(fixture.bot.logs()).toContain("metrics and health endpoints listening");
+  });
+});
