@@ -13,7 +13,13 @@ const fenced = (code: string) => `\`\`\`python\n${code}\n\`\`\``;
 async function turn(thread: string, code: string, timeoutMs?: number): Promise<string> {
   const request = localRequest(thread, fenced(code));
   await pipeline.queue.enqueue(request);
-  return answerText((await finalReply(pipeline, request.eventId, timeoutMs)).replies);
+  try {
+    return answerText((await finalReply(pipeline, request.eventId, timeoutMs)).replies);
+  } catch (error) {
+    // A turn that never ends: what the worker said about this thread, for whoever reads the failure.
+    const said = pipeline.worker.logs().split("\n").filter((line) => line.includes(thread) || /"level":[56]0/.test(line));
+    throw new Error(`${(error as Error).message}\nworker log (thread ${thread}):\n${said.slice(-40).join("\n")}`);
+  }
 }
 
 const sessionOf = (thread: string) => threadKey(localRequest(thread, "").conversation);
