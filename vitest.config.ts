@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     reporters: ["default"],
+    // The codebot processes tests start never read a developer's .env (test/cli/env-file.test.ts reads its own).
+    env: { CODEBOT_ENV_FILE: "none" },
   },
 });

@@ -4,7 +4,8 @@
  *     (measured on the same session in the same run);
  *  2. turns per second with 20 threads at once, and that no turn was lost or answered twice;
  *  3. streamed answers on the Slack and Discord stand-ins: the model's first token to the first words
- *     shown, against the same answer not streamed, and the platform calls per answer (streaming-bench.ts).
+ *     shown, against the same answer not streamed, and the platform calls per answer (streaming-bench.ts);
+ *  4. what metrics and budgets add to a turn, against a worker with neither (ops-overhead-bench.ts).
  * Needs Redis (REDIS_URL, or a private redis-server is started) and the sandbox image. RUNS (default 30).
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -19,6 +20,7 @@ import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile, row, timeRuns } from "./stats.js";
 import { streamingBench } from "./streaming-bench.js";
+import { opsOverheadBench } from "./ops-overhead-bench.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const THREADS = 20;
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     console.log(`   model calls ${modelCalls} for ${answered} turns (2 each expected): ${modelCalls === answered * 2 ? "no turn lost or run twice" : "MISMATCH"}`);
     console.log(`   p95 of single-turn latency above: ${percentile(turns, 95).toFixed(2)} ms\n`);
     await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
+    await opsOverheadBench({ redisUrl: redisServer.url, llm, runs: Number(process.env.OPS_RUNS ?? RUNS) });
   } finally {
     reader.disconnect();
     await queue.close();

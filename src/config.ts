@@ -10,6 +10,8 @@ export const SECRET_VARIABLES = [
   "DISCORD_TOKEN",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
+  "ADMIN_TOKEN",
+  "ADMIN_PASSWORD",
 ] as const;
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -79,6 +81,8 @@ function isEndpoint(value: string): boolean {
 const configSchema = z.object({
   /** Unset: "info" for long-running services, "warn" for one-shot commands. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
+  /** Each turn's audit line carries the message's text and the user's display name (never file contents). */
+  LOG_CONTENT: boolean(false),
   DOCKER_HOST: z.string().optional(),
   /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. */
   SANDBOX_HOSTS: z.string().optional(),
@@ -141,6 +145,17 @@ const configSchema = z.object({
   METRICS_PORT: integer(9464, 0, 65535),
   METRICS_HOST: z.string().min(1).default("0.0.0.0"),
 
+  /**
+   * The admin page (src/admin/), served by the bot on a port of its own: 0 is off. It needs
+   * ADMIN_TOKEN (`Authorization: Bearer`, for scripts) and/or ADMIN_PASSWORD (basic auth, for browsers).
+   */
+  ADMIN_PORT: integer(0, 0, 65535),
+  /** 127.0.0.1 keeps it on this machine; in a container 0.0.0.0, with the port published to the host's 127.0.0.1. */
+  ADMIN_HOST: z.string().min(1).default("127.0.0.1"),
+  ADMIN_TOKEN: z.string().min(16, "at least 16 characters (e.g. `openssl rand -hex 24`)").optional(),
+  ADMIN_USER: z.string().min(1).max(100).regex(/^[^:]+$/, "a user name without ':'").default("admin"),
+  ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
+
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
@@ -171,6 +186,8 @@ const configSchema = z.object({
   BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
   /** The zone whose calendar days and months the budgets count in (an IANA name). */
   BUDGET_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").default("UTC"),
+  /** Days each day's usage counters (per user and channel, kept whether or not a limit is set) outlive their day. */
+  USAGE_HISTORY_DAYS: integer(90, 1, 3650),
 
   SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "a bot token starts with xoxb-").optional(),
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),
@@ -192,6 +209,9 @@ const configSchema = z.object({
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Every variable the config reads (docker-compose.yml and .env.example list each: test/compose/). */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as ReadonlyArray<keyof Config>;
 
 /** Cross-field rules: what a platform needs once one of its variables is set. */
 function checkPlatforms(config: z.infer<typeof configSchema>): string[] {

@@ -15,9 +15,13 @@ import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import { createSandboxes } from "../src/workspace/create-sandboxes.js";
+import { sandboxSetupProblem } from "../src/sandbox/engine-problem.js";
 import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
 import { workerMetrics } from "../src/ops/metrics.js";
 import { startWorkerOps } from "../src/ops/worker-ops.js";
+import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.js";
+import { FailureLog } from "../src/ops/failure-log.js";
+import { countSleeping } from "../src/ops/sleeping-sessions.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -36,8 +40,16 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
   const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
+  // One engine, checked first: without the image or the runtime nothing could run, so the worker stops
+  // and says what to do; an engine that doesn't answer is waited for (a fleet's hosts are checked by the fleet).
+  const engineProblem = fleet ? undefined : await sandboxSetupProblem(sandboxes.engine, config.SANDBOX_IMAGE, config.SANDBOX_RUNTIME);
+  if (engineProblem && engineProblem.code !== "DOCKER_UNAVAILABLE") {
+    redis.disconnect();
+    throw engineProblem;
+  }
   const ports = createPlatformPorts(config, redis, k, log);
-  const metrics = workerMetrics();
+  // METRICS_PORT=0: no endpoint, and nothing is counted for one.
+  const metrics = config.METRICS_PORT === 0 ? undefined : workerMetrics();
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
   const handler = new TurnHandler({
@@ -54,14 +66,15 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       maxTokens: config.TURN_MAX_TOKENS,
       toolOutputMaxChars: config.TOOL_OUTPUT_MAX_CHARS,
       outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
-    }, metrics.model),
+    }, metrics?.model),
     attachments: ports.attachments,
     facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
     contextTokens: config.MODEL_CONTEXT_TOKENS,
     maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
     vision: config.OPENAI_VISION,
     outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
-    metrics: metrics.turns,
+    metrics: metrics?.turns,
+    modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = new TurnWorker({
@@ -74,18 +87,32 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     deliveries: ports.deliveries,
     cancels,
     log,
-    metrics: metrics.turns,
+    metrics: metrics?.turns,
+    failures: new FailureLog(redis, k),
+    logContent: config.LOG_CONTENT,
   });
   // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
-  const ops = await startWorkerOps(config, log, metrics, { redis, managers, fleet, jobCounts: () => worker.jobCounts() });
+  const ops = metrics && (await startWorkerOps(config, log, metrics, {
+    redis,
+    managers,
+    fleet,
+    jobCounts: () => worker.jobCounts(),
+    sleeping: durable && (() => countSleeping(durable.workspaces, () => (fleet ? fleet.listSessions() : sandboxes.listSessions()))),
+  }));
+  // The admin page's sessions (the bot has no Docker socket): a snapshot in Redis every 10 s, and the kills it asks for.
+  const sessionReporter = await SessionReporter.start({ redis, keys: k, log, sources: sessionSourcesOf({ manager: sandboxes, fleet, durable, sandboxes: turnSandboxes }) });
   if (fleet) {
     await fleet.check();
     fleet.keepChecking(config.SANDBOX_HOST_CHECK_SECONDS * 1000);
     log.info({ hosts: fleet.members.map((member) => member.spec.name) }, "sandbox fleet: threads are placed across these hosts");
   }
   for (const manager of managers) {
-    await manager.tidy();
-    await manager.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
+    if (engineProblem) {
+      log.error({ code: engineProblem.code }, `${engineProblem.message} The worker keeps running: turns wait for the engine (up to OUTAGE_WAIT_SECONDS), and the pool fills once it answers.`);
+    } else {
+      await manager.tidy();
+      await manager.warmUp().catch((error: unknown) => log.error({ err: error }, "could not warm the sandbox pool"));
+    }
     manager.keepWarm(Math.min(60, config.SANDBOX_IDLE_TIMEOUT_SECONDS / 2) * 1000);
   }
   // Idle sessions go to sleep soon after their timeout (checked at a tenth of it, at most every 30 s).
@@ -103,7 +130,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       if (!handedBack) await durable?.close();
       fleet?.stopChecking();
       if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
-      await ops.close();
+      await ops?.close();
+      await sessionReporter.close();
       redis.disconnect();
       return handedBack;
     },

@@ -40,6 +40,8 @@ export interface AgentTurnInput {
   /** The answer as it is written: text deltas and code steps (never awaited by the model's stream). */
   emit?(event: AnswerEvent): void;
   execute(code: string, signal: AbortSignal): Promise<ExecutionResult>;
+  /** Where the model's tokens are added up call by call (a turn's tally); none: a fresh count. */
+  usage?: TokenUsage;
 }
 
 export type StopReason = "answer" | "steps" | "tokens";
@@ -80,7 +82,7 @@ export class AgentLoop {
       ...input.history,
       input.userImages.length ? { role: "user", content: withImages(input.userText, input.userImages) } : userMessage,
     ];
-    const usage: TokenUsage = { prompt: 0, completion: 0 };
+    const usage: TokenUsage = input.usage ?? { prompt: 0, completion: 0 };
     const executions: AgentTurnOutput["executions"] = [];
     const written = new WrittenText(input.emit);
     for (;;) {

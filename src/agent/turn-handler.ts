@@ -26,6 +26,7 @@ import type { ThreadLog } from "../export/thread-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
 import { turnOfRequest } from "../export/turn-record.js";
 import { humanSize, ThreadCommands } from "./thread-commands.js";
+import type { TurnTally } from "../ops/turn-tally.js";
 
 export interface TurnHandlerDeps {
   sandboxes: Sandboxes;
@@ -41,16 +42,20 @@ export interface TurnHandlerDeps {
   outageWaitMs?: number;
   /** Where each turn is recorded for /export (a notebook of the thread); none: nothing is recorded. */
   threadLog?: ThreadLog;
-  /** Daily and monthly limits per user and channel (BUDGET_*): checked before a turn runs anything; none: no limits. */
+  /** Usage per user and channel, counted always, and its daily and monthly limits (BUDGET_*): checked before a turn runs anything; none: neither. */
   budgets?: BudgetGate;
   /** Counts executions by status and file bytes in and out (the worker's /metrics); none: not counted. */
   metrics?: Pick<TurnMetrics, "executed" | "filesIn" | "filesOut">;
+  /** False when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions fail at once, code still runs. */
+  modelConfigured?: boolean;
 }
 
 export interface TurnContext {
   signal: AbortSignal;
   delivery: Delivery;
   log: Logger;
+  /** What the turn uses (tokens, steps, seconds, bytes), for its audit line; none: not tallied. */
+  tally?: TurnTally;
 }
 
 const VISION_MAX_BYTES = 5 * 1024 * 1024;
@@ -59,6 +64,9 @@ const MAX_SKIPPED_NOTE = 200;
 const FRESH_SESSION_NOTE =
   "This thread's earlier Python session had ended (it was idle too long, restarted, or ended to make room), so this ran in a new one: " +
   "variables and files from before are gone and must be loaded again.";
+const NO_MODEL =
+  "No model is set up for codebot yet: whoever runs it needs to set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server such as Ollama). " +
+  "A message that is only a ```python block still runs as written.";
 /** Room left in the context window for the system prompt, the new message and the answer. */
 const CONTEXT_RESERVE = 0.4;
 
@@ -83,14 +91,15 @@ export class TurnHandler {
     const budget = await this.deps.budgets?.check(request);
     if (budget && !budget.ok) throw new TurnFailure("BUDGET_REACHED", budget.refused);
     await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
-    const uploaded = await this.fetchAttachments(request, sessionId);
+    const uploaded = await this.fetchAttachments(request, sessionId, context);
     const code = request.kind === "run" ? request.text : fencedPython(request.text);
     if (code !== undefined) return this.runAsWritten(request, sessionId, code, context);
+    if (this.deps.modelConfigured === false) throw new TurnFailure("MODEL_UNAVAILABLE", NO_MODEL);
     await this.converse(request, sessionId, uploaded, context);
   }
 
   /** Fetches each attachment and puts it in /mnt/data; returns what the model should be told. */
-  private async fetchAttachments(request: ChatRequest, sessionId: string): Promise<Array<OutgoingFile & { path: string }>> {
+  private async fetchAttachments(request: ChatRequest, sessionId: string, context: TurnContext): Promise<Array<OutgoingFile & { path: string }>> {
     if (!request.attachments.length) return [];
     const source = this.deps.attachments[request.conversation.platform];
     if (!source) throw new TurnFailure("FILE_UNAVAILABLE", `Attachments from ${request.conversation.platform} can't be fetched by this worker.`);
@@ -107,7 +116,9 @@ export class TurnHandler {
       })),
     );
     const placed = await this.deps.sandboxes.upload(sessionId, fetched, { owner: sessionOwner(request) });
-    this.deps.metrics?.filesIn(fetched.reduce((bytes, file) => bytes + file.data.length, 0));
+    const bytesIn = fetched.reduce((bytes, file) => bytes + file.data.length, 0);
+    this.deps.metrics?.filesIn(bytesIn);
+    if (context.tally) context.tally.bytesIn += bytesIn;
     return fetched.map((file, i) => ({ ...file, path: placed[i]?.path ?? file.name }));
   }
 
@@ -131,6 +142,7 @@ export class TurnHandler {
     const images = this.deps.vision ? uploaded.filter((file) => file.mime.startsWith("image/") && file.data.length <= VISION_MAX_BYTES) : [];
     const history: ChatCompletionMessageParam[] = await this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE)));
     let step = 0;
+    if (context.tally) context.tally.model = this.deps.agent.model;
     const relay = new EventRelay(context.delivery, request, context.log);
     const output = await this.deps.agent.run({
       systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
@@ -141,10 +153,14 @@ export class TurnHandler {
       status: (update) => context.delivery.status(request, update),
       emit: relay.emit,
       execute: (code, signal) => this.execute(sessionId, code, { ...context, signal }, request, ++step),
+      ...(context.tally ? { usage: context.tally.usage } : {}),
     });
-    await this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage);
-    await this.deps.budgets?.charge(request, { tokens: output.usage.prompt + output.usage.completion });
-    await this.deps.memory.append(sessionId, output.remembered);
+    // Independent writes to Redis: one round trip's wait, not three.
+    await Promise.all([
+      this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage),
+      this.deps.budgets?.charge(request, { tokens: output.usage.prompt + output.usage.completion }),
+      this.deps.memory.append(sessionId, output.remembered),
+    ]);
     context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
     await relay.settled();
     await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length });
@@ -158,8 +174,10 @@ export class TurnHandler {
   private async execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
     const result = await this.executeOnce(sessionId, code, context, request, step);
     this.deps.metrics?.executed(result.status);
-    // Each step's seconds count at once, so a turn that fails later has still paid for what it ran.
-    await this.deps.budgets?.charge(request, { execSeconds: result.durationMs / 1000 });
+    context.tally?.executed(result.status, result.durationMs);
+    // Each step's seconds count at once, so a turn that fails later has still paid for what it ran;
+    // the model's next call doesn't wait for the counter (a charge that fails is logged, never thrown).
+    void this.deps.budgets?.charge(request, { execSeconds: result.durationMs / 1000 });
     // A thread that had turns before, now in a new session: its variables and files are gone, and
     // both the model (through the tool's notes) and the people (through the answer) are told.
     if (result.freshSession && (await this.deps.memory.hasHistory(sessionId))) {
@@ -198,7 +216,9 @@ export class TurnHandler {
     const skippedFiles = outputs.skippedFiles.map((entry) => displayNote(entry, MAX_SKIPPED_NOTE));
     const steps = executions.map(({ code, result }, i): AnswerStep => ({ step: i + 1, code, status: result.status, outcome: stepOutcome(result), durationMs: result.durationMs }));
     const files = fullOutput ? [fullOutput, ...outputs.files] : outputs.files;
-    this.deps.metrics?.filesOut([...files, ...outputs.images].reduce((bytes, file) => bytes + file.data.length, 0));
+    const bytesOut = [...files, ...outputs.images].reduce((bytes, file) => bytes + file.data.length, 0);
+    this.deps.metrics?.filesOut(bytesOut);
+    if (context.tally) context.tally.bytesOut += bytesOut;
     await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) });
   }
 

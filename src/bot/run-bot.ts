@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import { FeedbackStore, rememberModelName } from "../feedback/feedback-store.js";
 import type { Logger } from "../log.js";
+import { startAdminServer } from "../admin/admin-server.js";
 import { startBotOps } from "../ops/bot-ops.js";
 import { startDiscordBot } from "../platforms/discord/discord-bot.js";
 import { startSlackBot } from "../platforms/slack/slack-app.js";
@@ -14,7 +15,7 @@ import { Intake } from "./intake.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
 export async function runBot(config: Config, log: Logger): Promise<number> {
-  const platforms: Array<{ name: string; stop(): Promise<void> }> = [];
+  const platforms: Array<{ name: string; stop(): Promise<void>; connected(): boolean }> = [];
   if (!config.SLACK_BOT_TOKEN && !config.DISCORD_TOKEN) {
     log.warn("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, and/or DISCORD_TOKEN): nothing to do. Try `codebot chat` to talk to the bot locally.");
     return 0;
@@ -24,18 +25,21 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const k = keys(config.QUEUE_PREFIX);
   // /metrics, /healthz, /readyz on PORT: before the platforms connect, so /readyz can say they haven't yet.
   const ops = await startBotOps(config, log, redis);
+  // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
+  const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
   const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics);
   const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
   if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log, ops.slackRoutes)) });
   if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, deps, log)) });
-  for (const platform of platforms) ops.connected(platform.name);
+  for (const platform of platforms) ops.connected(platform.name, platform.connected);
   log.info({ platforms: platforms.map((platform) => platform.name) }, "bot started");
   const signal = await waitForShutdownSignal();
   log.info({ signal }, "bot stopping");
   await Promise.all(platforms.map((platform) => platform.stop()));
   await ops.close();
+  await admin?.close();
   await queue.close();
   redis.disconnect();
   exitOnceStopped(0);

@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { Keys } from "../queue/queue-keys.js";
 import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "./budget-periods.js";
 import { BudgetPolicy, METRICS, subjectKey } from "./budget-policy.js";
-import { BudgetStore, type BudgetUse } from "./budget-store.js";
+import { BudgetStore, retention, type BudgetUse } from "./budget-store.js";
 import { refusalText, type ExhaustedBudget } from "./budget-text.js";
 
 export type BudgetVerdict = { ok: true } | { ok: false; refused: string; resetsAt: number };
@@ -19,7 +19,10 @@ export interface BudgetGate {
   charge(request: ChatRequest, spend: Partial<BudgetUse>): Promise<void>;
 }
 
-/** Budgets counted in Redis against the request's user and channel, with the limits of config. */
+/**
+ * Budgets counted in Redis against the request's user and channel, with the limits of config. With
+ * no limit set it only counts (for the usage history): `check` is then free, no Redis read at all.
+ */
 export class RedisBudgetGate implements BudgetGate {
   constructor(
     private readonly store: BudgetStore,
@@ -32,7 +35,7 @@ export class RedisBudgetGate implements BudgetGate {
   }
 
   async check(request: ChatRequest): Promise<BudgetVerdict> {
-    if (this.policy.isExempt(request)) return { ok: true };
+    if (!this.policy.enabled || this.policy.isExempt(request)) return { ok: true };
     const now = this.now();
     const periods = periodsAt(now, this.policy.timeZone);
     const subjects = this.policy.subjects(request);
@@ -69,10 +72,14 @@ export class RedisBudgetGate implements BudgetGate {
   }
 }
 
-/** The worker's budgets: none (undefined) unless some BUDGET_* limit is set. */
-export function createBudgetGate(redis: Redis, keys: Keys, config: Config, log?: Logger, clock?: Clock): BudgetGate | undefined {
+/**
+ * The worker's budgets: always a gate, since usage is counted per user and channel (day and month,
+ * kept USAGE_HISTORY_DAYS) whether or not a limit is set; it refuses only once some BUDGET_* limit is.
+ */
+export function createBudgetGate(redis: Redis, keys: Keys, config: Config, log?: Logger, clock?: Clock): BudgetGate {
   const policy = new BudgetPolicy(config);
-  if (!policy.enabled) return undefined;
-  log?.info({ limits: policy.limits, timeZone: policy.timeZone, exempt: config.BUDGET_EXEMPT_USERS.length }, "budgets on: turns past a user's or channel's limit are refused");
-  return new RedisBudgetGate(new BudgetStore(redis, keys), policy, { clock, log });
+  const historyDays = config.USAGE_HISTORY_DAYS;
+  if (policy.enabled) log?.info({ limits: policy.limits, timeZone: policy.timeZone, exempt: config.BUDGET_EXEMPT_USERS.length, historyDays }, "budgets on: turns past a user's or channel's limit are refused");
+  else log?.info({ timeZone: policy.timeZone, historyDays }, "usage counted per user and channel; no BUDGET_* limit is set, so nothing is refused");
+  return new RedisBudgetGate(new BudgetStore(redis, keys, retention(historyDays)), policy, { clock, log });
 }

@@ -50,12 +50,12 @@ export class BudgetPolicy {
     this.timeZone = config.BUDGET_TIMEZONE;
   }
 
-  /** Whether any limit is set: with none, budgets are off and nothing is counted. */
+  /** Whether any limit is set: with none, nothing is ever refused (usage is counted all the same). */
   get enabled(): boolean {
     return anyLimit(this.limits.user) || anyLimit(this.limits.channel);
   }
 
-  /** The request's user and channel. Both are counted whenever budgets are on, limited or not. */
+  /** The request's user and channel. Both are always counted, limited or not. */
   subjects(request: ChatRequest): BudgetSubject[] {
     return [
       { kind: "user", id: userBudgetId(request), limits: this.limits.user },

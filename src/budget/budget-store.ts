@@ -11,12 +11,25 @@ export interface BudgetUse {
 
 export type PeriodUse = Record<PeriodKind, BudgetUse>;
 
+const DAY_MS = 24 * 3600 * 1000;
+
+/** USAGE_HISTORY_DAYS's default. */
+export const DEFAULT_HISTORY_DAYS = 90;
+
+/** Month counters are kept at least this long after their month (13 months), so a month can be read beside the same month a year before. */
+export const MONTH_KEPT_DAYS = 13 * 31;
+
+/** How long a counter outlives its period (ms), per kind of period. */
+export type Retention = Record<PeriodKind, number>;
+
 /**
- * How long a counter outlives its period: long enough for workers whose clocks run a little behind
- * (they still name the old period) and for yesterday's figures to be read, short enough that
- * Redis holds a few keys per subject at most.
+ * Days are kept `historyDays` after they end (the usage history; at least a day, which also covers
+ * workers whose clocks run a little behind and still name the old day), months 13 months or that
+ * long, whichever is longer. Past that, keys expire on their own: nothing sweeps.
  */
-export const EXPIRY_MARGIN_MS = 24 * 3600 * 1000;
+export function retention(historyDays = DEFAULT_HISTORY_DAYS): Retention {
+  return { day: historyDays * DAY_MS, month: Math.max(MONTH_KEPT_DAYS, historyDays) * DAY_MS };
+}
 
 // Adds a spend to each period's counter of one subject and sets when each counter goes: all of one
 // subject's keys in one script, so concurrent charges never lose an increment nor leave a key
@@ -30,59 +43,81 @@ end
 return #KEYS
 `;
 
+// Notes the subjects charged in a day (a key of its own, so each script stays in one hash slot).
+// KEYS[1]: the day's index; ARGV: its time to live (ms), now (ms), then the subjects.
+const SEEN = `
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return #ARGV - 2
+`;
+
 const countersSchema = z.tuple([z.string().nullable(), z.string().nullable()]);
+const membersSchema = z.array(z.string());
 
 const useOf = (raw: unknown): BudgetUse => {
   const [tokens, execMs] = countersSchema.parse(raw);
   return { tokens: Number(tokens ?? 0), execSeconds: Number(execMs ?? 0) / 1000 };
 };
 
+/** The replies of a pipeline, the first error thrown. */
+async function replies(pipeline: ReturnType<Redis["pipeline"]>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
+  return results.map(([, value]) => value);
+}
+
 /**
- * Budget counters in Redis: per subject (a user, a channel) and period (a day, a month), a hash of
- * model tokens and execution milliseconds. Counters expire on their own a margin after their period
- * ends, so a new period starts from nothing without any sweeping.
+ * Usage counters in Redis: per subject (a user, a channel) and period (a day, a month), a hash of
+ * model tokens and execution milliseconds; per day, an index of the subjects charged. Budgets check
+ * them, the admin page reads their history. Everything expires on its own (see `retention`), so a
+ * new period starts from nothing without any sweeping.
  */
 export class BudgetStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly marginMs = EXPIRY_MARGIN_MS,
+    private readonly kept: Retention = retention(),
   ) {}
 
   /**
-   * Adds a spend to every subject's counters for the given periods; `now` (the caller's clock,
-   * which named the periods) sets their lifetimes. One script per subject, all in one round trip.
+   * Adds a spend to every subject's counters for the given periods, and notes the subjects in each
+   * day's index; `now` (the caller's clock, which named the periods) sets their lifetimes. One
+   * script per subject and one per day's index, all in one round trip.
    */
   async charge(subjects: string[], periods: BudgetPeriod[], spend: BudgetUse, now: number): Promise<void> {
     const tokens = Math.max(0, Math.round(spend.tokens));
     const execMs = Math.max(0, Math.round(spend.execSeconds * 1000));
     if (!subjects.length || !periods.length || (!tokens && !execMs)) return;
-    const ttls = periods.map((period) => String(Math.max(1, period.endsAt - now + this.marginMs)));
+    const ttl = (period: BudgetPeriod) => String(Math.max(1, period.endsAt - now + this.kept[period.kind]));
     const pipeline = this.redis.pipeline();
     for (const subject of subjects) {
-      pipeline.eval(CHARGE, periods.length, ...periods.map((period) => this.keys.budget(subject, period.key)), String(tokens), String(execMs), ...ttls);
+      pipeline.eval(CHARGE, periods.length, ...periods.map((period) => this.keys.budget(subject, period.key)), String(tokens), String(execMs), ...periods.map(ttl));
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
+    for (const day of periods.filter((period) => period.kind === "day")) pipeline.eval(SEEN, 1, this.keys.usageSubjects(day.key), ttl(day), String(now), ...subjects);
+    await replies(pipeline);
   }
 
   /** Every subject's use in each of the periods, in one round trip. */
   async read(subjects: string[], periods: Record<PeriodKind, BudgetPeriod>): Promise<Map<string, PeriodUse>> {
+    const uses = await this.readEach(subjects.flatMap((subject) => [{ subject, period: periods.day }, { subject, period: periods.month }]));
+    return new Map(subjects.map((subject, i) => [subject, { day: uses[2 * i]!, month: uses[2 * i + 1]! }]));
+  }
+
+  /** The use of each subject in its period (zero where nothing was counted), in one round trip. */
+  async readEach(entries: ReadonlyArray<{ subject: string; period: BudgetPeriod }>): Promise<BudgetUse[]> {
+    if (!entries.length) return [];
     const pipeline = this.redis.pipeline();
-    for (const subject of subjects) {
-      pipeline.hmget(this.keys.budget(subject, periods.day.key), "tokens", "exec_ms");
-      pipeline.hmget(this.keys.budget(subject, periods.month.key), "tokens", "exec_ms");
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const uses = new Map<string, PeriodUse>();
-    subjects.forEach((subject, i) => {
-      const [dayError, day] = replies[2 * i] ?? [null, [null, null]];
-      const [monthError, month] = replies[2 * i + 1] ?? [null, [null, null]];
-      if (dayError || monthError) throw dayError ?? monthError;
-      uses.set(subject, { day: useOf(day), month: useOf(month) });
-    });
-    return uses;
+    for (const { subject, period } of entries) pipeline.hmget(this.keys.budget(subject, period.key), "tokens", "exec_ms");
+    return (await replies(pipeline)).map(useOf);
+  }
+
+  /** The subjects charged in each day, from the days' indexes (no SCAN), in one round trip. */
+  async seen(days: readonly BudgetPeriod[]): Promise<string[][]> {
+    if (!days.length) return [];
+    const pipeline = this.redis.pipeline();
+    for (const day of days) pipeline.zrange(this.keys.usageSubjects(day.key), 0, -1);
+    return (await replies(pipeline)).map((members) => membersSchema.parse(members));
   }
 
   /** The subjects of a kind (`user`, `channel`) that have a counter for the period, for reports. */

@@ -5,10 +5,11 @@ import type { Logger } from "../log.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { CliError } from "./cli-error.js";
 import { openLocalChat } from "./local-chat-context.js";
-import { readCode } from "./read-input.js";
+import { checkAttachments, readCode } from "./read-input.js";
 import { renderReplies } from "./render-replies.js";
+import { ASK_USAGE } from "./usages.js";
 
-export const ASK_USAGE = 'codebot ask [--thread ID] [--attach PATH]... [--out DIR] [--wait SECONDS] "message" | -';
+export { ASK_USAGE };
 
 /** `codebot ask`: one turn through Redis and a running worker, exactly as a platform message. */
 export async function askCommand(args: string[], config: Config, _log: Logger): Promise<number> {
@@ -26,6 +27,7 @@ export async function askCommand(args: string[], config: Config, _log: Logger): 
   if (!(wait > 0)) throw new CliError("--wait takes a number of seconds.");
   const text = positionals.length === 1 && positionals[0] === "-" ? await readCode("-") : positionals.join(" ");
   if (!text.trim() && !values.attach.length) throw new CliError(`No message given.\nUsage: ${ASK_USAGE}`);
+  await checkAttachments(values.attach);
   const thread = values.thread ?? randomBytes(4).toString("hex");
   const chat = openLocalChat(config, wait * 1000);
   try {

@@ -5,12 +5,15 @@ import type { Config } from "../config.js";
 import type { RequestKind } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
+import { FencedLines } from "./fenced-lines.js";
 import { openLocalChat } from "./local-chat-context.js";
+import { unreadable } from "./read-input.js";
 import { renderReplies } from "./render-replies.js";
+import { CHAT_USAGE } from "./usages.js";
 
-export const CHAT_USAGE = "codebot chat [--thread ID] [--out DIR]   (then: a message, /attach PATH, /files, /export [zip], /reset, /quit)";
+export { CHAT_USAGE };
 
-const HELP = "Type a message and press Enter. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; /quit leaves.";
+const HELP = "Type a message and press Enter; a fenced block (```python, then the code, then ```) is sent whole when its fence closes, and runs as written. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; /quit leaves.";
 
 /** `codebot chat`: an interactive thread with the bot in the terminal, through Redis and a worker. */
 export async function chatCommand(args: string[], config: Config, _log: Logger): Promise<number> {
@@ -22,19 +25,43 @@ export async function chatCommand(args: string[], config: Config, _log: Logger):
     throw error;
   });
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  // Prompts only for a person at a terminal: piped input gets a clean transcript.
+  const interactive = Boolean(process.stdin.isTTY);
+  const lines = new FencedLines();
   const pending: string[] = [];
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const prompt = () => {
+    if (!interactive) return;
+    terminal.setPrompt(lines.open ? "... " : "you> ");
+    terminal.prompt();
+  };
+  // Ctrl-C drops a code block being typed; otherwise it leaves (a turn running goes on in the worker).
+  terminal.on("SIGINT", () => {
+    if (lines.discard()) {
+      say("\n(code block dropped)");
+      return prompt();
+    }
+    terminal.close();
+    process.exit(130);
+  });
   say(`codebot chat, thread ${thread}. Files are saved to ${values.out}/. ${HELP}`);
-  terminal.setPrompt("you> ");
-  terminal.prompt();
+  prompt();
   try {
     // Lines are read through the iterator, which buffers them: pasted or piped input is not lost
     // while a turn is running.
     for await (const raw of terminal) {
-      const line = raw.trim();
-      if (line === "/quit" || line === "/exit") return 0;
-      await handle(line);
-      terminal.prompt();
+      const message = lines.feed(raw);
+      if (message === undefined) {
+        prompt();
+        continue;
+      }
+      if (message === "/quit" || message === "/exit") return 0;
+      await handle(message);
+      prompt();
+    }
+    if (lines.open) {
+      process.stderr.write("codebot: the code block was never closed with ```, so it was not sent.\n");
+      return 2;
     }
     return 0;
   } finally {
@@ -45,11 +72,18 @@ export async function chatCommand(args: string[], config: Config, _log: Logger):
   async function handle(line: string): Promise<void> {
     if (!line) return;
     if (line === "/help") return say(HELP);
-    if (line.startsWith("/attach ")) {
-      pending.push(line.slice("/attach ".length).trim());
-      return say(`will attach ${pending.at(-1)} to your next message`);
+    if (line === "/attach" || line.startsWith("/attach ")) {
+      const path = line.slice("/attach".length).trim();
+      if (!path) return say("codebot: which file? /attach PATH");
+      const problem = await unreadable(path);
+      if (problem) return say(`codebot: ${problem}`);
+      pending.push(path);
+      return say(`will attach ${path} to your next message`);
     }
     const exporting = /^\/export(?:\s+zip)?$/.test(line);
+    if (/^\/[a-z]+(?:\s|$)/.test(line) && !exporting && line !== "/files" && line !== "/reset") {
+      return say(`codebot: no command ${line.split(/\s/)[0]}. ${HELP}`);
+    }
     const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : exporting ? "export" : "message";
     try {
       const text = kind === "message" ? line : exporting && line.endsWith("zip") ? "zip" : "";

@@ -5,10 +5,12 @@ import type { Config } from "../config.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import { createSandboxManager } from "../sandbox/create-sandbox-manager.js";
+import { SandboxError } from "../sandbox/sandbox-error.js";
 import { CliError } from "./cli-error.js";
-import { readCode } from "./read-input.js";
+import { checkAttachments, readCode } from "./read-input.js";
+import { EXEC_USAGE } from "./usages.js";
 
-export const EXEC_USAGE = "codebot exec [--session ID] [--attach PATH]... [--timeout SECONDS] [--json] [FILE | -]";
+export { EXEC_USAGE };
 
 function humanSize(bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
@@ -41,6 +43,7 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
     throw new CliError("--timeout takes a number of seconds between 0 and 3600.");
   }
+  await checkAttachments(values.attach);
   const code = await readCode(positionals[0]);
   const manager = createSandboxManager(config, log);
   const ephemeral = values.session === undefined;
@@ -48,6 +51,8 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);
+  // No engine, image or runtime to run on: nothing was opened, and nothing is left to tidy (or to warm).
+  let unusable = false;
   try {
     if (values.attach.length) {
       await manager.upload(sessionId, values.attach.map((path) => ({ name: basename(path), path })));
@@ -59,9 +64,14 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else printPlain(result);
     return result.status === "ok" ? 0 : 1;
+  } catch (error) {
+    unusable = error instanceof SandboxError && ["DOCKER_UNAVAILABLE", "IMAGE_MISSING", "RUNTIME_MISSING"].includes(error.code);
+    throw error;
   } finally {
     process.off("SIGINT", onSigint);
-    if (ephemeral) await manager.kill(sessionId).catch(() => undefined);
-    await manager.close();
+    if (!unusable) {
+      if (ephemeral) await manager.kill(sessionId).catch(() => undefined);
+      await manager.close();
+    }
   }
 }

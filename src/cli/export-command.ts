@@ -7,8 +7,9 @@ import { CliError } from "./cli-error.js";
 import { openLocalChat } from "./local-chat-context.js";
 import { writeNewFile } from "./new-file.js";
 import { terminalSafe } from "./render-replies.js";
+import { EXPORT_USAGE } from "./usages.js";
 
-export const EXPORT_USAGE = "codebot export --thread ID [--out DIR] [--zip] [--wait SECONDS]";
+export { EXPORT_USAGE };
 
 /**
  * `codebot export`: a local thread (the --thread of `codebot ask` and `codebot chat`) as a Jupyter

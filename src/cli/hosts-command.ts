@@ -3,11 +3,12 @@ import type { Logger } from "../log.js";
 import { HostStates } from "../fleet/host-states.js";
 import { parseHosts } from "../fleet/host-spec.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
-import { createRedis } from "../queue/redis-connection.js";
 import { createSandboxes } from "../workspace/create-sandboxes.js";
 import { CliError } from "./cli-error.js";
+import { connectRedis } from "./cli-redis.js";
+import { HOSTS_USAGE } from "./usages.js";
 
-export const HOSTS_USAGE = "codebot hosts list [--json] | codebot hosts drain HOST | codebot hosts undrain HOST";
+export { HOSTS_USAGE };
 
 /** `codebot hosts`: the fleet's engines (SANDBOX_HOSTS): health, sessions, pool; drain and undrain one. */
 export async function hostsCommand(args: string[], config: Config, log: Logger): Promise<number> {
@@ -15,7 +16,7 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
   if (!config.SANDBOX_HOSTS) throw new CliError("No fleet is configured: set SANDBOX_HOSTS to list the Docker engines sandboxes run on.");
   if (rest.length) throw new CliError(`Usage: ${HOSTS_USAGE}`);
   const hosts = parseHosts(config.SANDBOX_HOSTS);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = await connectRedis(config.REDIS_URL);
   try {
     const states = new HostStates(redis, config.QUEUE_PREFIX, config.SANDBOX_NAMESPACE, config.SANDBOX_HOST_DOWN_AFTER);
     if ((action === "drain" || action === "undrain") && target) {

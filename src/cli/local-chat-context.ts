@@ -3,18 +3,7 @@ import { LocalClient } from "../platforms/local/local-client.js";
 import { keys } from "../queue/queue-keys.js";
 import { createRedis } from "../queue/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
-import { CliError } from "./cli-error.js";
-
-/** A Redis URL as it may be shown: without its password. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "REDIS_URL";
-  }
-}
+import { reachRedis, REDIS_TIMEOUT_MS } from "./cli-redis.js";
 
 export interface LocalChatContext {
   client: LocalClient;
@@ -23,9 +12,10 @@ export interface LocalChatContext {
   close(): Promise<void>;
 }
 
-const REDIS_TIMEOUT_MS = 5000;
-
-/** What `codebot ask` and `codebot chat` need: Redis, the turn queue, and the local client on them. */
+/**
+ * What `codebot ask` and `codebot chat` need: Redis, the turn queue, and the local client on them.
+ * Redis gets at most pickupTimeoutMs (and at most 5 s) to answer, so `ask --wait 3` ends within 3 s.
+ */
 export function openLocalChat(config: Config, pickupTimeoutMs: number): LocalChatContext {
   const redis = createRedis(config.REDIS_URL);
   const queue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
@@ -39,17 +29,7 @@ export function openLocalChat(config: Config, pickupTimeoutMs: number): LocalCha
   });
   return {
     client,
-    async ready() {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CliError(`Cannot reach Redis at ${redactUrl(config.REDIS_URL)}: is it running (REDIS_URL)?`)), REDIS_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([redis.ping(), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ready: () => reachRedis(redis, config.REDIS_URL, Math.min(REDIS_TIMEOUT_MS, pickupTimeoutMs)),
     async close() {
       await queue.close();
       redis.disconnect();

@@ -1,53 +1,18 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { createRedis } from "../queue/redis-connection.js";
 import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
-import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
+import { sessionRows, sizeText } from "../ops/session-rows.js";
 import { CliError } from "./cli-error.js";
+import { connectRedis } from "./cli-redis.js";
+import { SESSIONS_USAGE } from "./usages.js";
 
-export const SESSIONS_USAGE =
-  "codebot sessions list [--json] | codebot sessions hibernate ID | codebot sessions kill ID | codebot sessions kill --all | codebot sessions prune";
-
-interface SessionRow {
-  sessionId: string;
-  state: "running" | "sleeping";
-  containerId?: string;
-  createdAt?: string;
-  status?: string;
-  files?: number;
-  bytes?: number;
-  lastUsedAt?: string;
-  deletedAfter?: string;
-}
-
-function size(bytes: number | undefined): string {
-  if (bytes === undefined) return "-";
-  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
-}
-
-/** Running sessions from the engine, sleeping ones from the workspace store (a running one shows its workspace too). */
-function rows(running: Array<{ sessionId: string; containerId: string; createdAt: Date; status: string }>, workspaces: WorkspaceSummary[]): SessionRow[] {
-  const saved = new Map(workspaces.map((workspace) => [workspace.sessionId, workspace]));
-  const workspaceFields = (workspace: WorkspaceSummary | undefined) =>
-    workspace ? { files: workspace.files, bytes: workspace.bytes, lastUsedAt: workspace.updatedAt.toISOString(), deletedAfter: workspace.expiresAt.toISOString() } : {};
-  const live: SessionRow[] = running.map((session) => ({
-    sessionId: session.sessionId,
-    state: "running",
-    containerId: session.containerId,
-    createdAt: session.createdAt.toISOString(),
-    status: session.status,
-    ...workspaceFields(saved.get(session.sessionId)),
-  }));
-  const liveIds = new Set(running.map((session) => session.sessionId));
-  const sleeping: SessionRow[] = workspaces.filter((workspace) => !liveIds.has(workspace.sessionId)).map((workspace) => ({ sessionId: workspace.sessionId, state: "sleeping", ...workspaceFields(workspace) }));
-  return [...live, ...sleeping];
-}
+export { SESSIONS_USAGE };
 
 /** `codebot sessions`: the running and sleeping sandbox sessions; put one to sleep, end one, apply the retention. */
 export async function sessionsCommand(args: string[], config: Config, log: Logger): Promise<number> {
   const [action, target, ...rest] = args;
   // Through Redis when it matters: a fleet's catalog, and so that a session a worker is using is never put to sleep under it.
-  const redis = action === "hibernate" || config.SANDBOX_HOSTS ? createRedis(config.REDIS_URL) : undefined;
+  const redis = action === "hibernate" || config.SANDBOX_HOSTS ? await connectRedis(config.REDIS_URL) : undefined;
   try {
     return await run(createSandboxes(config, log, redis), config, action, target, rest.length > 0);
   } finally {
@@ -59,13 +24,13 @@ async function run(runtime: SandboxRuntime, config: Config, action: string | und
   const { managers, fleet, durable, sandboxes } = runtime;
   if (action === "list" && (target === undefined || target === "--json") && !extra) {
     const running = fleet ? await fleet.listSessions() : await runtime.manager.listSessions();
-    const all = rows(running, (await durable?.workspaces.list()) ?? []);
+    const all = sessionRows(running, (await durable?.workspaces.list()) ?? []);
     if (target === "--json") process.stdout.write(`${JSON.stringify(all)}\n`);
     else if (!all.length) process.stdout.write("No sessions.\n");
     else {
       process.stdout.write("SESSION\tSTATE\tFILES\tSIZE\tLAST USED\tDELETED AFTER\n");
       for (const row of all) {
-        process.stdout.write(`${row.sessionId}\t${row.state}${row.status ? ` (${row.status})` : ""}\t${row.files ?? "-"}\t${size(row.bytes)}\t${row.lastUsedAt ?? row.createdAt ?? "-"}\t${row.deletedAfter ?? "-"}\n`);
+        process.stdout.write(`${row.sessionId}\t${row.state}${row.status ? ` (${row.status})` : ""}\t${row.files ?? "-"}\t${sizeText(row.bytes)}\t${row.lastUsedAt ?? row.createdAt ?? "-"}\t${row.deletedAfter ?? "-"}\n`);
       }
     }
     return 0;

@@ -7,10 +7,11 @@ import type { BudgetLimits } from "../budget/budget-policy.js";
 import { displayName } from "../core/display-text.js";
 import { FeedbackStore } from "../feedback/feedback-store.js";
 import { keys, type Keys } from "../queue/queue-keys.js";
-import { createRedis } from "../queue/redis-connection.js";
 import { CliError } from "./cli-error.js";
+import { connectRedis } from "./cli-redis.js";
+import { USAGE_USAGE } from "./usages.js";
 
-export const USAGE_USAGE = "codebot usage [users | threads | feedback | budgets] [--json]";
+export { USAGE_USAGE };
 
 /** Recent ratings listed by `codebot usage feedback`. */
 const RECENT_SHOWN = 20;
@@ -63,7 +64,7 @@ export async function usageCommand(args: string[], config: Config, _log: Logger)
   const json = args.includes("--json");
   const rest = args.filter((arg) => arg !== "--json");
   if (rest.length > 1 || (rest[0] && !["users", "threads", "feedback", "budgets"].includes(rest[0]))) throw new CliError(`Usage: ${USAGE_USAGE}`);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = await connectRedis(config.REDIS_URL);
   const k = keys(config.QUEUE_PREFIX);
   try {
     if (rest[0] === "feedback") {

@@ -16,6 +16,8 @@ const QUEUE_STATES = ["waiting", "active", "delayed"] as const;
 const SOURCE_TIMEOUT_MS = 1500;
 /** Pool members are counted with a Docker listing: at most this often, whatever the scrape rate. */
 const POOL_CACHE_MS = 10_000;
+/** Sleeping sessions are counted by listing the workspace store and the engines: at most this often. */
+const SLEEPING_CACHE_MS = 60_000;
 
 /** A registry of its own per process (never prom-client's global one), with Node's default metrics. */
 function processRegistry(role: "bot" | "worker"): Registry {
@@ -59,6 +61,8 @@ export interface WorkerGaugeSources {
   /** BullMQ's job counts (waiting, active, delayed). */
   jobCounts(): Promise<Record<string, number>>;
   hosts: SessionHost[];
+  /** Sessions asleep in the workspace store (saved, no container); none without durable workspaces. */
+  sleeping?(): Promise<number>;
 }
 
 export interface WorkerMetrics {
@@ -87,6 +91,7 @@ export function workerMetrics(): WorkerMetrics {
   const poolClaims = new Counter({ name: "codebot_pool_claims_total", help: "New sessions by host and whether a warm sandbox was ready (hit) or one was started cold (miss).", labelNames: ["host", "result"], registers });
   let sources: WorkerGaugeSources | undefined;
   let pooled: Array<() => Promise<number>> = [];
+  let sleeping: (() => Promise<number>) | undefined;
   new Gauge({
     name: "codebot_queue_jobs",
     help: "Turns in the queue by state (waiting, active, delayed), read at each scrape.",
@@ -116,6 +121,17 @@ export function workerMetrics(): WorkerMetrics {
     },
   });
 
+  new Gauge({
+    name: "codebot_sessions_sleeping",
+    help: "Sessions asleep in the workspace store: files and variables saved, no container, no memory (counted at most once a minute).",
+    registers,
+    async collect() {
+      const count = sleeping && (await withinTimeout(sleeping()));
+      this.reset();
+      if (count !== undefined) this.set(count);
+    },
+  });
+
   return {
     registry,
     turns: {
@@ -141,6 +157,7 @@ export function workerMetrics(): WorkerMetrics {
     collectFrom(given) {
       sources = given;
       pooled = given.hosts.map((host) => cachedFor(POOL_CACHE_MS, () => host.pooled()));
+      sleeping = given.sleeping && cachedFor(SLEEPING_CACHE_MS, given.sleeping);
     },
   };
 }

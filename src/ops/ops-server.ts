@@ -1,3 +1,4 @@
+import { listenOrWarn, type ListeningServer } from "./listen-or-warn.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log.js";
@@ -51,10 +52,7 @@ export function opsRoutes(endpoints: OpsEndpoints): Array<{ path: string; method
   return OPS_PATHS.map((path) => ({ path, method: ["GET", "HEAD"], handler: (req, res) => void serveOps(endpoints, req, res) }));
 }
 
-export interface OpsServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type OpsServer = ListeningServer;
 
 /**
  * A small HTTP server for the endpoints. A port that can't be had (in use, not permitted) is never
@@ -65,22 +63,7 @@ export async function startOpsServer(endpoints: OpsEndpoints, { port, host }: { 
   const server: Server = createServer((req, res) => {
     if (!serveOps(endpoints, req, res)) res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ status: "not found" }));
   });
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      endpoints.log.warn({ port, host, code: error.code }, "the metrics and health endpoints could not listen (is the port in use?): running without them");
-      resolve(false);
-    });
-    server.listen(port, host, () => resolve(true));
-  });
-  if (!listening) return undefined;
-  server.unref(); // it never keeps the process alive by itself
-  endpoints.log.info({ port, host, paths: OPS_PATHS }, "metrics and health endpoints listening");
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listenOrWarn(server, { port, host }, endpoints.log, "the metrics and health endpoints");
+  if (listening) endpoints.log.info({ port, host, paths: OPS_PATHS }, "metrics and health endpoints listening");
+  return listening;
 }

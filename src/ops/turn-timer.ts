@@ -34,8 +34,11 @@ export class TurnTimer {
     };
   }
 
-  ended(outcome: TurnOutcome, code?: FailureCode): void {
-    this.metrics?.turnEnded(outcome, (Date.now() - this.startedAt) / 1000, code);
+  /** The attempt ended: counted, and its duration in seconds returned. */
+  ended(outcome: TurnOutcome, code?: FailureCode): number {
+    const seconds = (Date.now() - this.startedAt) / 1000;
+    this.metrics?.turnEnded(outcome, seconds, code);
+    return seconds;
   }
 
   private sinceArrival(): number {

@@ -15,6 +15,8 @@ export interface WorkerOpsSources {
   fleet?: Fleet;
   /** The turn queue's job counts (TurnWorker.jobCounts). */
   jobCounts(): Promise<Record<string, number>>;
+  /** Sessions asleep in the workspace store; none without durable workspaces. */
+  sleeping?(): Promise<number>;
 }
 
 export interface WorkerOps {
@@ -29,12 +31,13 @@ const SINGLE_HOST = "default";
  * host, readiness (Redis and the engines: in a fleet one answering engine is enough, those away
  * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning).
  */
-export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts }: WorkerOpsSources): Promise<WorkerOps> {
+export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
   const hosts = managers.map((manager, i) => ({ name: fleet?.members[i]?.spec.name ?? SINGLE_HOST, manager }));
   const hostOf = new Map(hosts.map(({ name, manager }) => [manager.engine, name]));
   listenToPoolClaims((engine, hit) => metrics.poolClaim(hostOf.get(engine) ?? SINGLE_HOST, hit));
   metrics.collectFrom({
     jobCounts,
+    sleeping,
     hosts: hosts.map(({ name, manager }) => ({ name, sessionCount: () => manager.sessionCount(), openSessionIds: () => manager.openSessionIds(), pooled: () => manager.pooled() })),
   });
   if (config.METRICS_PORT === 0) return { close: async () => listenToPoolClaims(undefined) };

@@ -31,6 +31,20 @@ export function keys(prefix: string) {
      * (`day:2025-01-31`, `month:2025-01`), a hash of tokens and exec_ms, hash-tagged with the subject.
      */
     budget: (subject: string, period: string) => `${prefix}:budget:{${subject}}:${period}`,
+    /**
+     * Usage history: the subjects (`user:…`, `channel:…`) charged in one day (`day:2025-01-31`), a
+     * sorted set scored by when each was last charged; it expires with that day's counters, and
+     * saves the admin page a SCAN of the keyspace.
+     */
+    usageSubjects: (period: string) => `${prefix}:usage:subjects:${period}`,
+    /** The newest failed turns (a capped list of JSON entries), for the admin page. */
+    recentFailures: `${prefix}:ops:failures`,
+    /** Admin page: one worker's snapshot of the sessions it sees (JSON, with a TTL). */
+    sessionSnapshot: (workerId: string) => `${prefix}:ops:sessions:${workerId}`,
+    /** Admin page: the workers whose snapshots are fresh (sorted set, scored by when each goes stale). */
+    sessionReporters: `${prefix}:ops:session-reporters`,
+    /** Admin page: kill requests for sessions (pub/sub channel, every worker listens). */
+    sessionKillChannel: `${prefix}:ops:session-kill`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

@@ -5,8 +5,9 @@ import type { Delivery } from "../core/reply.js";
 import { asTurnFailure } from "../agent/turn-errors.js";
 import type { TurnHandler } from "../agent/turn-handler.js";
 import type { Logger } from "../log.js";
+import type { FailureLog } from "../ops/failure-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
-import { TurnTimer } from "../ops/turn-timer.js";
+import { recordFailure, TurnReport, type TurnReporting } from "../ops/turn-report.js";
 import type { CancelListener } from "./cancellation.js";
 import { keys, TURN_QUEUE } from "./queue-keys.js";
 import { EventClaims } from "./event-claims.js";
@@ -25,6 +26,10 @@ export interface TurnWorkerOptions {
   log: Logger;
   /** Counts turns by outcome and times them (the worker's /metrics); none: not counted. */
   metrics?: TurnMetrics;
+  /** Keeps the newest failed turns for the admin page; none: not kept. */
+  failures?: FailureLog;
+  /** LOG_CONTENT: each turn's audit line carries the message's text and the user's name. */
+  logContent?: boolean;
 }
 
 /** How long a turn waits before checking again whether its thread's earlier turn is done. */
@@ -53,7 +58,10 @@ export class TurnWorker {
   /** Turns this worker is running, with their lock tokens, to hand back if shutdown runs out of grace. */
   private readonly running = new Map<string, { job: Job<TurnJob>; token: string | undefined }>();
 
+  private readonly reporting: TurnReporting;
+
   constructor(private readonly options: TurnWorkerOptions) {
+    this.reporting = { log: options.log, metrics: options.metrics, failures: options.failures, logContent: options.logContent };
     this.order = new ThreadOrder(options.redis, keys(options.prefix));
     this.claims = new EventClaims(options.redis, keys(options.prefix));
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: options.redis, prefix: options.prefix });
@@ -143,21 +151,21 @@ export class TurnWorker {
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
-    const timer = new TurnTimer(this.options.metrics, request.receivedAt, job.attemptsMade === 0);
+    const report = new TurnReport(this.reporting, request, job.attemptsMade + 1);
     try {
-      await this.options.handler.handle(request, { signal, delivery: timer.watch(delivery), log });
-      timer.ended("answered");
+      await this.options.handler.handle(request, { signal, delivery: report.watch(delivery), log, tally: report.tally });
+      report.ended("answered");
       await this.finish(threadKey, seq);
     } catch (error) {
       const failure = asTurnFailure(error);
       const attempts = job.opts.attempts ?? 1;
       if (failure.retry && job.attemptsMade + 1 < attempts) {
         log.warn({ err: error }, "turn failed; it will be retried");
-        timer.ended("retried", failure.code);
+        report.ended("retried", failure.failure);
         throw error;
       }
       log.warn({ err: error, code: failure.code }, "turn failed");
-      timer.ended(failure.code === "CANCELLED" ? "cancelled" : "failed", failure.code);
+      report.ended(failure.code === "CANCELLED" ? "cancelled" : "failed", failure.failure);
       await delivery.fail(request, failure.failure).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
@@ -200,14 +208,14 @@ export class TurnWorker {
     const { request, threadKey } = parsed.data;
     const seq = (await this.claims.seqOf(jobId)) ?? parsed.data.seq;
     this.options.log.error({ requestId: request.eventId, jobId }, "turn lost its worker too often; reporting it");
-    await this.options.deliveries[request.conversation.platform]
-      ?.fail(request, {
-        code: "INTERNAL",
-        message:
-          "Your request was interrupted: the workers running it stopped three times, so it was given up. Code it had already run " +
-          "stays run (its files and variables are in this thread's session); ask again to continue from there.",
-      })
-      .catch(() => undefined);
+    const failure = {
+      code: "INTERNAL" as const,
+      message:
+        "Your request was interrupted: the workers running it stopped three times, so it was given up. Code it had already run " +
+        "stays run (its files and variables are in this thread's session); ask again to continue from there.",
+    };
+    recordFailure(this.reporting, request, failure, (job?.attemptsMade ?? 0) + 1);
+    await this.options.deliveries[request.conversation.platform]?.fail(request, failure).catch(() => undefined);
     await this.finish(threadKey, seq);
   }
 }

@@ -6,10 +6,13 @@ export function dockerStatus(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
+/** Socket errors that mean the engine isn't there (or this user may not use it), not a failed request. */
+const UNREACHABLE = ["ECONNREFUSED", "ENOENT", "EACCES", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"];
+
 /** Turns "can't reach the engine" and "no such image" into SandboxErrors a person can act on. */
 export function explainDockerError(error: unknown, image: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ECONNREFUSED" || code === "ENOENT" || code === "EACCES" || code === "ETIMEDOUT") {
+  if (code !== undefined && UNREACHABLE.includes(code)) {
     return new SandboxError(
       "DOCKER_UNAVAILABLE",
       `Cannot reach the Docker engine (${code}): is it running, and is DOCKER_HOST (or /var/run/docker.sock) right?`,

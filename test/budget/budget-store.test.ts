@@ -5,7 +5,7 @@ import { RedisBudgetGate } from "../../src/budget/budget-gate.js";
 import { durationText, periodsAt } from "../../src/budget/budget-periods.js";
 import { BudgetPolicy } from "../../src/budget/budget-policy.js";
 import { budgetReport } from "../../src/budget/budget-report.js";
-import { BudgetStore, EXPIRY_MARGIN_MS } from "../../src/budget/budget-store.js";
+import { BudgetStore, DEFAULT_HISTORY_DAYS, MONTH_KEPT_DAYS } from "../../src/budget/budget-store.js";
 import { loadConfig } from "../../src/config.js";
 import { chatRequestSchema, type ChatRequest } from "../../src/core/chat-request.js";
 import { keys, type Keys } from "../../src/queue/queue-keys.js";
@@ -28,6 +28,7 @@ afterAll(async () => {
 });
 
 const at = (iso: string) => Date.parse(iso);
+const DAY_MS = 24 * 3600 * 1000;
 
 /** A clock the test moves by hand. */
 function handClock(start: string) {
@@ -98,18 +99,18 @@ describe("the budget store", () => {
     expect(uses.get("user:slack:Unobody")).toEqual({ day: { tokens: 0, execSeconds: 0 }, month: { tokens: 0, execSeconds: 0 } });
   });
 
-  test("a counter lives until its period ends plus the margin, then is gone", async () => {
+  test("a counter lives until its period ends plus its retention (by default 90 days, months 13 months), then is gone", async () => {
     const now = Date.now();
     const periods = periodsAt(now);
     await new BudgetStore(redis, k).charge(["user:slack:Uttl"], [periods.day, periods.month], { tokens: 5, execSeconds: 0 }, now);
     const dayTtl = await redis.pttl(k.budget("user:slack:Uttl", periods.day.key));
     const monthTtl = await redis.pttl(k.budget("user:slack:Uttl", periods.month.key));
-    expect(Math.abs(dayTtl - (periods.day.endsAt - now + EXPIRY_MARGIN_MS))).toBeLessThan(2000);
-    expect(Math.abs(monthTtl - (periods.month.endsAt - now + EXPIRY_MARGIN_MS))).toBeLessThan(2000);
+    expect(Math.abs(dayTtl - (periods.day.endsAt - now + DEFAULT_HISTORY_DAYS * DAY_MS))).toBeLessThan(2000);
+    expect(Math.abs(monthTtl - (periods.month.endsAt - now + MONTH_KEPT_DAYS * DAY_MS))).toBeLessThan(2000);
 
-    // With no margin, a charge half a second before midnight is gone soon after it.
+    // Kept no time after its day, a charge half a second before midnight is gone soon after it.
     const nearMidnight = periodsAt(at("2031-05-20T23:59:59.500Z"));
-    await new BudgetStore(redis, k, 0).charge(["user:slack:Ugone"], [nearMidnight.day], { tokens: 5, execSeconds: 0 }, at("2031-05-20T23:59:59.500Z"));
+    await new BudgetStore(redis, k, { day: 0, month: 0 }).charge(["user:slack:Ugone"], [nearMidnight.day], { tokens: 5, execSeconds: 0 }, at("2031-05-20T23:59:59.500Z"));
     const key = k.budget("user:slack:Ugone", nearMidnight.day.key);
     expect(await redis.pttl(key)).toBeLessThanOrEqual(500);
     expect(await redis.exists(key)).toBe(1);

@@ -67,7 +67,7 @@ describe("codebot exec", () => {
   test("bad usage and missing files get a clear message and exit 2", async () => {
     const missing = await runCli(["exec", "--attach", join(dir, "nope.csv"), "-"], { env, input: "1" });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/codebot: Cannot read .*nope\.csv: ENOENT/);
+    expect(missing.stderr).toBe(`codebot: Cannot read ${join(dir, "nope.csv")}: no such file.\n`);
     const badTimeout = await runCli(["exec", "--timeout", "soon", "-"], { env, input: "1" });
     expect(badTimeout).toMatchObject({ code: 2, stderr: expect.stringContaining("--timeout takes a number") });
     expect((await runCli(["frobnicate"], { env })).stderr).toContain('Unknown command "frobnicate"');

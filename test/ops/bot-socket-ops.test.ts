@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
-import { getJson, scrape } from "./prometheus-text.js";
+import { eventually, getJson, scrape } from "./prometheus-text.js";
 
 // Socket Mode: Bolt holds no port, so the bot opens PORT for its endpoints alone (METRICS_PORT not 0).
 const fixture = useSlackBot({ METRICS_PORT: "9464" }, async () => undefined, { socketMode: true });
@@ -13,5 +13,18 @@ describe("the bot's endpoints in Socket Mode", () => {
     const { samples } = await scrape(base());
     expect(samples.some((sample) => sample.name === "process_resident_memory_bytes" && sample.labels.role === "bot")).toBe(true);
     expect(fixture.bot.logs()).toContain("metrics and health endpoints listening");
+  });
+});
+
+describe("readiness follows the Socket Mode connection", () => {
+  test("Slack's WebSocket dropped and refused: /readyz is 503 naming slack; back once Bolt reconnects", async () => {
+    fixture.slack.online(false);
+    const away = await eventually(async () => {
+      const ready = await getJson(`${base()}/readyz`);
+      return ready.status === 503 ? ready : false;
+    });
+    expect(away.body).toMatchObject({ status: "unavailable", away: ["slack"], checks: { redis: "ok" } });
+    fixture.slack.online(true);
+    await eventually(async () => (await getJson(`${base()}/readyz`)).status === 200 || false, 60_000);
   });
 });

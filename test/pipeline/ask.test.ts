@@ -138,4 +138,17 @@ describe("codebot ask, through Redis and a worker", () => {
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(`codebot: Cannot reach Redis at redis://127.0.0.1:${port}: is it running (REDIS_URL)?`);
   });
+
+  test("a worker with no model set up: a question fails at once saying what to set; a code block still runs", async () => {
+    await pipeline.worker.stop();
+    pipeline.worker = await pipeline.startWorker({ OPENAI_API_KEY: "", OPENAI_BASE_URL: "" });
+    const started = Date.now();
+    const question = await pipeline.ask(["what is 2 + 2?"]);
+    expect(question.code).toBe(1);
+    expect(question.stdout + question.stderr).toMatch(/No model is set up for codebot yet: .*OPENAI_API_KEY \(or OPENAI_BASE_URL/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const code = await pipeline.ask(["```python\nprint(2 + 2)\n```"]);
+    expect(code.code, code.stderr).toBe(0);
+    expect(code.stdout).toContain("4");
+  });
 });

@@ -34,6 +34,8 @@ export interface DiscordStandIn {
   rateLimitNext(method: string, path: RegExp, retryAfterSeconds: number): void;
   /** Serves bytes as an attachment on the stand-in's CDN; returns its URL. */
   hostFile(name: string, bytes: Buffer | string): string;
+  /** Drops every gateway connection and refuses new ones (an outage) until online(true). */
+  online(up: boolean): void;
   close(): Promise<void>;
 }
 
@@ -173,7 +175,9 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
   });
   const gateway = new WebSocketServer({ server });
   const send = (ws: WebSocket, payload: object) => ws.send(JSON.stringify(payload));
+  let gatewayUp = true;
   gateway.on("connection", (ws) => {
+    if (!gatewayUp) return void ws.close(1011, "gateway unavailable");
     clients.add(ws);
     ws.on("close", () => clients.delete(ws));
     send(ws, { op: 10, d: { heartbeat_interval: 41_250 }, s: null, t: null });
@@ -218,6 +222,10 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
       const path = `/attachments/${channelId}/${snowflake()}/${encodeURIComponent(name)}`;
       cdn.set(path, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
       return `http://127.0.0.1:${port}${path}?ex=65f0&is=65e0&hm=deadbeef`;
+    },
+    online(up) {
+      gatewayUp = up;
+      if (!up) for (const ws of clients) ws.close(1011, "gateway unavailable");
     },
     close: () => shutdown(server, sockets, { server: gateway, clients }),
   };

@@ -101,6 +101,8 @@ export interface SlackStandIn {
   socketSend(type: "events_api" | "interactive" | "slash_commands", payload: object): Promise<{ envelope_id: string }>;
   /** A message someone posted in a thread without addressing the bot (no event reaches the app). */
   addThreadMessage(threadTs: string, message: { user: string; text: string; ts: string; files?: SlackHostedFile[] }): void;
+  /** Drops every Socket Mode connection and refuses new ones (an outage) until online(true). */
+  online(up: boolean): void;
   close(): Promise<void>;
 }
 
@@ -283,7 +285,9 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     socket.on("close", () => sockets.delete(socket));
   });
   const socketMode = new WebSocketServer({ server, path: "/socket-mode" });
+  let socketModeUp = true;
   socketMode.on("connection", (ws) => {
+    if (!socketModeUp) return void ws.close(1011, "socket mode unavailable");
     sockets_.add(ws);
     ws.on("close", () => sockets_.delete(ws));
     ws.on("message", (raw) => {
@@ -341,6 +345,10 @@ export async function startSlackStandIn(options: { botToken?: string; botUserId?
     },
     addThreadMessage(threadTs, message) {
       threads.set(threadTs, [...(threads.get(threadTs) ?? []), { type: "message", thread_ts: threadTs, ...message }]);
+    },
+    online(up) {
+      socketModeUp = up;
+      if (!up) for (const ws of sockets_) ws.close(1011, "socket mode unavailable");
     },
     close: () => shutdown(server, sockets, { server: socketMode, clients: sockets_ }),
   };

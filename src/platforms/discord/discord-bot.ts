@@ -6,7 +6,7 @@ import { createDiscordClient, inviteUrl } from "./discord-client.js";
 import { registerDiscordListeners } from "./discord-listeners.js";
 
 /** Connects to Discord's gateway and feeds messages and commands to the intake, and rating clicks to the feedback store. */
-export async function startDiscordBot(config: Config, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void> }> {
+export async function startDiscordBot(config: Config, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void>; connected(): boolean }> {
   const discordLog = log.child({ platform: "discord" });
   const client = createDiscordClient(config);
   registerDiscordListeners(client, {
@@ -17,8 +17,12 @@ export async function startDiscordBot(config: Config, { intake, feedback }: BotD
   });
   client.on(Events.Error, (error) => discordLog.error({ err: error }, "discord client error"));
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  // Connected while the gateway session is: discord.js reconnects by itself, and /readyz shows the gaps.
+  let gatewayUp = false;
+  for (const up of [Events.ClientReady, Events.ShardReady, Events.ShardResume] as const) client.on(up, () => (gatewayUp = true));
+  for (const down of [Events.ShardDisconnect, Events.ShardReconnecting, Events.Invalidated] as const) client.on(down, () => (gatewayUp = false));
   await client.login(config.DISCORD_TOKEN);
   await ready;
   discordLog.info({ user: client.user?.tag, invite: inviteUrl(client.application?.id ?? client.user?.id ?? "") }, "discord connected: invite the bot with this URL");
-  return { stop: () => client.destroy() };
+  return { stop: () => client.destroy(), connected: () => gatewayUp };
 }

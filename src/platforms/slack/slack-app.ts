@@ -1,4 +1,4 @@
-import { App, LogLevel, type CustomRoute } from "@slack/bolt";
+import { App, LogLevel, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
 import type { Config } from "../../config.js";
 import { AssistantThreads } from "../../bot/assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
@@ -10,6 +10,8 @@ export interface SlackBot {
   /** "socket" (SLACK_APP_TOKEN set) or "http" (events POSTed to PORT at /slack/events). */
   mode: "socket" | "http";
   stop(): Promise<void>;
+  /** Socket Mode: its WebSocket to Slack is open (Bolt reconnects on its own); HTTP: always, once started. */
+  connected(): boolean;
 }
 
 /**
@@ -21,11 +23,15 @@ export async function startSlackBot(config: Config, { intake, feedback, redis, k
   const slackLog = log.child({ platform: "slack" });
   const clientOptions = config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {};
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
+  const receiver = mode === "socket" ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN ?? "", logLevel: LogLevel.WARN, installerOptions: { clientOptions } }) : undefined;
+  let socketOpen = false;
+  receiver?.client.on("connected", () => (socketOpen = true));
+  for (const gone of ["reconnecting", "disconnected"]) receiver?.client.on(gone, () => (socketOpen = false));
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     clientOptions,
     logLevel: LogLevel.WARN,
-    ...(mode === "socket" ? { socketMode: true, appToken: config.SLACK_APP_TOKEN } : { signingSecret: config.SLACK_SIGNING_SECRET, customRoutes: routes }),
+    ...(receiver ? { receiver } : { signingSecret: config.SLACK_SIGNING_SECRET, customRoutes: routes }),
   });
   registerSlackListeners(app, {
     intake,
@@ -37,5 +43,5 @@ export async function startSlackBot(config: Config, { intake, feedback, redis, k
   });
   await app.start(config.PORT);
   slackLog.info({ mode, port: mode === "http" ? config.PORT : undefined }, "slack connected");
-  return { mode, stop: () => app.stop().then(() => undefined) };
+  return { mode, stop: () => app.stop().then(() => undefined), connected: () => !receiver || socketOpen };
 }

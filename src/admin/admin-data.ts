@@ -1,0 +1,63 @@
+import type { Redis } from "ioredis";
+import { UsageLedger } from "../agent/usage-ledger.js";
+import { budgetReport, type BudgetReport } from "../budget/budget-report.js";
+import { BudgetPolicy } from "../budget/budget-policy.js";
+import { usageHistory, type UsageHistory } from "../budget/usage-history.js";
+import type { Config } from "../config.js";
+import { FailureLog, type FailureEntry } from "../ops/failure-log.js";
+import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
+import type { Keys } from "../queue/queue-keys.js";
+
+/** What one section of the page waits for Redis: past it, the section says it is unavailable and the rest still shows. */
+const SECTION_TIMEOUT_MS = 3000;
+/** Users listed with their all-time totals (most tokens first). */
+export const TOTALS_SHOWN = 50;
+/** Failed turns listed (newest first). */
+export const FAILURES_SHOWN = 50;
+
+/** A section's data, or why it is missing (Redis slow or away). */
+export type Section<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface UserTotal {
+  id: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  requests: number;
+}
+
+export interface Overview {
+  now: number;
+  sessions: Section<SessionDirectory>;
+  /** Whether any BUDGET_* limit is set (without one, usage is still counted; nothing is refused). */
+  budgetsOn: boolean;
+  budgets: Section<BudgetReport>;
+  /** The last days' usage, with the top users and channels. */
+  history: Section<UsageHistory>;
+  /** USAGE_HISTORY_DAYS: how long day counters are kept. */
+  historyDays: number;
+  totals: Section<UserTotal[]>;
+  failures: Section<FailureEntry[]>;
+}
+
+async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Section<T>>((resolve) => (timer = setTimeout(() => resolve({ ok: false, reason: "Redis did not answer in time" }), SECTION_TIMEOUT_MS)));
+  try {
+    return await Promise.race([work().then((value): Section<T> => ({ ok: true, value }), (): Section<T> => ({ ok: false, reason: "Redis could not be read" })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Everything the overview shows, read at once from Redis. */
+export async function loadOverview(redis: Redis, keys: Keys, config: Config): Promise<Overview> {
+  const now = Date.now();
+  const [sessions, budgets, history, totals, failures] = await Promise.all([
+    section(() => readSessionDirectory(redis, keys, now)),
+    section(() => budgetReport(redis, keys, config, now)),
+    section(() => usageHistory(redis, keys, config, now)),
+    section(async () => (await new UsageLedger(redis, keys).all("user")).slice(0, TOTALS_SHOWN)),
+    section(() => new FailureLog(redis, keys).recent(FAILURES_SHOWN)),
+  ]);
+  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures };
+}
