@@ -21,7 +21,6 @@ import { workerMetrics } from "../src/ops/metrics.js";
 import { startWorkerOps } from "../src/ops/worker-ops.js";
 import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.js";
 import { FailureLog } from "../src/ops/failure-log.js";
-import { countSleeping } from "../src/ops/sleeping-sessions.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -91,16 +90,18 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     failures: new FailureLog(redis, k),
     logContent: config.LOG_CONTENT,
   });
+  // The admin page's sessions, published below; the sleeping-sessions gauge reads its last listing.
+  let sessionReporter: SessionReporter | undefined;
   // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
   const ops = metrics && (await startWorkerOps(config, log, metrics, {
     redis,
     managers,
     fleet,
     jobCounts: () => worker.jobCounts(),
-    sleeping: durable && (() => countSleeping(durable.workspaces, () => (fleet ? fleet.listSessions() : sandboxes.listSessions()))),
+    sleeping: durable && (async () => sessionReporter?.sleepingSessions() ?? Promise.reject(new Error("sessions not listed yet"))),
   }));
   // The admin page's sessions (the bot has no Docker socket): a snapshot in Redis every 10 s, and the kills it asks for.
-  const sessionReporter = await SessionReporter.start({ redis, keys: k, log, sources: sessionSourcesOf({ manager: sandboxes, fleet, durable, sandboxes: turnSandboxes }) });
+  sessionReporter = await SessionReporter.start({ redis, keys: k, log, sources: sessionSourcesOf({ manager: sandboxes, fleet, durable, sandboxes: turnSandboxes }) });
   if (fleet) {
     await fleet.check();
     fleet.keepChecking(config.SANDBOX_HOST_CHECK_SECONDS * 1000);
@@ -131,7 +132,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       fleet?.stopChecking();
       if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
       await ops?.close();
-      await sessionReporter.close();
+      await sessionReporter?.close();
       redis.disconnect();
       return handedBack;
     },

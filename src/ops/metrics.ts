@@ -16,8 +16,6 @@ const QUEUE_STATES = ["waiting", "active", "delayed"] as const;
 const SOURCE_TIMEOUT_MS = 1500;
 /** Pool members are counted with a Docker listing: at most this often, whatever the scrape rate. */
 const POOL_CACHE_MS = 10_000;
-/** Sleeping sessions are counted by listing the workspace store and the engines: at most this often. */
-const SLEEPING_CACHE_MS = 60_000;
 
 /** A registry of its own per process (never prom-client's global one), with Node's default metrics. */
 function processRegistry(role: "bot" | "worker"): Registry {
@@ -123,7 +121,7 @@ export function workerMetrics(): WorkerMetrics {
 
   new Gauge({
     name: "codebot_sessions_sleeping",
-    help: "Sessions asleep in the workspace store: files and variables saved, no container, no memory (counted at most once a minute).",
+    help: "Sessions asleep in the workspace store: files and variables saved, no container, no memory (as the worker last listed them, every 10 s).",
     registers,
     async collect() {
       const count = sleeping && (await withinTimeout(sleeping()));
@@ -157,7 +155,7 @@ export function workerMetrics(): WorkerMetrics {
     collectFrom(given) {
       sources = given;
       pooled = given.hosts.map((host) => cachedFor(POOL_CACHE_MS, () => host.pooled()));
-      sleeping = given.sleeping && cachedFor(SLEEPING_CACHE_MS, given.sleeping);
+      sleeping = given.sleeping;
     },
   };
 }

@@ -48,6 +48,8 @@ export class SessionReporter {
   private chain: Promise<void> = Promise.resolve();
   private saved: { at: number; tookMs: number; running: string; list: WorkspaceSummary[] } | undefined;
   private failing = false;
+  /** Sleeping sessions in the last snapshot (all of them, past SNAPSHOT_MAX_SESSIONS too). */
+  private sleeping: number | undefined;
   private waiting = false;
   private closed = false;
 
@@ -88,6 +90,12 @@ export class SessionReporter {
     return this.chain;
   }
 
+  /** Sleeping sessions as last listed (at most SNAPSHOT_EVERY_MS old); rejects before the first listing. */
+  async sleepingSessions(): Promise<number> {
+    if (this.sleeping === undefined) throw new Error("sessions not listed yet");
+    return this.sleeping;
+  }
+
   /** Stops; the snapshot is withdrawn if Redis answers within a moment (else it lapses by itself within SNAPSHOT_TTL_MS). */
   async close(): Promise<void> {
     this.closed = true;
@@ -120,6 +128,7 @@ export class SessionReporter {
           return parsed.success ? [parsed.data] : [];
         }),
       );
+      this.sleeping = rows.filter((row) => row.state === "sleeping").length;
       await publishSnapshot(this.redis, this.keys, { worker: this.worker, at: Date.now(), sessions: rows.slice(0, SNAPSHOT_MAX_SESSIONS), omitted: Math.max(0, rows.length - SNAPSHOT_MAX_SESSIONS) });
       this.failing = false;
     } catch (error) {

@@ -4,7 +4,7 @@ import { answerText, finalReply, localRequest } from "../helpers/local-turns.js"
 import { usePipeline } from "../helpers/pipeline-fixture.js";
 import { freePort } from "../helpers/redis-server.js";
 import { runCli } from "../helpers/run-cli.js";
-import { scrape, total } from "./prometheus-text.js";
+import { eventually, scrape, total } from "./prometheus-text.js";
 
 let metricsPort = 0;
 const pipeline = usePipeline({ METRICS_HOST: "127.0.0.1" }, async () => {
@@ -19,9 +19,11 @@ describe("sleeping sessions on the worker's /metrics", () => {
     expect(answerText((await finalReply(pipeline, request.eventId)).replies)).toContain("ok");
     const slept = await runCli(["sessions", "hibernate", threadKey(localRequest("sleeper", "").conversation)], { env: pipeline.env });
     expect(slept.stdout, slept.stderr).toContain("is asleep");
-    // The first scrape reads the store (later ones reuse it for a minute).
-    const { samples } = await scrape(`http://127.0.0.1:${metricsPort}`);
-    expect(total(samples, "codebot_sessions_sleeping")).toBe(1);
+    // The gauge reads the worker's last listing of its sessions (every 10 s, and at once after a change it made).
+    const samples = await eventually(async () => {
+      const scraped = (await scrape(`http://127.0.0.1:${metricsPort}`)).samples;
+      return total(scraped, "codebot_sessions_sleeping") === 1 ? scraped : false;
+    }, 20_000);
     expect(total(samples, "codebot_sandbox_sessions", { state: "live" })).toBe(0);
 
     const port = await freePort();
