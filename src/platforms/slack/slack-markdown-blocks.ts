@@ -1,7 +1,8 @@
 import type { KnownBlock, MarkdownBlock } from "@slack/web-api";
 import { neutralizeMassMentions } from "../../core/mentions.js";
 import { cellText, displayWidth, padToWidth } from "../../core/table-text.js";
-import { escapeMrkdwn, labelMisleads, linkAt, type MarkdownLink, safeHttpUrl } from "./slack-markdown.js";
+import { labelMisleads, safeHttpUrl } from "../../core/markdown/link-rules.js";
+import { escapeMrkdwn, linkAt, type MarkdownLink } from "./slack-markdown.js";
 import { clipMrkdwn } from "./slack-text.js";
 
 /**
