@@ -193,6 +193,11 @@ const configSchema = z.object({
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_API_URL: z.string().url().optional(),
+  /**
+   * How many times a Slack Web API call that can't reach Slack (or is rate-limited) is tried again,
+   * waiting about twice as long each time from a second: 10 (the SDK's default) is about 30 minutes.
+   */
+  SLACK_API_RETRIES: integer(10, 0, 10),
   SLACK_ALLOWED_CHANNELS: list(),
   SLACK_ALLOWED_USERS: list(),
   SLACK_ALLOW_DMS: boolean(true),
