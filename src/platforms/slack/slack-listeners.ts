@@ -10,6 +10,7 @@ import { commandArgument, type CommandKind } from "../../bot/text-commands.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
 import { STOP_ACTION_ID } from "./slack-delivery.js";
+import { NO_UNFURL } from "./slack-no-unfurl.js";
 import { FEEDBACK_ACTION_ID, parseFeedbackValue } from "./slack-feedback.js";
 import { assistantTitle, leftOutNote, newestAttachments, slackRequest, slashCommandRequest, type SlackFile, type SlackMessageFacts } from "./slack-request.js";
 import { SlackUserNames } from "./slack-users.js";
@@ -72,7 +73,7 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
   };
   /** A message only the user sees, in the thread when there is one. */
   const tell = (client: WebClient, where: { channel: string; user: string; threadTs?: string }, text: string) =>
-    client.chat.postEphemeral({ channel: where.channel, user: where.user, text: neutralizeMassMentions(text), ...(where.threadTs ? { thread_ts: where.threadTs } : {}) });
+    client.chat.postEphemeral({ channel: where.channel, user: where.user, text: neutralizeMassMentions(text), ...(where.threadTs ? { thread_ts: where.threadTs } : {}), ...NO_UNFURL });
 
   async function submit(client: WebClient, facts: SlackMessageFacts): Promise<void> {
     const inAssistantThread =
@@ -126,11 +127,11 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
         const { channel_id: channel, thread_ts: threadTs, user_id: user } = event.assistant_thread;
         const access = checkAccess(rules, { workspaceId: body.team_id, channelId: channel, userId: user, isDm: true });
         if (!access.allowed) {
-          await client.chat.postMessage({ channel, thread_ts: threadTs, text: neutralizeMassMentions(access.reason) });
+          await client.chat.postMessage({ channel, thread_ts: threadTs, text: neutralizeMassMentions(access.reason), ...NO_UNFURL });
           return;
         }
         await assistantThreads.started(body.team_id, channel, threadTs);
-        await client.chat.postMessage({ channel, thread_ts: threadTs, text: GREETING });
+        await client.chat.postMessage({ channel, thread_ts: threadTs, text: GREETING, ...NO_UNFURL });
         await client.assistant.threads.setSuggestedPrompts({ channel_id: channel, thread_ts: threadTs, title: "Try one of these:", prompts: SUGGESTED_PROMPTS });
       },
       threadContextChanged: async ({ event }) => {
@@ -190,7 +191,7 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
     await intake.cancel(eventId);
     const channel = body.channel?.id;
     const ts = "message" in body ? (body.message?.ts as string | undefined) : undefined;
-    if (channel && ts) await client.chat.update({ channel, ts, text: ":octagonal_sign: Stopping…", blocks: [] }).catch(() => undefined);
+    if (channel && ts) await client.chat.update({ channel, ts, text: ":octagonal_sign: Stopping…", blocks: [], ...NO_UNFURL }).catch(() => undefined);
   });
 
   // A 👍/👎 under an answer: the button's value says which answer; the message says which thread
