@@ -155,6 +155,11 @@ const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, "at least 16 characters (e.g. `openssl rand -hex 24`)").optional(),
   ADMIN_USER: z.string().min(1).max(100).regex(/^[^:]+$/, "a user name without ':'").default("admin"),
   ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
+  /**
+   * People who may stop anyone's request in chat (everyone else only their own): comma-separated
+   * `platform:userId`, e.g. `slack:U0123ABCD,discord:123456789012345678`.
+   */
+  ADMIN_USERS: list().refine((ids) => ids.every((id) => /^(slack|discord|local):[^\s:]+$/.test(id)), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
