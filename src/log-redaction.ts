@@ -15,8 +15,11 @@ export const REDACTED = "[redacted]";
 
 /** Keys whose values are credentials, whatever object they are in. */
 const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth-token|x-slack-signature|token|bot_token|app_token|password|client_secret|signing_secret)$/i;
-/** Token shapes: Slack bot/user/app tokens, Authorization header values, OpenAI-style keys. */
-const TOKEN_SHAPES = /\bxox[abposr]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}|\b(?:Bearer|Bot|Basic)\s+[A-Za-z0-9._~+/=-]{12,}|\bsk-[A-Za-z0-9_-]{12,}/g;
+/**
+ * Token shapes: Slack bot/user/app tokens, Authorization header values (with a digit in them, so
+ * "Basic authentication" stays words), OpenAI-style keys.
+ */
+const TOKEN_SHAPES = /\bxox[abposr]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}|\b(?:Bearer|Bot|Basic)\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}|\bsk-[A-Za-z0-9_-]{12,}/g;
 
 /** How much of a logged object is kept: deeper or further parts are summarised. */
 const MAX_DEPTH = 8;
@@ -34,6 +37,9 @@ export function scrubValue(value: unknown, depth = 0, budget = { nodes: MAX_NODE
   seen.add(value);
   try {
     if (value instanceof Error) return scrubValue(stdSerializers.err(value), depth, budget, seen);
+    // Dates, URLs and the like are logged as JSON would write them.
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") return scrubValue(toJSON.call(value), depth + 1, budget, seen);
     if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((item) => scrubValue(item, depth + 1, budget, seen));
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value).slice(0, MAX_KEYS)) copy[key] = SECRET_KEY.test(key) && item !== undefined && item !== null ? REDACTED : scrubValue(item, depth + 1, budget, seen);

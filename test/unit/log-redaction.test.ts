@@ -36,11 +36,13 @@ describe("log redaction", () => {
   test("secret values and token shapes are masked in messages and stacks; objects stay bounded", () => {
     const secret = "a-configured-secret-value-1234";
     const { log, lines } = capture([secret]);
-    log.warn({ err: new Error(`upstream said: key ${secret} is wrong; try xoxb-123-456-abcdef or sk-abcdefghijklmnop1234`) }, `retrying with ${secret} "Bearer abcdefghijklmnopqrstuv"`);
+    log.warn({ err: new Error(`upstream said: key ${secret} is wrong; try xoxb-123-456-abcdef or sk-abcdefghijklmnop1234`) }, `retrying with ${secret} "Bearer abcdefghijklmnop1234uv"`);
     const line = lines.join("");
     expect(line).not.toContain(secret);
     expect(line).not.toMatch(/xoxb-123|sk-abcdefghij|Bearer abcdef/);
     expect(line.match(/\[redacted\]/g)?.length).toBeGreaterThanOrEqual(5);
+    // Words stay words.
+    expect(lineScrubber([])("Basic authentication and Bearer tokens are configured")).toBe("Basic authentication and Bearer tokens are configured");
     // A cycle, a huge buffer and a very deep object: a bounded line.
     const cyclic: Record<string, unknown> = { name: "c" };
     cyclic.self = cyclic;
@@ -52,5 +54,6 @@ describe("log redaction", () => {
     expect(text).toContain("[circular]");
     expect(text).toContain("[10000000 bytes]");
     expect(text).toContain("[…]");
+    expect(scrubValue({ at: new Date("2025-01-02T03:04:05Z"), url: new URL("https://example.com/a?b=1") })).toEqual({ at: "2025-01-02T03:04:05.000Z", url: "https://example.com/a?b=1" });
   });
 });
