@@ -68,6 +68,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     }, metrics?.model),
     attachments: ports.attachments,
     facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
+    // As the image's sandboxes report it (the warm-up pings the pool), never a constant.
+    pythonVersion: () => managers.map((manager) => manager.pythonVersion()).find((version) => version !== undefined),
     contextTokens: config.MODEL_CONTEXT_TOKENS,
     maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
     vision: config.OPENAI_VISION,

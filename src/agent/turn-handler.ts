@@ -34,7 +34,9 @@ export interface TurnHandlerDeps {
   ledger: UsageLedger;
   agent: AgentLoop;
   attachments: Partial<Record<Platform, AttachmentSource>>;
-  facts: Omit<PromptFacts, "platform">;
+  facts: Omit<PromptFacts, "platform" | "pythonVersion">;
+  /** The Python version the sandbox image reports, read at each turn (known once a sandbox has answered). */
+  pythonVersion?: () => string | undefined;
   contextTokens: number;
   maxFileBytes: number;
   vision: boolean;
@@ -145,7 +147,7 @@ export class TurnHandler {
     if (context.tally) context.tally.model = this.deps.agent.model;
     const relay = new EventRelay(context.delivery, request, context.log);
     const output = await this.deps.agent.run({
-      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
+      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.() }),
       history,
       userText: `${request.user.name}: ${request.text}${attachedNote}`,
       userImages: images,
