@@ -188,6 +188,8 @@ const configSchema = z.object({
   BUDGET_CHANNEL_TOKENS_PER_MONTH: integer(0, 0, 1e12),
   BUDGET_CHANNEL_EXEC_SECONDS_PER_DAY: integer(0, 0, 1e9),
   BUDGET_CHANNEL_EXEC_SECONDS_PER_MONTH: integer(0, 0, 1e9),
+  /** What one person may add to the export log (/export's record of turns, images included) per day in BUDGET_TIMEZONE, in MB; 0: no limit. */
+  EXPORT_LOG_MAX_MB_PER_USER_DAY: integer(64, 0, 1_048_576),
   /** Users never refused by a budget (still counted): `platform:userId`, comma-separated. */
   BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
   /** The zone whose calendar days and months the budgets count in (an IANA name). */
