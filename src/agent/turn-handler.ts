@@ -34,7 +34,9 @@ export interface TurnHandlerDeps {
   ledger: UsageLedger;
   agent: AgentLoop;
   attachments: Partial<Record<Platform, AttachmentSource>>;
-  facts: Omit<PromptFacts, "platform">;
+  facts: Omit<PromptFacts, "platform" | "pythonVersion">;
+  /** The Python version the sandbox image reports, read at each turn (known once a sandbox has answered). */
+  pythonVersion?: () => string | undefined;
   contextTokens: number;
   maxFileBytes: number;
   vision: boolean;
@@ -145,7 +147,7 @@ export class TurnHandler {
     if (context.tally) context.tally.model = this.deps.agent.model;
     const relay = new EventRelay(context.delivery, request, context.log);
     const output = await this.deps.agent.run({
-      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
+      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.() }),
       history,
       userText: `${request.user.name}: ${request.text}${attachedNote}`,
       userImages: images,
@@ -206,10 +208,10 @@ export class TurnHandler {
     fullOutput?: OutgoingFile,
     facts?: AnswerFacts,
   ): Promise<void> {
-    await this.recordTurn(request, sessionId, answer, executions, context);
+    const recordNotes = await this.recordTurn(request, sessionId, answer, executions, context);
     // The files the code changed are saved before the answer goes out; what could not be is said.
     const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
-    const markdown = [answer, ...saveNotes.map(noteMarkdown)].join("\n\n");
+    const markdown = [answer, ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
     const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result));
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
@@ -222,13 +224,14 @@ export class TurnHandler {
     await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) });
   }
 
-  /** Records the turn for /export; a record that fails is logged, never the turn's failure. */
-  private async recordTurn(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
-    if (!this.deps.threadLog) return;
+  /** Records the turn for /export; returns what the answer should say (a quota reached). A record that fails is logged, never the turn's failure. */
+  private async recordTurn(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<string[]> {
+    if (!this.deps.threadLog) return [];
     try {
-      await this.deps.threadLog.record(sessionId, turnOfRequest(request, answer, executions));
+      return await this.deps.threadLog.record(sessionId, turnOfRequest(request, answer, executions), sessionOwner(request));
     } catch (error) {
       context.log.warn({ err: error }, "could not record the turn for export");
+      return [];
     }
   }
 }

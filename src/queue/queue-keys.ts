@@ -45,6 +45,8 @@ export function keys(prefix: string) {
     sessionReporters: `${prefix}:ops:session-reporters`,
     /** Admin page: kill requests for sessions (pub/sub channel, every worker listens). */
     sessionKillChannel: `${prefix}:ops:session-kill`,
+    /** Bytes one person (`slack:U1`) added to the export log in one day (`day:2025-01-31`), hash-tagged with them. */
+    exportQuota: (owner: string, period: string) => `${prefix}:export-quota:{${owner}}:${period}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

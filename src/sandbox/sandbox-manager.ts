@@ -64,6 +64,8 @@ export class SandboxManager implements Sandboxes, SessionBackend {
   private readonly open = new Map<string, Promise<SandboxSession>>();
   private warmTimer: NodeJS.Timeout | undefined;
   private readonly slots: SessionSlots;
+  /** The Python version this engine's sandboxes last reported (see pythonVersion). */
+  private reportedPython: string | undefined;
 
   constructor(private readonly options: SandboxManagerOptions) {
     this.naming = sessionNaming(options.namespace);
@@ -90,7 +92,10 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     const opening = this.openSession(sessionId, owner);
     this.open.set(sessionId, opening);
     opening.then(
-      (session) => session.onClose(() => this.open.get(sessionId) === opening && this.open.delete(sessionId)),
+      (session) => {
+        this.reportedPython = session.python ?? this.reportedPython;
+        session.onClose(() => this.open.get(sessionId) === opening && this.open.delete(sessionId));
+      },
       () => this.open.delete(sessionId),
     );
     return opening;
@@ -187,6 +192,14 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     return true;
   }
 
+  /**
+   * The Python version the image's sandboxes report (their supervisor's ping: warm pool members at
+   * warm-up, each session attached), for the model's system prompt; undefined until one has.
+   */
+  pythonVersion(): string | undefined {
+    return this.reportedPython;
+  }
+
   /** Warm sandboxes waiting in this engine's pool. */
   async pooled(): Promise<number> {
     return (await this.pool.members()).length;
@@ -218,6 +231,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     await Promise.all(
       members.map(async (member) => {
         const connection = await RunnerConnection.ready(this.docker.getContainer(member.Id), this.options.log, READY_TIMEOUT_MS, maxFrameBytes(this.options.limits));
+        this.reportedPython = connection.python ?? this.reportedPython;
         connection.close();
       }),
     );

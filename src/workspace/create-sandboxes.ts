@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { ConfigError, type Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { Fleet } from "../fleet/fleet.js";
-import { dockerFor, hostKey, parseHosts, type HostSpec } from "../fleet/host-spec.js";
+import { dockerFor } from "../fleet/host-docker.js";
+import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../fleet/host-spec.js";
 import { HostStates } from "../fleet/host-states.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
 import { createSandboxManager, type SandboxExtras } from "../sandbox/create-sandbox-manager.js";
@@ -43,6 +44,8 @@ export function containerIdleSeconds(idleSeconds: number): number {
 export function createSandboxes(config: Config, log: Logger, redis?: Redis): SandboxRuntime {
   const hosts = config.SANDBOX_HOSTS ? parseHosts(config.SANDBOX_HOSTS) : undefined;
   if (hosts && !redis) throw new ConfigError("SANDBOX_HOSTS: a fleet of hosts needs Redis (REDIS_URL) for its catalog.");
+  const insecure = hosts && insecureHostWarning(hosts);
+  if (insecure) log.warn(insecure);
   const store = createWorkspaceStore(config);
   let durable: DurableSandboxes | undefined;
   const extras: SandboxExtras = store
