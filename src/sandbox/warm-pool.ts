@@ -26,6 +26,8 @@ const CLAIM_TIMEOUT_MS = 120_000;
  */
 export class WarmPool {
   private refilling: Promise<void> | undefined;
+  /** Held empty (its engine is drained): nothing is started, and nothing is claimed. */
+  private held = false;
 
   constructor(
     private readonly docker: Docker,
@@ -69,7 +71,7 @@ export class WarmPool {
   }
 
   private async claimMember(sessionName: string): Promise<ClaimOutcome> {
-    if (this.size === 0) return { kind: "empty" };
+    if (this.size === 0 || this.held) return { kind: "empty" };
     // Each claim is its own claimant: two processes opening one session at once can't both be granted a member.
     const claimant = `${sessionName}#${randomUUID()}`;
     for (const member of await this.members()) {
@@ -107,9 +109,22 @@ export class WarmPool {
     return this.refilling;
   }
 
+  /**
+   * Held: the pool is emptied (a refill in flight finishes first) and stays empty until released;
+   * released: the next refill fills it again.
+   */
+  async hold(held: boolean): Promise<void> {
+    this.held = held;
+    if (!held) return;
+    await this.refilling?.catch(() => undefined);
+    const members = await this.members();
+    await Promise.all(members.map((member) => this.docker.getContainer(member.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    if (members.length) this.log.info({ removed: members.length }, "emptied the warm pool of a drained engine");
+  }
+
   private async topUp(): Promise<void> {
-    const missing = this.size - (await this.members()).length;
-    for (let i = 0; i < missing; i++) {
+    const missing = this.held ? 0 : this.size - (await this.members()).length;
+    for (let i = 0; i < missing && !this.held; i++) {
       try {
         await this.start(this.naming.poolName());
       } catch (error) {

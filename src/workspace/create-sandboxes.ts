@@ -74,7 +74,7 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
       retentionDays: config.WORKSPACE_RETENTION_DAYS,
       log: log.child({ component: "workspace" }),
     });
-    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
+    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, sleepTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
   }
   return { managers, manager: managers[0]!, fleet, backend, sandboxes: durable ?? (backend as Sandboxes), durable };
 }

@@ -44,6 +44,20 @@ async function sessionNames(docker: Docker): Promise<string[]> {
   return all.flatMap((info) => info.Names.map((name) => name.replace(/^\//, ""))).filter((name) => name.includes("-s-"));
 }
 
+/** What of the namespace is on an engine: session containers (any state) and warm pool members. */
+async function leftOn(docker: Docker): Promise<{ sessions: number; pool: number }> {
+  const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NAMESPACE}=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+  const names = all.flatMap((info) => info.Names.map((name) => name.replace(/^\//, "")));
+  return { sessions: names.filter((name) => name.includes("-s-")).length, pool: names.filter((name) => name.includes("-pool-")).length };
+}
+
+interface HostRow {
+  host: string;
+  drained: boolean;
+  drain: { sessions: number; pool: number; done: boolean } | null;
+}
+const hostRow = async (host: string) => (JSON.parse((await hosts("list", "--json")).stdout) as HostRow[]).find((row) => row.host === host)!;
+
 describe("a fleet of sandbox hosts", () => {
   test("threads spread over both hosts, each keeps its host, and the catalog never points two threads at one container", async () => {
     const threads = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
@@ -106,6 +120,45 @@ describe("a fleet of sandbox hosts", () => {
     expect(after).toContain("with me packed");
     expect(await hostOf("mover")).toBe("main");
     await hosts("undrain", "second");
+  });
+
+  test("draining a host empties it: sessions sleep as soon as no turn uses them, its pool goes, and `hosts list` shows what is left until nothing is", async () => {
+    const threads = Array.from({ length: 7 }, (_, i) => `emptied-${i}`);
+    for (const [i, thread] of threads.entries()) expect(await turn(thread, `n = ${i}\nopen('/mnt/data/n.txt', 'w').write(str(n))\nprint('set', n)`)).toContain(`set ${i}`);
+    const onSecond: string[] = [];
+    for (const thread of threads) if ((await hostOf(thread)) === "second") onSecond.push(thread);
+    expect(onSecond.length).toBeGreaterThan(0);
+    expect((await leftOn(second.engine.docker)).pool).toBeGreaterThan(0);
+    try {
+      // One thread on the host is running code as the drain starts: the drain can't finish before it does.
+      const busy = localRequest(onSecond[0]!, fenced("import time\ntime.sleep(6)\nprint('done at last', n)"));
+      await pipeline.queue.enqueue(busy);
+      await pipeline.worker.waitForLog(new RegExp(`"requestId":"${busy.eventId}".*"msg":"turn started"`));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await hosts("drain", "second")).stdout).toContain("Draining second: no new sessions there and its warm pool is emptied");
+      const during = await hostRow("second");
+      expect(during.drain).toMatchObject({ done: false });
+      expect(during.drain!.sessions).toBeGreaterThan(0);
+      expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tdraining \(\d+ sessions?(, \d+ warm)? left\)\t/);
+      expect(answerText((await finalReply(pipeline, busy.eventId)).replies)).toContain(`done at last ${threads.indexOf(onSecond[0]!)}`);
+
+      // Right after that turn (and the idle ones at once): nothing is left there, and it stays so.
+      const deadline = Date.now() + 30_000;
+      while (!(await hostRow("second")).drain?.done && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect((await hostRow("second")).drain).toEqual({ sessions: 0, pool: 0, done: true });
+      // The busy thread's session slept because its host is drained, not after SANDBOX_IDLE_TIMEOUT_SECONDS.
+      const slept = pipeline.worker.logs().split("\n").filter((line) => line.includes('"msg":"session of a drained host put to sleep"'));
+      expect(slept.some((line) => line.includes(`"sessionId":${JSON.stringify(sessionOf(onSecond[0]!))}`))).toBe(true);
+      for (const [i, thread] of threads.entries()) {
+        expect(await turn(thread, "print('again', n, open('/mnt/data/n.txt').read())")).toContain(`again ${i} ${i}`);
+        expect(await hostOf(thread)).toBe("main");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 6000)); // past a pool top-up and several sweeps
+      expect(await leftOn(second.engine.docker)).toEqual({ sessions: 0, pool: 0 });
+      expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tyes, empty\t0\t0\t/);
+    } finally {
+      await hosts("undrain", "second");
+    }
   });
 
   test("a host that stops: the turn in flight fails plainly, and its threads carry on on the other host with their files", async () => {
