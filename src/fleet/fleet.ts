@@ -30,6 +30,8 @@ export interface FleetOptions {
 /** How long a worker trusts its last read of the hosts' health and drain marks. */
 const STATE_CACHE_MS = 500;
 const PING_TIMEOUT_MS = 2000;
+/** Times a session is routed afresh when the host it was routed to can't start it. */
+const PLACE_RETRIES = 3;
 
 /**
  * Sandbox sessions across several Docker engines. A thread's session lives where the catalog
@@ -80,25 +82,37 @@ export class Fleet implements SessionBackend {
     return killed.some(Boolean);
   }
 
-  /** Puts the session to sleep on its host (at once if the host is drained); its place is then cleared, so its next use may go anywhere. */
+  /**
+   * Puts the session to sleep on its host (at once if the host is drained). Its place is cleared
+   * once its container is gone and before any turn may open it again, so its next use may go
+   * anywhere and no container is ever left where the catalog doesn't say.
+   */
   async hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
     await this.states(); // the hosts' drain marks, as the managers apply them
     const placed = await this.options.catalog.locate(sessionId);
     const member = placed && this.byName.get(placed.host);
     if (!placed || !member) return false;
-    const slept = await member.manager.hibernate(sessionId, how, save);
-    if (slept) await this.options.catalog.clear(sessionId, placed.host);
-    return slept;
+    const onSlept = async () => void (await this.options.catalog.clear(sessionId, placed.host));
+    return member.manager.hibernate(sessionId, { ...how, onSlept }, save);
   }
 
-  /** Sessions idle for idleMs on every host; on a drained host, every session not in use (they move). */
+  /**
+   * A host's manager asks this before it starts a container for a session: the session is placed
+   * there (if it had no place), or SESSION_ELSEWHERE when another host has it, for `on` to route it.
+   */
+  async claimPlace(sessionId: string, host: string): Promise<void> {
+    const placed = await this.options.catalog.place(sessionId, host);
+    if (placed.host !== host) throw new SandboxError("SESSION_ELSEWHERE", `Session ${sessionId} is placed on host ${placed.host}.`);
+  }
+
+  /** Sessions idle for idleMs on every host up and not drained (a drained host's are departingSessionIds). */
   async idleSessionIds(idleMs: number): Promise<string[]> {
     const states = await this.states();
     const lists = await Promise.all(
       this.options.members.map((member) => {
         const state = states.get(member.spec.name);
-        if (state?.down) return [];
-        return member.manager.idleSessionIds(state?.drained ? 0 : idleMs).catch(() => []);
+        if (state?.down || state?.drained) return [];
+        return member.manager.idleSessionIds(idleMs).catch(() => []);
       }),
     );
     return [...new Set(lists.flat())];
@@ -173,9 +187,10 @@ export class Fleet implements SessionBackend {
       try {
         return await task(member.manager);
       } catch (error) {
-        // Its host was drained before it could start there (or as it went to sleep): placed afresh, once.
-        if (error instanceof SandboxError && error.code === "HOST_DRAINED" && attempt === 0) {
-          await this.options.catalog.clear(sessionId, member.spec.name);
+        // Its host was drained before it could start there (or as it went to sleep): placed afresh.
+        // Placed on another host meanwhile (it slept, and another worker's turn placed it): routed there.
+        if (error instanceof SandboxError && (error.code === "HOST_DRAINED" || error.code === "SESSION_ELSEWHERE") && attempt < PLACE_RETRIES) {
+          if (error.code === "HOST_DRAINED") await this.options.catalog.clear(sessionId, member.spec.name);
           this.cached = undefined;
           continue;
         }

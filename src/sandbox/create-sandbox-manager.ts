@@ -31,6 +31,7 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis,
     onFreshSession: extra.onFreshSession,
     evict: extra.evict,
     evictTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000,
+    place: extra.host?.place,
     log: sandboxLog,
   });
 }
@@ -47,8 +48,8 @@ function evictAfterSeconds(config: Config, extra: SandboxExtras): number {
 export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSession" | "evict"> {
   /** When an unused sandbox ends itself; default SANDBOX_IDLE_TIMEOUT_SECONDS. */
   containerIdleSeconds?: number;
-  /** One engine of a fleet (SANDBOX_HOSTS): its client, and its own slots under its key. */
-  host?: { name: string; key: string; docker: Docker; maxSessions?: number };
+  /** One engine of a fleet (SANDBOX_HOSTS): its client, its own slots under its key, and how a session claims its place there. */
+  host?: { name: string; key: string; docker: Docker; maxSessions?: number; place?: (sessionId: string) => Promise<void> };
 }
 
 function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {

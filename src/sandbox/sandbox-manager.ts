@@ -43,6 +43,11 @@ export interface SandboxManagerOptions {
   evict?: (sessionId: string) => Promise<boolean>;
   /** How long `evict` may take before the session is removed anyway (its variables are then lost). */
   evictTimeoutMs?: number;
+  /**
+   * Called before a container is started for a session (a fleet's host: the session's place in the
+   * catalog must be this host; it throws SESSION_ELSEWHERE when another host has it).
+   */
+  place?: (sessionId: string) => Promise<void>;
   log: Logger;
 }
 
@@ -84,7 +89,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
         const slept = options.evict && sessionId !== undefined && (await this.evictOne(sessionId, options.evict));
         if (!slept) await this.removeSession(name);
       },
-      forget: (name) => this.forget(name),
+      forget: (name) => this.drop(name),
       log: options.log,
     });
   }
@@ -178,7 +183,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
    * use, not idle for idleMs, not running, or being hibernated elsewhere; nothing is changed then.
    * When save fails the session keeps running (and the error is thrown).
    */
-  async hibernate(sessionId: string, { idleMs = 0, evicted = false, onlyIfDraining = false }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+  async hibernate(sessionId: string, { idleMs = 0, evicted = false, onlyIfDraining = false, onSlept }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
     if (onlyIfDraining && !this.draining) return false;
     if (this.draining) idleMs = 0; // a drained engine's sessions don't wait for their idle timeout
     const name = this.naming.sessionName(sessionId);
@@ -189,6 +194,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
       const session = await this.attachRunning(sessionId, name);
       if (session) await save(session);
       await this.removeSession(name);
+      await onSlept?.();
     } finally {
       await this.slots.endHibernation(name);
     }
@@ -302,11 +308,20 @@ export class SandboxManager implements Sandboxes, SessionBackend {
 
   /** Detaches from a session and forgets it here, so the next use opens it again. */
   private forget(name: string): void {
+    this.drop(name)();
+  }
+
+  /** Forgets a session here (the next use opens it again); returns how to detach from what was open. */
+  private drop(name: string): () => void {
+    const dropped: Array<Promise<SandboxSession>> = [];
     for (const [sessionId, opening] of this.open) {
       if (this.naming.sessionName(sessionId) !== name) continue;
       this.open.delete(sessionId);
-      opening.then((session) => session.detach(), () => undefined);
+      dropped.push(opening);
     }
+    return () => {
+      for (const opening of dropped) opening.then((session) => session.detach(), () => undefined);
+    };
   }
 
   private async openSession(sessionId: string, owner: string | undefined): Promise<SandboxSession> {
@@ -323,6 +338,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
         continue;
       }
       if (this.draining) throw new SandboxError("HOST_DRAINED", `This sandbox host is drained: session ${sessionId} starts on another.`);
+      await this.options.place?.(sessionId);
       await this.slots.reserve(name, owner, READY_TIMEOUT_MS + this.options.limits.timeoutMs);
       // From here a failure frees the slot; "taken" and name conflicts keep it: another process shares it for this session.
       const claim = await this.pool.claim(name).catch(async (error) => {

@@ -13,6 +13,8 @@ export interface HibernateHow {
   evicted?: boolean;
   /** Only if its host is drained (then idleMs does not apply: it sleeps as soon as no one uses it). */
   onlyIfDraining?: boolean;
+  /** Runs once its container is gone, before any turn may open it again (a fleet clears its place here). */
+  onSlept?: () => Promise<void>;
 }
 
 /**

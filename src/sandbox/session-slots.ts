@@ -14,8 +14,11 @@ export interface SessionSlotsOptions {
   listLive: () => Promise<string[]>;
   /** Ends a session whose slot was given to a new one (its container is removed, or it hibernates). */
   evict: (key: string) => Promise<void>;
-  /** Forgets this process's connection to a session that is being hibernated, so the next open starts afresh. */
-  forget: (key: string) => void;
+  /**
+   * Drops this process's connection to a session that is being hibernated, so the next open starts
+   * afresh; returns how to close it, called once the hibernation is over (it may be using it).
+   */
+  forget: (key: string) => () => void;
   log: Logger;
 }
 
@@ -91,8 +94,9 @@ export class SessionSlots {
         if ((await this.capacity.begin({ key, owner, leaseMs })) === "ok") return await task(session);
         if (attempt >= HIBERNATION_RETRIES) throw new SandboxError("SANDBOX_START_FAILED", "The thread's session is being put to sleep and did not finish in time: please ask again.");
         this.options.log.info({ key }, "the session is being hibernated; waiting to resume it");
-        this.options.forget(key);
+        const detach = this.options.forget(key);
         await this.waitForHibernation(key);
+        detach();
       }
     } finally {
       const left = (this.users.get(key) ?? 1) - 1;

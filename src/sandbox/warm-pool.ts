@@ -76,13 +76,8 @@ export class WarmPool {
     const claimant = `${sessionName}#${randomUUID()}`;
     for (const member of await this.members()) {
       const container = this.docker.getContainer(member.Id);
-      const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
+      const connection = await this.grant(container, claimant);
       if (!connection) continue;
-      const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
-      if (!answer?.granted) {
-        connection.close();
-        continue;
-      }
       try {
         await container.rename({ name: sessionName });
         this.log.debug({ container: member.Id.slice(0, 12), session: sessionName }, "claimed a warm sandbox");
@@ -111,15 +106,33 @@ export class WarmPool {
 
   /**
    * Held: the pool is emptied (a refill in flight finishes first) and stays empty until released;
-   * released: the next refill fills it again.
+   * released: the next refill fills it again. A member is removed only once its supervisor granted
+   * it to the removal, so one that a session (of any process) claimed meanwhile is left to it.
    */
   async hold(held: boolean): Promise<void> {
     this.held = held;
     if (!held) return;
     await this.refilling?.catch(() => undefined);
-    const members = await this.members();
-    await Promise.all(members.map((member) => this.docker.getContainer(member.Id).remove({ force: true, v: true }).catch(() => undefined)));
-    if (members.length) this.log.info({ removed: members.length }, "emptied the warm pool of a drained engine");
+    const removed = await Promise.all(
+      (await this.members()).map(async (member) => {
+        const container = this.docker.getContainer(member.Id);
+        const connection = await this.grant(container, `drain#${randomUUID()}`);
+        connection?.close();
+        return connection ? container.remove({ force: true, v: true }).then(() => 1, () => 0) : 0;
+      }),
+    );
+    const count = removed.reduce((a: number, b: number) => a + b, 0);
+    if (count) this.log.info({ removed: count }, "emptied the warm pool of a drained engine");
+  }
+
+  /** Asks a member's supervisor to grant it to claimant (it grants a member once, ever); the connection when it did. */
+  private async grant(container: Docker.Container, claimant: string): Promise<RunnerConnection | undefined> {
+    const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
+    if (!connection) return undefined;
+    const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
+    if (answer?.granted) return connection;
+    connection.close();
+    return undefined;
   }
 
   private async topUp(): Promise<void> {

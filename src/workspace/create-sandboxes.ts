@@ -52,9 +52,14 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
         evict: (sessionId) => durable!.hibernate(sessionId, { evicted: true }),
       }
     : {};
-  const hostManager = (host: HostSpec) => createSandboxManager(config, log, redis, { ...extras, host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions } });
+  let fleet: Fleet | undefined;
+  const hostManager = (host: HostSpec) =>
+    createSandboxManager(config, log, redis, {
+      ...extras,
+      host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions, place: (sessionId) => fleet!.claimPlace(sessionId, host.name) },
+    });
   const managers = hosts ? hosts.map(hostManager) : [createSandboxManager(config, log, redis, extras)];
-  const fleet =
+  fleet =
     hosts && redis
       ? new Fleet({
           members: managers.map((manager, i) => ({ spec: hosts[i]!, manager, ping: () => manager.engine.ping() })),

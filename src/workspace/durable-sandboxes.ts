@@ -127,11 +127,13 @@ export class DurableSandboxes implements Sandboxes {
   }
 
   /**
-   * Puts every session idle past the timeout to sleep (any process's: Redis knows), and applies the
-   * retention hourly. Sessions sleep a few at a time; one that takes longer than the sleep timeout
-   * is left to finish on its own (and logged) while the sweep goes on with the others.
+   * Puts every session idle past the timeout to sleep (any process's: Redis knows), and those of
+   * drained hosts that no one uses, and applies the retention hourly. Sessions sleep a few at a
+   * time; one that takes longer than the sleep timeout is left to finish on its own (and logged)
+   * while the sweep goes on with the others.
    */
   async sweep(): Promise<void> {
+    await this.sweepDeparting();
     await this.once("idle", async () => {
       const idle = await this.options.manager.idleSessionIds(this.options.idleTimeoutMs);
       await this.sleepAll(idle, { idleMs: this.options.idleTimeoutMs }, "idle session put to sleep");

@@ -51,6 +51,15 @@ async function leftOn(docker: Docker): Promise<{ sessions: number; pool: number 
   return { sessions: names.filter((name) => name.includes("-s-")).length, pool: names.filter((name) => name.includes("-pool-")).length };
 }
 
+/** For a failure's message: the namespace's containers on an engine, and what the worker logged of them. */
+async function whatIsLeft(docker: Docker): Promise<string> {
+  const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NAMESPACE}=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+  const left = all.map((info) => `${info.Names.join(",")} ${info.State} ${info.Status}`);
+  const ids = all.flatMap((info) => info.Names.map((name) => name.replace(/^\/.*-s-/, "")));
+  const said = pipeline.worker.logs().split("\n").filter((line) => ids.some((id) => id && line.includes(id.replace(/_3a/g, ":"))) || /"level":[45]0/.test(line));
+  return `left: ${left.join("; ")}\nworker log:\n${said.slice(-30).join("\n")}`;
+}
+
 interface HostRow {
   host: string;
   drained: boolean;
@@ -61,8 +70,12 @@ const hostRow = async (host: string) => (JSON.parse((await hosts("list", "--json
 describe("a fleet of sandbox hosts", () => {
   test("threads spread over both hosts, each keeps its host, and the catalog never points two threads at one container", async () => {
     const threads = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
-    for (const thread of threads) expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
-    const placed = await Promise.all(threads.map(hostOf));
+    const placed: Array<string | undefined> = [];
+    // Each placement read right after its turn: an earlier thread may be asleep (idle 10 s) by the last one.
+    for (const thread of threads) {
+      expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
+      placed.push(await hostOf(thread));
+    }
     expect(new Set(placed)).toEqual(new Set(["main", "second"]));
     // Later turns land where the first did, and see its variables.
     for (const [i, thread] of threads.entries()) {
@@ -93,6 +106,29 @@ describe("a fleet of sandbox hosts", () => {
       expect(everywhere.filter((name) => name.endsWith("raced")).length).toBe(1);
     } finally {
       await Promise.all(workers.map((worker) => Promise.all(worker.managers.map((manager) => manager.close()))));
+      redis.disconnect();
+    }
+  });
+
+  test("a turn that arrives while its session goes to sleep runs where the catalog says: no container is left that the catalog lost", async () => {
+    const redis = createRedis(pipeline.env.REDIS_URL!);
+    const worker = createSandboxes(loadConfig({ ...process.env, ...pipeline.env }), createLogger("silent"), redis);
+    try {
+      const sessionId = sessionOf("napping");
+      // Saving this variable takes two seconds: the turn below arrives while the session goes to sleep.
+      const slow = "import time\nclass Slow:\n    def __reduce__(self):\n        time.sleep(2)\n        return (Slow, ())\nslow = Slow()\nkept = 'yes'";
+      expect(await worker.sandboxes.execute(sessionId, slow)).toMatchObject({ status: "ok" });
+      const sleeping = worker.durable!.hibernate(sessionId);
+      sleeping.catch(() => undefined); // awaited below, after the turn
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await worker.sandboxes.execute(sessionId, "kept")).toMatchObject({ status: "ok", result: "'yes'" });
+      expect(await sleeping).toBe(true);
+      const placed = (await catalog().locate(sessionId))?.host;
+      const running = { main: await sessionNames(new Docker()), second: await sessionNames(second.engine.docker) };
+      const where = Object.entries(running).filter(([, names]) => names.some((name) => name.endsWith("napping"))).map(([host]) => host);
+      expect(where).toEqual([placed]);
+    } finally {
+      await Promise.all(worker.managers.map((manager) => manager.close()));
       redis.disconnect();
     }
   });
@@ -145,7 +181,7 @@ describe("a fleet of sandbox hosts", () => {
       // Right after that turn (and the idle ones at once): nothing is left there, and it stays so.
       const deadline = Date.now() + 30_000;
       while (!(await hostRow("second")).drain?.done && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-      expect((await hostRow("second")).drain).toEqual({ sessions: 0, pool: 0, done: true });
+      expect((await hostRow("second")).drain, await whatIsLeft(second.engine.docker)).toEqual({ sessions: 0, pool: 0, done: true });
       // The busy thread's session slept because its host is drained, not after SANDBOX_IDLE_TIMEOUT_SECONDS.
       const slept = pipeline.worker.logs().split("\n").filter((line) => line.includes('"msg":"session of a drained host put to sleep"'));
       expect(slept.some((line) => line.includes(`"sessionId":${JSON.stringify(sessionOf(onSecond[0]!))}`))).toBe(true);
