@@ -6,6 +6,7 @@ import { createLogger } from "../../src/log.js";
 import { SessionCatalog } from "../../src/fleet/session-catalog.js";
 import { createRedis } from "../../src/queue/redis-connection.js";
 import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
+import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
 import { useDockerEngine } from "../helpers/docker-engine.js";
 import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
@@ -15,8 +16,10 @@ import { runCli } from "../helpers/run-cli.js";
 // A second engine of the test's own; the first is the machine's. Registered before the pipeline, so
 // the workers are gone before it is.
 const second = useDockerEngine();
+// Sessions stay awake a minute unless something puts them to sleep: a busy machine takes more than
+// 10 s for the turns of the first test, and a thread that slept may be placed afresh elsewhere.
 const pipeline = usePipeline(
-  { SANDBOX_IDLE_TIMEOUT_SECONDS: "10", SANDBOX_HOST_CHECK_SECONDS: "1", SANDBOX_HOST_DOWN_AFTER: "2", OUTAGE_WAIT_SECONDS: "30", QUEUE_LOCK_SECONDS: "5" },
+  { SANDBOX_IDLE_TIMEOUT_SECONDS: "60", SANDBOX_HOST_CHECK_SECONDS: "1", SANDBOX_HOST_DOWN_AFTER: "2", OUTAGE_WAIT_SECONDS: "30", QUEUE_LOCK_SECONDS: "5" },
   async () => ({ SANDBOX_HOSTS: `main=unix:///var/run/docker.sock,second=${second.engine.host}` }),
 );
 
@@ -71,7 +74,7 @@ describe("a fleet of sandbox hosts", () => {
   test("threads spread over both hosts, each keeps its host, and the catalog never points two threads at one container", async () => {
     const threads = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
     const placed: Array<string | undefined> = [];
-    // Each placement read right after its turn: an earlier thread may be asleep (idle 10 s) by the last one.
+    // Each placement read right after its turn.
     for (const thread of threads) {
       expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
       placed.push(await hostOf(thread));
@@ -166,8 +169,8 @@ describe("a fleet of sandbox hosts", () => {
     expect(onSecond.length).toBeGreaterThan(0);
     expect((await leftOn(second.engine.docker)).pool).toBeGreaterThan(0);
     try {
-      // One thread on the host is running code as the drain starts: the drain can't finish before it does.
-      const busy = localRequest(onSecond[0]!, fenced("import time\ntime.sleep(6)\nprint('done at last', n)"));
+      // One thread on the host is running code (until released) as the drain starts: the drain can't finish before it does.
+      const busy = localRequest(onSecond[0]!, fenced("import os, time\nwhile not os.path.exists('/tmp/release'):\n    time.sleep(0.05)\nprint('done at last', n)"));
       await pipeline.queue.enqueue(busy);
       await pipeline.worker.waitForLog(new RegExp(`"requestId":"${busy.eventId}".*"msg":"turn started"`));
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -176,6 +179,8 @@ describe("a fleet of sandbox hosts", () => {
       expect(during.drain).toMatchObject({ done: false });
       expect(during.drain!.sessions).toBeGreaterThan(0);
       expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tdraining \(\d+ sessions?(, \d+ warm)? left\)\t/);
+      const release = await second.engine.docker.getContainer(sessionNaming(pipeline.env.SANDBOX_NAMESPACE!).sessionName(sessionOf(onSecond[0]!))).exec({ Cmd: ["touch", "/tmp/release"] });
+      await release.start({ Detach: true });
       expect(answerText((await finalReply(pipeline, busy.eventId)).replies)).toContain(`done at last ${threads.indexOf(onSecond[0]!)}`);
 
       // Right after that turn (and the idle ones at once): nothing is left there, and it stays so.
@@ -189,7 +194,7 @@ describe("a fleet of sandbox hosts", () => {
         expect(await turn(thread, "print('again', n, open('/mnt/data/n.txt').read())")).toContain(`again ${i} ${i}`);
         expect(await hostOf(thread)).toBe("main");
       }
-      await new Promise((resolve) => setTimeout(resolve, 6000)); // past a pool top-up and several sweeps
+      await new Promise((resolve) => setTimeout(resolve, 31_000)); // past a pool top-up (every 30 s here) and many sweeps
       expect(await leftOn(second.engine.docker)).toEqual({ sessions: 0, pool: 0 });
       expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tyes, empty\t0\t0\t/);
     } finally {
