@@ -133,6 +133,8 @@ const configSchema = z.object({
   WORKSPACE_MAX_MB: integer(1024, 1, 1048576),
   WORKSPACE_MAX_STATE_MB: integer(256, 1, 65536),
   WORKSPACE_RETENTION_DAYS: integer(30, 1, 3650),
+  /** Longest one session's going to sleep may take before a sweep (or a new session it makes room for) goes on without it. */
+  WORKSPACE_SLEEP_TIMEOUT_SECONDS: integer(180, 1, 3600),
 
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z

@@ -55,9 +55,14 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
         evict: (sessionId) => durable!.hibernate(sessionId, { evicted: true }),
       }
     : {};
-  const hostManager = (host: HostSpec) => createSandboxManager(config, log, redis, { ...extras, host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions } });
+  let fleet: Fleet | undefined;
+  const hostManager = (host: HostSpec) =>
+    createSandboxManager(config, log, redis, {
+      ...extras,
+      host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions, place: (sessionId) => fleet!.claimPlace(sessionId, host.name) },
+    });
   const managers = hosts ? hosts.map(hostManager) : [createSandboxManager(config, log, redis, extras)];
-  const fleet =
+  fleet =
     hosts && redis
       ? new Fleet({
           members: managers.map((manager, i) => ({ spec: hosts[i]!, manager, ping: () => manager.engine.ping() })),
@@ -77,7 +82,7 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
       retentionDays: config.WORKSPACE_RETENTION_DAYS,
       log: log.child({ component: "workspace" }),
     });
-    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
+    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, sleepTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
   }
   return { managers, manager: managers[0]!, fleet, backend, sandboxes: durable ?? (backend as Sandboxes), durable };
 }
