@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isTimeZone } from "./budget/budget-periods.js";
+import { HostSpecError, parseHosts } from "./fleet/host-spec.js";
 
 /** Environment variables that hold secrets: never logged, never passed into a sandbox or a job. */
 export const SECRET_VARIABLES = [
@@ -12,6 +13,7 @@ export const SECRET_VARIABLES = [
   "AWS_SESSION_TOKEN",
   "ADMIN_TOKEN",
   "ADMIN_PASSWORD",
+  "METRICS_TOKEN",
 ] as const;
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -84,8 +86,8 @@ const configSchema = z.object({
   /** Each turn's audit line carries the message's text and the user's display name (never file contents). */
   LOG_CONTENT: boolean(false),
   DOCKER_HOST: z.string().optional(),
-  /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. */
-  SANDBOX_HOSTS: z.string().optional(),
+  /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. tcp:// needs TLS (or insecure=true). */
+  SANDBOX_HOSTS: z.string().superRefine(checkHosts).optional(),
   /** Seconds between health checks of each fleet host. */
   SANDBOX_HOST_CHECK_SECONDS: integer(2, 1, 600),
   /** Failed checks in a row after which a host is down and its threads move. */
@@ -131,6 +133,8 @@ const configSchema = z.object({
   WORKSPACE_MAX_MB: integer(1024, 1, 1048576),
   WORKSPACE_MAX_STATE_MB: integer(256, 1, 65536),
   WORKSPACE_RETENTION_DAYS: integer(30, 1, 3650),
+  /** Longest one session's going to sleep may take before a sweep (or a new session it makes room for) goes on without it. */
+  WORKSPACE_SLEEP_TIMEOUT_SECONDS: integer(180, 1, 3600),
 
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
@@ -141,9 +145,13 @@ const configSchema = z.object({
   QUEUE_LOCK_SECONDS: integer(30, 2, 3600),
   WORKER_CONCURRENCY: integer(4, 1, 256),
   WORKER_SHUTDOWN_SECONDS: integer(60, 1, 3600),
-  /** The worker's /metrics, /healthz and /readyz (src/ops/); 0: not served. The bot serves them on PORT. */
+  /** The worker's /metrics, /healthz and /readyz (src/ops/); 0: not served. */
   METRICS_PORT: integer(9464, 0, 65535),
+  /** The bot's /metrics, /healthz and /readyz, on a port of their own (never PORT, Slack's public one); 0: not served. */
+  BOT_METRICS_PORT: integer(9465, 0, 65535),
   METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+  /** When set, the worker's and the bot's ops endpoints answer only `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters (e.g. `openssl rand -hex 24`)").regex(/^[\x21-\x7e]+$/, "printable characters without spaces").optional(),
 
   /**
    * The admin page (src/admin/), served by the bot on a port of its own: 0 is off. It needs
@@ -187,6 +195,8 @@ const configSchema = z.object({
   BUDGET_CHANNEL_TOKENS_PER_MONTH: integer(0, 0, 1e12),
   BUDGET_CHANNEL_EXEC_SECONDS_PER_DAY: integer(0, 0, 1e9),
   BUDGET_CHANNEL_EXEC_SECONDS_PER_MONTH: integer(0, 0, 1e9),
+  /** What one person may add to the export log (/export's record of turns, images included) per day in BUDGET_TIMEZONE, in MB; 0: no limit. */
+  EXPORT_LOG_MAX_MB_PER_USER_DAY: integer(64, 0, 1_048_576),
   /** Users never refused by a budget (still counted): `platform:userId`, comma-separated. */
   BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
   /** The zone whose calendar days and months the budgets count in (an IANA name). */
@@ -223,9 +233,22 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 /** Every variable the config reads (docker-compose.yml and .env.example list each: test/compose/). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as ReadonlyArray<keyof Config>;
 
-/** Cross-field rules: what a platform needs once one of its variables is set. */
+/** SANDBOX_HOSTS as src/fleet/host-spec.ts reads it: a bad entry (tcp:// without TLS among them) is refused at once. */
+function checkHosts(value: string, context: z.RefinementCtx): void {
+  try {
+    parseHosts(value);
+  } catch (error) {
+    if (!(error instanceof HostSpecError)) throw error;
+    context.addIssue({ code: z.ZodIssueCode.custom, message: error.message });
+  }
+}
+
+/** Cross-field rules: what a platform needs once one of its variables is set; ports that must differ. */
 function checkPlatforms(config: z.infer<typeof configSchema>): string[] {
   const problems: string[] = [];
+  if (config.BOT_METRICS_PORT !== 0 && config.BOT_METRICS_PORT === config.PORT) {
+    problems.push("  BOT_METRICS_PORT: must differ from PORT (Slack's public port never serves /metrics, /healthz or /readyz)");
+  }
   if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
     problems.push("  SLACK_SIGNING_SECRET: required for Slack's HTTP events (or set SLACK_APP_TOKEN for Socket Mode)");
   }

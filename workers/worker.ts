@@ -5,6 +5,7 @@ import { createLlmClient } from "../src/agent/llm-client.js";
 import { ThreadMemory } from "../src/agent/thread-memory.js";
 import { TurnHandler } from "../src/agent/turn-handler.js";
 import { rememberModelName } from "../src/feedback/feedback-store.js";
+import { ExportQuota } from "../src/export/export-quota.js";
 import { ThreadLog } from "../src/export/thread-log.js";
 import { UsageLedger } from "../src/agent/usage-ledger.js";
 import { createBudgetGate } from "../src/budget/budget-gate.js";
@@ -15,6 +16,7 @@ import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import { createSandboxes } from "../src/workspace/create-sandboxes.js";
+import { workspaceLogImages } from "../src/workspace/export-images.js";
 import { sandboxSetupProblem } from "../src/sandbox/engine-problem.js";
 import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
 import { workerMetrics } from "../src/ops/metrics.js";
@@ -54,7 +56,12 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   const handler = new TurnHandler({
     sandboxes: turnSandboxes,
     memory: new ThreadMemory(redis, k),
-    threadLog: new ThreadLog(redis, k),
+    // The export log: text in Redis, images in the thread's workspace (or left out without a store).
+    threadLog: new ThreadLog(redis, k, {
+      images: durable && workspaceLogImages(durable.workspaces.store, config.SANDBOX_NAMESPACE),
+      quota: config.EXPORT_LOG_MAX_MB_PER_USER_DAY ? new ExportQuota(redis, k, { bytesPerUserDay: config.EXPORT_LOG_MAX_MB_PER_USER_DAY * 1048576, timeZone: config.BUDGET_TIMEZONE }) : undefined,
+      log,
+    }),
     ledger: new UsageLedger(redis, k),
     budgets: createBudgetGate(redis, k, config, log),
     agent: new AgentLoop(createLlmClient(config), {
@@ -68,6 +75,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     }, metrics?.model),
     attachments: ports.attachments,
     facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
+    // As the image's sandboxes report it (the warm-up pings the pool), never a constant.
+    pythonVersion: () => managers.map((manager) => manager.pythonVersion()).find((version) => version !== undefined),
     contextTokens: config.MODEL_CONTEXT_TOKENS,
     maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
     vision: config.OPENAI_VISION,

@@ -3,7 +3,7 @@
 Protocol: one JSON object per line. The host writes requests to the container's stdin; the
 supervisor answers on stdout, one line per request, in order. Diagnostics go to stderr as JSON
 lines. Requests:
-  {"id", "op": "ping"}                                   -> {"id", "op": "pong", "kernelPid"}
+  {"id", "op": "ping"}                                   -> {"id", "op": "pong", "kernelPid", "python"}
   {"id", "op": "exec", "code", "timeoutMs", "maxOutputBytes", "maxResultBytes"?, "maxImages"?,
    "maxImageBytes"?, "maxFiles"?}                        -> {"id", "op": "result", ...}
   {"id", "op": "files"}                                  -> {"id", "op": "files", "files": [...]}
@@ -20,6 +20,10 @@ lines. Requests:
                                                              links never followed (data_read.py)
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
 A request that can't be done is answered {"id", "op": "error", "message"}.
+
+"python" in a pong is the image's Python version (platform.python_version(), e.g. "3.13.5"): the
+host names it in the model's system prompt, so the model is told the version it really runs on. The
+host checks it against a strict pattern and ignores anything else.
 
 An execution whose last value is a pandas DataFrame or Series also has "table" (table_value.py):
 the first rows and columns as display text, the shape, and "csv", the whole data written to
@@ -58,6 +62,7 @@ import collections
 import errno
 import json
 import os
+import platform
 import select
 import signal
 import sys
@@ -73,6 +78,7 @@ from kernel_frames import SNAPSHOT_FRAME_BYTES, TABLE_COLUMNS, TABLE_ROWS, Frame
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
 from session_budget import SessionBudget, process_cpu_seconds  # noqa: E402
 
+PYTHON_VERSION = platform.python_version()
 INTERRUPT_GRACE_S = 2.0
 REMEMBERED_RESULTS = 16
 REMEMBERED_BYTES = 16 << 20  # in all; a larger result is remembered without its images and long output
@@ -400,7 +406,7 @@ class Supervisor:
                 log("warn", "ignored a request that is not an object with a text id")
             elif request.get("op") == "ping":
                 # answered at once, even during an execution: it tells a host the session is alive
-                send({"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid})
+                send({"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid, "python": PYTHON_VERSION})
             elif request.get("op") == "interrupt":
                 self.interrupts.add(request.get("target"))
             else:
@@ -672,7 +678,7 @@ class Supervisor:
                 self.claimed_by = request.get("session")
             return {"id": request.get("id"), "op": "claim", "granted": self.claimed_by == request.get("session")}
         if op == "ping":
-            return {"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid}
+            return {"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid, "python": PYTHON_VERSION}
         return {"id": request.get("id"), "op": "error", "message": "unknown op"}
 
     def serve(self):

@@ -1,6 +1,8 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Config } from "../config.js";
+import { sameSecret } from "../core/same-secret.js";
+
+export { sameSecret };
 
 /** Who may use the admin page: a bearer token (scripts) and/or a user and password (basic auth, browsers). */
 export interface AdminCredentials {
@@ -18,12 +20,6 @@ export const REALM = "codebot admin";
 export function adminCredentials(config: Pick<Config, "ADMIN_TOKEN" | "ADMIN_USER" | "ADMIN_PASSWORD">): AdminCredentials | undefined {
   if (!config.ADMIN_TOKEN && !config.ADMIN_PASSWORD) return undefined;
   return { token: config.ADMIN_TOKEN, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD };
-}
-
-/** Equal in constant time: both sides hashed first, so neither their contents nor their lengths leak through timing. */
-export function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** How the Authorization header authenticates, if it does. */

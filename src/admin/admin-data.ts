@@ -5,6 +5,7 @@ import { BudgetPolicy } from "../budget/budget-policy.js";
 import { usageHistory, type UsageHistory } from "../budget/usage-history.js";
 import type { Config } from "../config.js";
 import { FailureLog, type FailureEntry } from "../ops/failure-log.js";
+import { readRedisMemory, type RedisMemory } from "../ops/redis-memory.js";
 import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
 import type { Keys } from "../queue/queue-keys.js";
 
@@ -37,6 +38,8 @@ export interface Overview {
   historyDays: number;
   totals: Section<UserTotal[]>;
   failures: Section<FailureEntry[]>;
+  /** Redis' used memory against its maxmemory. */
+  redisMemory: Section<RedisMemory>;
 }
 
 async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
@@ -52,12 +55,13 @@ async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
 /** Everything the overview shows, read at once from Redis. */
 export async function loadOverview(redis: Redis, keys: Keys, config: Config): Promise<Overview> {
   const now = Date.now();
-  const [sessions, budgets, history, totals, failures] = await Promise.all([
+  const [sessions, budgets, history, totals, failures, redisMemory] = await Promise.all([
     section(() => readSessionDirectory(redis, keys, now)),
     section(() => budgetReport(redis, keys, config, now)),
     section(() => usageHistory(redis, keys, config, now)),
     section(async () => (await new UsageLedger(redis, keys).all("user")).slice(0, TOTALS_SHOWN)),
     section(() => new FailureLog(redis, keys).recent(FAILURES_SHOWN)),
+    section(() => readRedisMemory(redis)),
   ]);
-  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures };
+  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures, redisMemory };
 }

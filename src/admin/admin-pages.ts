@@ -2,6 +2,7 @@ import type { BudgetReportRow } from "../budget/budget-report.js";
 import type { BudgetLimits } from "../budget/budget-policy.js";
 import { displayName } from "../core/display-text.js";
 import type { FailureEntry } from "../ops/failure-log.js";
+import { REDIS_MEMORY_WARN_SHARE, type RedisMemory } from "../ops/redis-memory.js";
 import type { DirectoryRow, SessionDirectory } from "../ops/session-directory.js";
 import { sizeText } from "../ops/session-rows.js";
 import type { Overview, Section, UserTotal } from "./admin-data.js";
@@ -83,6 +84,24 @@ function failuresSection(section: Section<FailureEntry[]>, now: number): SafeHtm
   return table(["When", "Request id", "Code", "User", "Thread", "Attempt", "Message"], rows, "No failed turns recorded.");
 }
 
+/** Memory in MB, or GB from one GiB. */
+const memoryText = (bytes: number) => (bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GB` : sizeText(bytes));
+
+/** Redis' used memory against its maxmemory: past it, with noeviction, writes fail and no turn is taken. */
+function redisSection(section: Section<RedisMemory>): SafeHtml {
+  if (!section.ok) return unavailable(section);
+  const { usedBytes, peakBytes, maxBytes, policy } = section.value;
+  const peak = html` (peak ${memoryText(peakBytes)}; policy ${text(policy, 40)})`;
+  if (!maxBytes) {
+    return html`<p><span class="used">${memoryText(usedBytes)}</span> used${peak}. <span class="warn">No maxmemory is set: Redis grows until the machine runs out of memory.</span> Set one (the README gives the memory per active thread).</p>`;
+  }
+  const share = usedBytes / maxBytes;
+  const full = share >= REDIS_MEMORY_WARN_SHARE;
+  return html`<p><span class="used ${full ? "over" : ""}">${memoryText(usedBytes)}</span> used of <span class="max">${memoryText(maxBytes)}</span> maxmemory (${Math.round(share * 100)}%)${peak}.
+<meter min="0" max="${maxBytes}" high="${Math.round(maxBytes * REDIS_MEMORY_WARN_SHARE)}" value="${usedBytes}"></meter></p>
+${full ? html`<p class="warn">Redis is near its maxmemory: past it writes fail, and new turns can't be queued. Raise maxmemory or look for what fills it.</p>` : ""}`;
+}
+
 function flashBanner(flash: KillFlash | undefined): SafeHtml {
   if (!flash) return html``;
   if (!flash.heard) return html`<p class="flash warn">No worker is listening: session <code>${text(flash.sessionId)}</code> was not ended. Is a worker running?</p>`;
@@ -98,6 +117,7 @@ export function overviewPage(overview: Overview, csrf: string, flash?: KillFlash
 <section id="usage"><h2>Usage</h2>${usageSection(overview)}</section>
 <section id="usage-history"><h2>Usage over time</h2>${historySection(overview.history, overview.historyDays)}</section>
 <section id="failures"><h2>Recent failures</h2>${failuresSection(overview.failures, overview.now)}</section>
+<section id="redis"><h2>Redis memory</h2>${redisSection(overview.redisMemory)}</section>
 <footer>Read ${ago(overview.now, overview.now)}. The queue's jobs are on the <a href="/admin/queue">board</a>.</footer>`,
   );
 }

@@ -8,6 +8,8 @@ import { isTransientLlmError, llmFailure } from "./llm-errors.js";
 import { rideOut } from "./ride-out.js";
 import { stepOutcome } from "./step-outcome.js";
 import { WrittenText } from "./written-text.js";
+import { CallMeter } from "./call-meter.js";
+import { TurnTranscript } from "./turn-transcript.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
 import type { TokenUsage } from "./usage-ledger.js";
 import type { ModelMetrics } from "../ops/turn-metrics.js";
@@ -42,6 +44,15 @@ export interface AgentTurnInput {
   execute(code: string, signal: AbortSignal): Promise<ExecutionResult>;
   /** Where the model's tokens are added up call by call (a turn's tally); none: a fresh count. */
   usage?: TokenUsage;
+  /**
+   * Told what each model call cost as soon as it ends, completed or cut (a stopped or failed call
+   * that the endpoint had is charged too: see CallMeter), so budgets are charged call by call.
+   */
+  charge?(usage: TokenUsage): void;
+  /** Tokens earlier attempts of this turn spent (its worker died): the turn's token budget counts them. */
+  tokensSpentBefore?: number;
+  /** Where the turn is written down as it happens, for memory (also when it ends early); none: a fresh one. */
+  transcript?: TurnTranscript;
 }
 
 export type StopReason = "answer" | "steps" | "tokens";
@@ -49,7 +60,7 @@ export type StopReason = "answer" | "steps" | "tokens";
 export interface AgentTurnOutput {
   markdown: string;
   executions: Array<{ code: string; result: ExecutionResult }>;
-  /** The turn as it is remembered: text only, tool results already clipped. */
+  /** The turn as it is remembered: text only, tool results already clipped (the transcript's messages). */
   remembered: ChatCompletionMessageParam[];
   usage: TokenUsage;
   stop: StopReason;
@@ -76,7 +87,9 @@ export class AgentLoop {
 
   async run(input: AgentTurnInput): Promise<AgentTurnOutput> {
     const userMessage: ChatCompletionMessageParam = { role: "user", content: input.userText };
-    const remembered: ChatCompletionMessageParam[] = [userMessage];
+    const transcript = input.transcript ?? new TurnTranscript();
+    transcript.add(userMessage);
+    const remembered = transcript.messages;
     const messages: ChatCompletionMessageParam[] = [
       { role: "system", content: input.systemPrompt },
       ...input.history,
@@ -85,23 +98,26 @@ export class AgentLoop {
     const usage: TokenUsage = input.usage ?? { prompt: 0, completion: 0 };
     const executions: AgentTurnOutput["executions"] = [];
     const written = new WrittenText(input.emit);
+    const spentBefore = input.tokensSpentBefore ?? 0;
     for (;;) {
-      const reply = await this.completeRidingOutages(messages, input, usage, written);
+      const reply = await this.completeRidingOutages(messages, input, usage, written, transcript);
       const calls = reply.tool_calls ?? [];
       const assistant: ChatCompletionMessageParam = { role: "assistant", content: reply.content ?? null, ...(calls.length ? { tool_calls: calls } : {}) };
       messages.push(assistant);
-      remembered.push(assistant);
+      transcript.add(assistant);
       if (!calls.length) return { markdown: written.text() || "_(The model gave no answer.)_", executions, remembered, usage, stop: "answer" };
       for (const call of calls) {
-        const output = await this.runTool(call, input, executions);
+        const { output, stopped } = await this.runTool(call, input, executions);
         const toolMessage: ChatCompletionMessageParam = { role: "tool", tool_call_id: call.id, content: output };
         messages.push(toolMessage);
-        remembered.push(toolMessage);
+        transcript.add(toolMessage);
+        // Stopped while its code ran: the step's result (output so far) is remembered, the rest isn't run.
+        if (stopped) throw cancelled(input.signal);
       }
-      const stop = executions.length >= this.settings.maxSteps ? "steps" : usage.prompt + usage.completion >= this.settings.maxTokens ? "tokens" : undefined;
+      const stop = executions.length >= this.settings.maxSteps ? "steps" : spentBefore + usage.prompt + usage.completion >= this.settings.maxTokens ? "tokens" : undefined;
       if (stop) {
         const markdown = [written.text(), LIMIT_NOTES[stop](this.settings)].filter(Boolean).join("\n\n");
-        remembered.push({ role: "assistant", content: markdown });
+        transcript.add({ role: "assistant", content: markdown });
         return { markdown, executions, remembered, usage, stop };
       }
     }
@@ -111,9 +127,9 @@ export class AgentLoop {
     call: NonNullable<ChatCompletionMessage["tool_calls"]>[number],
     input: AgentTurnInput,
     executions: AgentTurnOutput["executions"],
-  ): Promise<string> {
+  ): Promise<{ output: string; stopped: boolean }> {
     if (call.type !== "function" || call.function.name !== PYTHON_TOOL_NAME) {
-      return `error: there is no tool named ${call.type === "function" ? call.function.name : call.type}; use "python".`;
+      return { output: `error: there is no tool named ${call.type === "function" ? call.function.name : call.type}; use "python".`, stopped: false };
     }
     const code = parsePythonArguments(call.function.arguments);
     const step = executions.length + 1;
@@ -122,13 +138,12 @@ export class AgentLoop {
     const result = await input.execute(code, input.signal);
     executions.push({ code, result });
     input.emit?.({ type: "step-finished", step, status: result.status, outcome: stepOutcome(result), durationMs: result.durationMs });
-    if (result.status === "cancelled" || input.signal.aborted) throw cancelled(input.signal);
-    return toolOutput(result, this.settings.toolOutputMaxChars);
+    return { output: toolOutput(result, this.settings.toolOutputMaxChars), stopped: result.status === "cancelled" || input.signal.aborted };
   }
 
   /** One model call; while the endpoint is out, waits with a visible status and retries (outageWaitMs). */
-  private completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage, written: WrittenText): Promise<ChatCompletionMessage> {
-    return rideOut((attempt) => this.complete(messages, input.signal, usage, written, attempt), {
+  private completeRidingOutages(messages: ChatCompletionMessageParam[], input: AgentTurnInput, usage: TokenUsage, written: WrittenText, transcript: TurnTranscript): Promise<ChatCompletionMessage> {
+    return rideOut((attempt) => this.complete(messages, input, usage, written, transcript, attempt), {
       waitMs: this.settings.outageWaitMs ?? 0,
       signal: input.signal,
       transient: (error) => isTransientLlmError(error instanceof TurnFailure ? error.cause : undefined),
@@ -139,35 +154,60 @@ export class AgentLoop {
   /**
    * One model call. Streamed, its words reach the people as they come; a call that fails midway is
    * retried from scratch, and what it had written is taken back (the next attempt writes it again).
+   * Whatever the call cost is charged as it ends, completed, failed or stopped (see CallMeter).
    */
-  private async complete(messages: ChatCompletionMessageParam[], signal: AbortSignal, usage: TokenUsage, written: WrittenText, tries = 1): Promise<ChatCompletionMessage> {
+  private async complete(
+    messages: ChatCompletionMessageParam[],
+    input: AgentTurnInput,
+    usage: TokenUsage,
+    written: WrittenText,
+    transcript: TurnTranscript,
+    tries = 1,
+  ): Promise<ChatCompletionMessage> {
+    const { signal } = input;
     if (signal.aborted) throw cancelled(signal);
     const body = { model: this.settings.model, messages, tools: [PYTHON_TOOL] };
     const segment = written.segment();
+    const meter = new CallMeter(messages, body.tools);
     try {
       let completion;
       if (this.settings.stream) {
         const stream = this.llm.chat.completions.stream({ ...body, stream_options: { include_usage: true } }, { signal });
+        stream.on("connect", () => meter.connected());
+        stream.on("chunk", (chunk) => meter.chunk(chunk));
         stream.on("content", (delta) => segment.add(delta));
         completion = await stream.finalChatCompletion();
       } else {
         completion = await this.llm.chat.completions.create(body, { signal });
       }
-      usage.prompt += completion.usage?.prompt_tokens ?? 0;
-      usage.completion += completion.usage?.completion_tokens ?? 0;
-      this.metrics?.modelCall(this.settings.model, { prompt: completion.usage?.prompt_tokens ?? 0, completion: completion.usage?.completion_tokens ?? 0 });
+      const spent = meter.completed(completion);
+      this.spend(spent, input, usage);
+      this.metrics?.modelCall(this.settings.model, spent);
       const message = completion.choices[0]?.message;
       if (!message) throw new TurnFailure("MODEL_UNAVAILABLE", "The model returned no message.");
       segment.finish(message.content ?? "");
+      transcript.completed();
       return message;
     } catch (error) {
       segment.abandon();
+      if (!(error instanceof TurnFailure)) {
+        const spent = meter.failed(error, signal.aborted);
+        if (spent) this.spend(spent, input, usage);
+        transcript.cut(meter.text);
+      }
       if (signal.aborted) throw cancelled(signal);
       if (error instanceof TurnFailure) throw error;
       const failure = llmFailure(error, tries * (this.settings.maxRetries + 1));
       this.metrics?.modelError(this.settings.model, failure.code);
       throw failure;
     }
+  }
+
+  /** Adds a call's cost to the turn's count and has it charged at once. */
+  private spend(spent: TokenUsage, input: AgentTurnInput, usage: TokenUsage): void {
+    usage.prompt += spent.prompt;
+    usage.completion += spent.completion;
+    input.charge?.(spent);
   }
 }
 

@@ -27,3 +27,22 @@ export function asTurnFailure(error: unknown): TurnFailure {
   }
   return new TurnFailure("INTERNAL", "Something went wrong on codebot's side.", true, { cause: error });
 }
+
+/**
+ * Why a turn ended early, as the thread's memory tells the model (never internal detail: the model
+ * reads it, and may repeat it).
+ */
+export function cutReason(failure: TurnFailure): string {
+  switch (failure.code) {
+    case "CANCELLED":
+      return "the request was stopped";
+    case "BUDGET_REACHED":
+      return "the request ran past its time limit";
+    case "MODEL_UNAVAILABLE":
+      return "the model could not be reached";
+    case "SANDBOX_UNAVAILABLE":
+      return "the code sandbox was unavailable";
+    default:
+      return "the request failed";
+  }
+}

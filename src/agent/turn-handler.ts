@@ -21,6 +21,10 @@ import { fullOutputFile, fullOutputName } from "./full-output.js";
 import { stepOutcome } from "./step-outcome.js";
 import { collectOutputs } from "./turn-files.js";
 import type { UsageLedger } from "./usage-ledger.js";
+import { TurnSpending } from "./turn-spending.js";
+import { fetchAttachments, sessionOwner } from "./turn-attachments.js";
+import { TurnTranscript } from "./turn-transcript.js";
+import { asTurnFailure, cutReason } from "./turn-errors.js";
 import type { BudgetGate } from "../budget/budget-gate.js";
 import type { ThreadLog } from "../export/thread-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
@@ -34,7 +38,9 @@ export interface TurnHandlerDeps {
   ledger: UsageLedger;
   agent: AgentLoop;
   attachments: Partial<Record<Platform, AttachmentSource>>;
-  facts: Omit<PromptFacts, "platform">;
+  facts: Omit<PromptFacts, "platform" | "pythonVersion">;
+  /** The Python version the sandbox image reports, read at each turn (known once a sandbox has answered). */
+  pythonVersion?: () => string | undefined;
   contextTokens: number;
   maxFileBytes: number;
   vision: boolean;
@@ -56,7 +62,15 @@ export interface TurnContext {
   log: Logger;
   /** What the turn uses (tokens, steps, seconds, bytes), for its audit line; none: not tallied. */
   tally?: TurnTally;
+  /**
+   * False when a failure that may pass will be retried (attempts are left): the retry runs the turn
+   * again, so what this attempt got through is not remembered on its own. Absent: the last attempt.
+   */
+  lastAttempt?: boolean;
 }
+
+/** A turn's context inside the handler: what it spends is charged as it goes. */
+type TurnRun = TurnContext & { spending: TurnSpending };
 
 const VISION_MAX_BYTES = 5 * 1024 * 1024;
 /** A "not sent" note: a clipped file name and the reason. */
@@ -70,13 +84,6 @@ const NO_MODEL =
 /** Room left in the context window for the system prompt, the new message and the answer. */
 const CONTEXT_RESERVE = 0.4;
 
-
-/** Who a session opened by this request counts against, for the per-user session cap. */
-function sessionOwner(request: ChatRequest): string {
-  return `${request.conversation.platform}:${request.user.id}`;
-}
-
-
 /** One request of a thread, from attachments to the delivered answer. Platform-neutral. */
 export class TurnHandler {
   private readonly commands: ThreadCommands;
@@ -88,54 +95,41 @@ export class TurnHandler {
   async handle(request: ChatRequest, context: TurnContext): Promise<void> {
     const sessionId = threadKey(request.conversation);
     if (request.kind === "reset" || request.kind === "files" || request.kind === "export") return this.commands.run(request, sessionId, context.delivery);
-    const budget = await this.deps.budgets?.check(request);
-    if (budget && !budget.ok) throw new TurnFailure("BUDGET_REACHED", budget.refused);
-    await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
-    const uploaded = await this.fetchAttachments(request, sessionId, context);
-    const code = request.kind === "run" ? request.text : fencedPython(request.text);
-    if (code !== undefined) return this.runAsWritten(request, sessionId, code, context);
-    if (this.deps.modelConfigured === false) throw new TurnFailure("MODEL_UNAVAILABLE", NO_MODEL);
-    await this.converse(request, sessionId, uploaded, context);
-  }
-
-  /** Fetches each attachment and puts it in /mnt/data; returns what the model should be told. */
-  private async fetchAttachments(request: ChatRequest, sessionId: string, context: TurnContext): Promise<Array<OutgoingFile & { path: string }>> {
-    if (!request.attachments.length) return [];
-    const source = this.deps.attachments[request.conversation.platform];
-    if (!source) throw new TurnFailure("FILE_UNAVAILABLE", `Attachments from ${request.conversation.platform} can't be fetched by this worker.`);
-    for (const attachment of request.attachments) {
-      if (attachment.size > this.deps.maxFileBytes) {
-        throw new TurnFailure("FILE_TOO_LARGE", `"${attachment.name}" is ${humanSize(attachment.size)}, over the ${humanSize(this.deps.maxFileBytes)} limit for one file. Nothing was run.`);
-      }
+    const spending = new TurnSpending({ budgets: this.deps.budgets, ledger: this.deps.ledger, log: context.log }, request, sessionId);
+    // Admitted, the turn holds one turn's worth against its budgets until it ends, however it ends.
+    const spentBefore = await spending.admit();
+    const run: TurnRun = { ...context, spending };
+    try {
+      await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
+      const uploaded = await fetchAttachments(this.deps, request, sessionId, context);
+      const code = request.kind === "run" ? request.text : fencedPython(request.text);
+      if (code !== undefined) return await this.runAsWritten(request, sessionId, code, run);
+      if (this.deps.modelConfigured === false) throw new TurnFailure("MODEL_UNAVAILABLE", NO_MODEL);
+      await this.converse(request, sessionId, uploaded, run, spentBefore);
+    } finally {
+      await spending.settle();
     }
-    const fetched = await Promise.all(
-      request.attachments.map(async (attachment) => ({
-        name: attachment.name,
-        mime: attachment.mime,
-        data: await source.fetch(request, attachment, this.deps.maxFileBytes),
-      })),
-    );
-    const placed = await this.deps.sandboxes.upload(sessionId, fetched, { owner: sessionOwner(request) });
-    const bytesIn = fetched.reduce((bytes, file) => bytes + file.data.length, 0);
-    this.deps.metrics?.filesIn(bytesIn);
-    if (context.tally) context.tally.bytesIn += bytesIn;
-    return fetched.map((file, i) => ({ ...file, path: placed[i]?.path ?? file.name }));
   }
 
-  private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnContext): Promise<void> {
+  private async runAsWritten(request: ChatRequest, sessionId: string, code: string, context: TurnRun): Promise<void> {
     await context.delivery.status(request, { phase: "running", step: 1, text: "Running your code…" });
     // One step, whose output is the answer: the status message says it runs, then becomes the answer.
     const result = await this.execute(sessionId, code, context, request, 1);
-    if (result.status === "cancelled") throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
     const markdown = executionMarkdown(result, fullOutputName(1));
-    await this.deliver(request, sessionId, markdown, [{ code, result }], context, fullOutputFile(result, 1));
-    await this.deps.memory.append(sessionId, [
+    const remembered = (answer: string): ChatCompletionMessageParam[] => [
       { role: "user", content: `${request.user.name} ran this code:\n\`\`\`python\n${clip(code, 4000)}\n\`\`\`` },
-      { role: "assistant", content: clip(markdown, 4000) },
-    ]);
+      { role: "assistant", content: clip(answer, 4000) },
+    ];
+    if (result.status === "cancelled") {
+      // Stopped midway, the code may have changed the session: what it printed until then is remembered.
+      await this.remember(sessionId, remembered(`${markdown}\n\n(Stopped here: the request was cancelled.)`), context);
+      throw new TurnFailure("CANCELLED", "Stopped: the request was cancelled.");
+    }
+    await this.deliver(request, sessionId, markdown, [{ code, result }], context, fullOutputFile(result, 1));
+    await this.deps.memory.append(sessionId, remembered(markdown));
   }
 
-  private async converse(request: ChatRequest, sessionId: string, uploaded: Array<OutgoingFile & { path: string }>, context: TurnContext): Promise<void> {
+  private async converse(request: ChatRequest, sessionId: string, uploaded: Array<OutgoingFile & { path: string }>, context: TurnRun, spentBefore: number): Promise<void> {
     const attachedNote = uploaded.length
       ? `\n\n[${request.user.name} attached: ${uploaded.map((file) => `${file.path} (${humanSize(file.data.length)}, ${file.mime})`).join("; ")}]`
       : "";
@@ -144,8 +138,9 @@ export class TurnHandler {
     let step = 0;
     if (context.tally) context.tally.model = this.deps.agent.model;
     const relay = new EventRelay(context.delivery, request, context.log);
+    const transcript = new TurnTranscript();
     const output = await this.deps.agent.run({
-      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts }),
+      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.() }),
       history,
       userText: `${request.user.name}: ${request.text}${attachedNote}`,
       userImages: images,
@@ -154,13 +149,17 @@ export class TurnHandler {
       emit: relay.emit,
       execute: (code, signal) => this.execute(sessionId, code, { ...context, signal }, request, ++step),
       ...(context.tally ? { usage: context.tally.usage } : {}),
+      charge: (usage) => context.spending.modelCall(usage),
+      tokensSpentBefore: spentBefore,
+      transcript,
+    }).catch(async (error: unknown) => {
+      // Ended early: what was said and run up to here is remembered (code that ran changed the session).
+      const failure = asTurnFailure(error);
+      if (transcript.eventful && (!failure.retry || context.lastAttempt !== false)) await this.remember(sessionId, transcript.interrupted(cutReason(failure)), context);
+      throw error;
     });
-    // Independent writes to Redis: one round trip's wait, not three.
-    await Promise.all([
-      this.deps.ledger.record(`${request.conversation.platform}:${request.user.id}`, sessionId, output.usage),
-      this.deps.budgets?.charge(request, { tokens: output.usage.prompt + output.usage.completion }),
-      this.deps.memory.append(sessionId, output.remembered),
-    ]);
+    // Independent writes to Redis: one round trip's wait, not two.
+    await Promise.all([context.spending.flush(), this.deps.memory.append(sessionId, output.remembered)]);
     context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
     await relay.settled();
     await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length });
@@ -171,13 +170,14 @@ export class TurnHandler {
    * that takes the turn over (its first worker died) gets the step's result from the sandbox
    * instead of running the code a second time.
    */
-  private async execute(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
-    const result = await this.executeOnce(sessionId, code, context, request, step);
+  private async execute(sessionId: string, code: string, context: TurnRun, request: ChatRequest, step: number): Promise<ExecutionResult> {
+    const executionId = `${request.eventId}#${step}`;
+    const result = await this.executeOnce(sessionId, code, context, request, executionId, step);
     this.deps.metrics?.executed(result.status);
     context.tally?.executed(result.status, result.durationMs);
-    // Each step's seconds count at once, so a turn that fails later has still paid for what it ran;
-    // the model's next call doesn't wait for the counter (a charge that fails is logged, never thrown).
-    void this.deps.budgets?.charge(request, { execSeconds: result.durationMs / 1000 });
+    // Each step's seconds count at once (once per execution id: a replay after a takeover isn't paid
+    // twice), so a turn that fails later has still paid for what it ran.
+    context.spending.executed(executionId, result.durationMs);
     // A thread that had turns before, now in a new session: its variables and files are gone, and
     // both the model (through the tool's notes) and the people (through the answer) are told.
     if (result.freshSession && (await this.deps.memory.hasHistory(sessionId))) {
@@ -186,8 +186,7 @@ export class TurnHandler {
     return result;
   }
 
-  private executeOnce(sessionId: string, code: string, context: TurnContext, request: ChatRequest, step: number): Promise<ExecutionResult> {
-    const executionId = `${request.eventId}#${step}`;
+  private executeOnce(sessionId: string, code: string, context: TurnContext, request: ChatRequest, executionId: string, step: number): Promise<ExecutionResult> {
     return rideOut(() => this.deps.sandboxes.execute(sessionId, code, { signal: context.signal, requestId: request.eventId, executionId, owner: sessionOwner(request) }), {
       waitMs: this.deps.outageWaitMs ?? 0,
       signal: context.signal,
@@ -206,10 +205,10 @@ export class TurnHandler {
     fullOutput?: OutgoingFile,
     facts?: AnswerFacts,
   ): Promise<void> {
-    await this.recordTurn(request, sessionId, answer, executions, context);
+    const recordNotes = await this.recordTurn(request, sessionId, answer, executions, context);
     // The files the code changed are saved before the answer goes out; what could not be is said.
     const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
-    const markdown = [answer, ...saveNotes.map(noteMarkdown)].join("\n\n");
+    const markdown = [answer, ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
     const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log);
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
@@ -222,13 +221,23 @@ export class TurnHandler {
     await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) });
   }
 
-  /** Records the turn for /export; a record that fails is logged, never the turn's failure. */
-  private async recordTurn(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<void> {
-    if (!this.deps.threadLog) return;
+  /** Appends to the thread's memory for a turn that ended early; a write that fails is logged (the turn's own failure is what people read). */
+  private async remember(sessionId: string, messages: ChatCompletionMessageParam[], context: TurnContext): Promise<void> {
     try {
-      await this.deps.threadLog.record(sessionId, turnOfRequest(request, answer, executions));
+      await this.deps.memory.append(sessionId, messages);
+    } catch (error) {
+      context.log.warn({ err: error }, "could not remember the turn that ended early");
+    }
+  }
+
+  /** Records the turn for /export; returns what the answer should say (a quota reached). A record that fails is logged, never the turn's failure. */
+  private async recordTurn(request: ChatRequest, sessionId: string, answer: string, executions: Array<{ code: string; result: ExecutionResult }>, context: TurnContext): Promise<string[]> {
+    if (!this.deps.threadLog) return [];
+    try {
+      return await this.deps.threadLog.record(sessionId, turnOfRequest(request, answer, executions), sessionOwner(request));
     } catch (error) {
       context.log.warn({ err: error }, "could not record the turn for export");
+      return [];
     }
   }
 }

@@ -6,17 +6,23 @@ export interface TokenUsage {
   completion: number;
 }
 
-/** Tokens used, per user and per thread, as running totals in Redis hashes. */
+/**
+ * Tokens used, per user and per thread, as running totals in Redis hashes. The worker records each
+ * model call as it ends (the same calls, and the same amounts, its budgets are charged), and counts
+ * a request once its turn has ended (`requests`: turns that called the model).
+ */
 export class UsageLedger {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {}
 
-  async record(userKey: string, threadKey: string, usage: TokenUsage): Promise<void> {
+  async record(userKey: string, threadKey: string, usage: TokenUsage, requests = 1): Promise<void> {
     const multi = this.redis.multi();
     for (const key of [this.keys.usage("user", userKey), this.keys.usage("thread", threadKey)]) {
-      multi.hincrby(key, "prompt_tokens", usage.prompt).hincrby(key, "completion_tokens", usage.completion).hincrby(key, "requests", 1);
+      if (usage.prompt) multi.hincrby(key, "prompt_tokens", usage.prompt);
+      if (usage.completion) multi.hincrby(key, "completion_tokens", usage.completion);
+      if (requests) multi.hincrby(key, "requests", requests);
     }
     await multi.exec();
   }

@@ -23,7 +23,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const redis = createRedis(config.REDIS_URL, log);
   const queue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
   const k = keys(config.QUEUE_PREFIX);
-  // /metrics, /healthz, /readyz on PORT: before the platforms connect, so /readyz can say they haven't yet.
+  // /metrics, /healthz, /readyz on BOT_METRICS_PORT: before the platforms connect, so /readyz can say they haven't yet.
   const ops = await startBotOps(config, log, redis);
   // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
   const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
@@ -31,7 +31,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
-  if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log, ops.slackRoutes)) });
+  if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log)) });
   if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, deps, log)) });
   for (const platform of platforms) ops.connected(platform.name, platform.connected);
   log.info({ platforms: platforms.map((platform) => platform.name) }, "bot started");

@@ -38,16 +38,35 @@ const limitsOf = (config: Config, kind: "USER" | "CHANNEL"): BudgetLimits => ({
 
 const anyLimit = (limits: BudgetLimits) => PERIOD_KINDS.some((period) => METRICS.some((metric) => limits[period][metric] > 0));
 
+/** How long past its time limit a turn's hold outlives the turn (its end releases it sooner). */
+export const HOLD_MARGIN_SECONDS = 60;
+
+/**
+ * One turn's worth: the most one attempt of a turn can spend, held for it while it runs. Tokens: the
+ * turn stops calling the model once it has used TURN_MAX_TOKENS, and the call that crossed it can
+ * add at most a context window (MODEL_CONTEXT_TOKENS: prompt and answer together). Execution: the
+ * turn's code runs one step at a time within its time limit (TURN_TIMEOUT_SECONDS).
+ */
+export function turnWorth(config: Pick<Config, "TURN_MAX_TOKENS" | "MODEL_CONTEXT_TOKENS" | "TURN_TIMEOUT_SECONDS">): BudgetUse {
+  return { tokens: config.TURN_MAX_TOKENS + config.MODEL_CONTEXT_TOKENS, execSeconds: config.TURN_TIMEOUT_SECONDS };
+}
+
 /** Which budgets apply to a request, from config: the same limits for every user and every channel. */
 export class BudgetPolicy {
   readonly limits: Record<SubjectKind, BudgetLimits>;
   readonly timeZone: string;
+  /** What an admitted turn holds against its user's and channel's limits while it runs (see turnWorth). */
+  readonly perTurn: BudgetUse;
+  /** How long a hold lasts unless released: the turn's time limit and a margin (a worker that died releases nothing). */
+  readonly holdMs: number;
   private readonly exempt: ReadonlySet<string>;
 
   constructor(config: Config) {
     this.limits = { user: limitsOf(config, "USER"), channel: limitsOf(config, "CHANNEL") };
     this.exempt = new Set(config.BUDGET_EXEMPT_USERS);
     this.timeZone = config.BUDGET_TIMEZONE;
+    this.perTurn = turnWorth(config);
+    this.holdMs = (config.TURN_TIMEOUT_SECONDS + HOLD_MARGIN_SECONDS) * 1000;
   }
 
   /** Whether any limit is set: with none, nothing is ever refused (usage is counted all the same). */

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Keys } from "../queue/queue-keys.js";
+import { BudgetHolds } from "./budget-holds.js";
 import type { BudgetPeriod, PeriodKind } from "./budget-periods.js";
 
 /** What a turn spent, or a subject has used in a period. */
@@ -33,15 +34,44 @@ export function retention(historyDays = DEFAULT_HISTORY_DAYS): Retention {
 
 // Adds a spend to each period's counter of one subject and sets when each counter goes: all of one
 // subject's keys in one script, so concurrent charges never lose an increment nor leave a key
-// without its expiry. KEYS: the counters; ARGV: tokens, exec ms, then each key's time to live (ms).
+// without its expiry. With a turn, what the turn's hold (see budget-holds.ts) still keeps back
+// shrinks by the spend, and what the turn has spent grows. With a charge id, the spend counts once:
+// an execution a worker replays after taking a turn over (the sandbox answers it from memory) was
+// already paid for by the worker that ran it.
+// KEYS: the n counters, the holds, the turn's set of charge ids. ARGV: tokens, exec ms, n, each
+// counter's time to live (ms), the turn ('' none), the charge id ('' none), the set's time to live (ms).
 const CHARGE = `
-for i, key in ipairs(KEYS) do
-  redis.call('HINCRBY', key, 'tokens', ARGV[1])
-  redis.call('HINCRBY', key, 'exec_ms', ARGV[2])
-  redis.call('PEXPIRE', key, ARGV[2 + i])
+local n = tonumber(ARGV[3])
+local turn, once = ARGV[4 + n], ARGV[5 + n]
+if once ~= '' then
+  if redis.call('SADD', KEYS[n + 2], once) == 0 then return 0 end
+  redis.call('PEXPIRE', KEYS[n + 2], ARGV[6 + n])
 end
-return #KEYS
+for i = 1, n do
+  redis.call('HINCRBY', KEYS[i], 'tokens', ARGV[1])
+  redis.call('HINCRBY', KEYS[i], 'exec_ms', ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3 + i])
+end
+if turn ~= '' then
+  local entry = redis.call('HGET', KEYS[n + 1], turn)
+  local t, e, x, s = string.match(entry or '', '^(%d+) (%d+) (%d+) (%d+)$')
+  if x then
+    local tokens, ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+    redis.call('HSET', KEYS[n + 1], turn, string.format('%d %d %d %d', math.max(0, tonumber(t) - tokens), math.max(0, tonumber(e) - ms), tonumber(x), tonumber(s) + tokens))
+  end
+end
+return 1
 `;
+
+/** How long a turn's charged execution ids are remembered: far longer than a turn and its takeovers and retries may last. */
+const CHARGED_IDS_MS = 24 * 3600 * 1000;
+
+/** Which turn a charge belongs to, and (for what may be replayed) its own id, counted once. */
+export interface ChargeOptions {
+  turn?: string;
+  /** Counts the spend once per turn and id (an execution id); needs `turn`. */
+  once?: string;
+}
 
 // Notes the subjects charged in a day (a key of its own, so each script stays in one hash slot).
 // KEYS[1]: the day's index; ARGV: its time to live (ms), now (ms), then the subjects.
@@ -83,19 +113,29 @@ export class BudgetStore {
   /**
    * Adds a spend to every subject's counters for the given periods, and notes the subjects in each
    * day's index; `now` (the caller's clock, which named the periods) sets their lifetimes. One
-   * script per subject and one per day's index, all in one round trip.
+   * script per subject and one per day's index, all in one round trip. With `options.turn`, the
+   * turn's holds shrink by the spend; with `options.once`, a spend already counted for that turn and
+   * id is not counted again.
    */
-  async charge(subjects: string[], periods: BudgetPeriod[], spend: BudgetUse, now: number): Promise<void> {
+  async charge(subjects: string[], periods: BudgetPeriod[], spend: BudgetUse, now: number, options: ChargeOptions = {}): Promise<void> {
     const tokens = Math.max(0, Math.round(spend.tokens));
     const execMs = Math.max(0, Math.round(spend.execSeconds * 1000));
     if (!subjects.length || !periods.length || (!tokens && !execMs)) return;
     const ttl = (period: BudgetPeriod) => String(Math.max(1, period.endsAt - now + this.kept[period.kind]));
+    const turn = options.turn ?? "";
+    const once = turn ? (options.once ?? "") : "";
     const pipeline = this.redis.pipeline();
     for (const subject of subjects) {
-      pipeline.eval(CHARGE, periods.length, ...periods.map((period) => this.keys.budget(subject, period.key)), String(tokens), String(execMs), ...periods.map(ttl));
+      const keys = [...periods.map((period) => this.keys.budget(subject, period.key)), this.keys.budgetHolds(subject), this.keys.budgetCharged(subject, turn)];
+      pipeline.eval(CHARGE, keys.length, ...keys, String(tokens), String(execMs), String(periods.length), ...periods.map(ttl), turn, once, String(CHARGED_IDS_MS));
     }
     for (const day of periods.filter((period) => period.kind === "day")) pipeline.eval(SEEN, 1, this.keys.usageSubjects(day.key), ttl(day), String(now), ...subjects);
     await replies(pipeline);
+  }
+
+  /** The holds of running turns, on the same Redis and keys. */
+  holds(): BudgetHolds {
+    return new BudgetHolds(this.redis, this.keys);
   }
 
   /** Every subject's use in each of the periods, in one round trip. */

@@ -27,3 +27,17 @@ export function refusalText(budget: ExhaustedBudget, now: number, timeZone: stri
     `it resets at ${resetTimeText(budget.period, timeZone)} (in ${durationText(budget.period.endsAt - now)}). Nothing was run.`
   );
 }
+
+/**
+ * The refusal while the subject's other running turns hold the rest of a budget: nothing is used up
+ * yet, but those turns may use it; once they are done, what they didn't spend is free again.
+ */
+export function heldText(budget: ExhaustedBudget): string {
+  const amount = amountText(budget.metric, budget.limit);
+  const period = budget.period.kind === "day" ? "today" : "this month";
+  const whose =
+    budget.subject === "user"
+      ? `Your requests still running may use the rest of ${period === "today" ? "today's" : "this month's"} budget of ${amount}`
+      : `Requests still running in this channel may use the rest of the channel's budget of ${amount} for ${period}`;
+  return `${whose}, so this one was not started: ask again once they are done. Nothing was run.`;
+}

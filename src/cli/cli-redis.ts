@@ -44,3 +44,27 @@ export async function connectRedis(url: string, timeoutMs = REDIS_TIMEOUT_MS): P
     throw error;
   }
 }
+
+/**
+ * A Redis connection if Redis answers within timeoutMs, else undefined (a refused connection is
+ * known at once): for commands that work without Redis and share state with the workers when it is there.
+ */
+export async function optionalRedis(url: string, timeoutMs: number): Promise<Redis | undefined> {
+  const redis = createRedis(url);
+  let timer: NodeJS.Timeout | undefined;
+  let onError: (() => void) | undefined;
+  const unreachable = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    onError = resolve;
+    redis.once("error", onError);
+  });
+  try {
+    const answered = await Promise.race([redis.ping().then(() => true, () => false), unreachable.then(() => false)]);
+    if (answered) return redis;
+    redis.disconnect();
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    if (onError) redis.off("error", onError);
+  }
+}

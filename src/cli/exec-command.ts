@@ -6,7 +6,10 @@ import type { ExecutionResult } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import { createSandboxManager } from "../sandbox/create-sandbox-manager.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
+import type { Sandboxes } from "../sandbox/sandboxes.js";
+import { createSandboxes } from "../workspace/create-sandboxes.js";
 import { CliError } from "./cli-error.js";
+import { optionalRedis } from "./cli-redis.js";
 import { checkAttachments, readCode } from "./read-input.js";
 import { EXEC_USAGE } from "./usages.js";
 
@@ -26,7 +29,17 @@ function printPlain(result: ExecutionResult): void {
   for (const note of result.notes) process.stderr.write(`[${result.status}] ${note}\n`);
 }
 
-/** `codebot exec`: runs code in a sandbox session from the command line, with no Redis or LLM. */
+/** How long `codebot exec --session` waits for Redis before it goes on without it. */
+const REDIS_WAIT_MS = 1500;
+
+/**
+ * `codebot exec`: runs code in a sandbox session from the command line, with no LLM. A run without
+ * --session is ephemeral and needs nothing but the engine. A --session is an ordinary durable
+ * session, as a thread's: its files are saved as it goes, it can be put to sleep (`codebot sessions
+ * hibernate`, or a worker's sweep when idle) and resumes with its variables, saying what was lost.
+ * It shares the workers' slots (and a fleet's catalog) through Redis when Redis answers; without
+ * Redis live containers are counted.
+ */
 export async function execCommand(args: string[], config: Config, log: Logger): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -45,9 +58,13 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   }
   await checkAttachments(values.attach);
   const code = await readCode(positionals[0]);
-  const manager = createSandboxManager(config, log);
   const ephemeral = values.session === undefined;
   const sessionId = values.session ?? `exec-${randomBytes(6).toString("hex")}`;
+  const redis = ephemeral ? undefined : await optionalRedis(config.REDIS_URL, REDIS_WAIT_MS);
+  if (!ephemeral && !redis) log.debug("Redis did not answer: this session's slot is not shared with the workers");
+  const runtime = ephemeral ? undefined : createSandboxes(config, log, redis);
+  const managers = runtime?.managers ?? [createSandboxManager(config, log)];
+  const sandboxes: Sandboxes = runtime?.sandboxes ?? managers[0]!;
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);
@@ -55,12 +72,15 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   let unusable = false;
   try {
     if (values.attach.length) {
-      await manager.upload(sessionId, values.attach.map((path) => ({ name: basename(path), path })));
+      await sandboxes.upload(sessionId, values.attach.map((path) => ({ name: basename(path), path })));
     }
-    const result = await manager.execute(sessionId, code, {
+    const executed = await sandboxes.execute(sessionId, code, {
       timeoutMs: timeoutSeconds === undefined ? undefined : Math.round(timeoutSeconds * 1000),
       signal: abort.signal,
     });
+    // The files it changed are saved before the command ends; what could not be is said.
+    const saveNotes = (await sandboxes.settle?.(sessionId)) ?? [];
+    const result = saveNotes.length ? { ...executed, notes: [...executed.notes, ...saveNotes] } : executed;
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else printPlain(result);
     return result.status === "ok" ? 0 : 1;
@@ -70,8 +90,9 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   } finally {
     process.off("SIGINT", onSigint);
     if (!unusable) {
-      if (ephemeral) await manager.kill(sessionId).catch(() => undefined);
-      await manager.close();
+      if (ephemeral) await sandboxes.kill(sessionId).catch(() => undefined);
+      await Promise.all(managers.map((manager) => manager.close()));
     }
+    redis?.disconnect();
   }
 }

@@ -23,10 +23,16 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
       const host = hosts.find((spec) => spec.name === target || spec.address === target);
       if (!host) throw new CliError(`No host "${target}" in SANDBOX_HOSTS (${hosts.map((spec) => spec.name).join(", ")}).`);
       await states.drain(host.name, action === "drain");
+      if (action === "undrain") {
+        process.stdout.write(`${host.name} takes new sessions again.\n`);
+        return 0;
+      }
+      // The workers stop refilling it within seconds; what is there now goes at once.
+      const member = createSandboxes(config, log, redis).fleet!.members.find((candidate) => candidate.spec.name === host.name)!;
+      await member.manager.setDraining(true).catch(() => undefined);
       process.stdout.write(
-        action === "drain"
-          ? `Draining ${host.name}: no new sessions there; its sessions go to sleep and move to another host at their next message.\n`
-          : `${host.name} takes new sessions again.\n`,
+        `Draining ${host.name}: no new sessions there and its warm pool is emptied; its sessions go to sleep as soon as no one uses them ` +
+          "and move to another host at their next message. `codebot hosts list` shows what is left.\n",
       );
       return 0;
     }
@@ -45,6 +51,8 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
             address: member.spec.address,
             health: state?.down ? "down" : state?.failures ? `failing (${state.failures})` : "up",
             drained: state?.drained ?? false,
+            // A drain's progress: what is still on the host (done when nothing is).
+            drain: state?.drained ? { sessions: sessions.length, pool, done: !state.down && sessions.length === 0 && pool === 0 } : null,
             running: sessions.length,
             pool,
             placed,
@@ -57,7 +65,7 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
       if (target === "--json") process.stdout.write(`${JSON.stringify(rows)}\n`);
       else {
         process.stdout.write("HOST\tHEALTH\tDRAINED\tRUNNING\tPOOL\tPLACED\tMAX\tMEMORY CAP\tWEIGHT\n");
-        for (const row of rows) process.stdout.write(`${row.host}\t${row.health}\t${row.drained ? "yes" : "no"}\t${row.running}\t${row.pool}\t${row.placed}\t${row.maxSessions}\t${row.memoryMb} MiB\t${row.weight}\n`);
+        for (const row of rows) process.stdout.write(`${row.host}\t${row.health}\t${drainText(row.drain)}\t${row.running}\t${row.pool}\t${row.placed}\t${row.maxSessions}\t${row.memoryMb} MiB\t${row.weight}\n`);
       }
       return 0;
     }
@@ -65,4 +73,12 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
   } finally {
     redis.disconnect();
   }
+}
+
+/** The DRAINED column: no, the drain's progress, or done. */
+function drainText(drain: { sessions: number; pool: number; done: boolean } | null): string {
+  if (!drain) return "no";
+  if (drain.done) return "yes, empty";
+  const left = [drain.sessions && `${drain.sessions} session${drain.sessions === 1 ? "" : "s"}`, drain.pool && `${drain.pool} warm`].filter(Boolean).join(", ");
+  return `draining (${left || "host down"} left)`;
 }

@@ -1,3 +1,4 @@
+import pTimeout from "p-timeout";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
@@ -29,13 +30,16 @@ export interface FleetOptions {
 /** How long a worker trusts its last read of the hosts' health and drain marks. */
 const STATE_CACHE_MS = 500;
 const PING_TIMEOUT_MS = 2000;
+/** Times a session is routed afresh when the host it was routed to can't start it. */
+const PLACE_RETRIES = 3;
 
 /**
  * Sandbox sessions across several Docker engines. A thread's session lives where the catalog
  * (Redis) places it, whichever worker takes its turn; new threads go to the healthy, undrained host
  * with the most room. A thread whose host is down is placed afresh at its next use (durable
- * workspaces bring its files back there); a drained host's sessions keep serving until they go to
- * sleep, then move. Nothing but a reachable engine with the sandbox image is needed on a host.
+ * workspaces bring its files back there). A drained host starts nothing: its pool is emptied, its
+ * sessions keep serving while in use and sleep as soon as they are not, then move. Nothing but a
+ * reachable engine with the sandbox image is needed on a host.
  */
 export class Fleet implements SessionBackend {
   private readonly byName: Map<string, FleetMember>;
@@ -78,25 +82,47 @@ export class Fleet implements SessionBackend {
     return killed.some(Boolean);
   }
 
-  /** Puts the session to sleep on its host; its place is then cleared, so its next use may go anywhere. */
+  /**
+   * Puts the session to sleep on its host (at once if the host is drained). Its place is cleared
+   * once its container is gone and before any turn may open it again, so its next use may go
+   * anywhere and no container is ever left where the catalog doesn't say.
+   */
   async hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+    await this.states(); // the hosts' drain marks, as the managers apply them
     const placed = await this.options.catalog.locate(sessionId);
     const member = placed && this.byName.get(placed.host);
     if (!placed || !member) return false;
-    const slept = await member.manager.hibernate(sessionId, how, save);
-    if (slept) await this.options.catalog.clear(sessionId, placed.host);
-    return slept;
+    const onSlept = async () => void (await this.options.catalog.clear(sessionId, placed.host));
+    return member.manager.hibernate(sessionId, { ...how, onSlept }, save);
   }
 
-  /** Sessions idle for idleMs on every host; on a drained host, every session not in use (they move). */
+  /**
+   * A host's manager asks this before it starts a container for a session: the session is placed
+   * there (if it had no place), or SESSION_ELSEWHERE when another host has it, for `on` to route it.
+   */
+  async claimPlace(sessionId: string, host: string): Promise<void> {
+    const placed = await this.options.catalog.place(sessionId, host);
+    if (placed.host !== host) throw new SandboxError("SESSION_ELSEWHERE", `Session ${sessionId} is placed on host ${placed.host}.`);
+  }
+
+  /** Sessions idle for idleMs on every host up and not drained (a drained host's are departingSessionIds). */
   async idleSessionIds(idleMs: number): Promise<string[]> {
     const states = await this.states();
     const lists = await Promise.all(
       this.options.members.map((member) => {
         const state = states.get(member.spec.name);
-        if (state?.down) return [];
-        return member.manager.idleSessionIds(state?.drained ? 0 : idleMs).catch(() => []);
+        if (state?.down || state?.drained) return [];
+        return member.manager.idleSessionIds(idleMs).catch(() => []);
       }),
+    );
+    return [...new Set(lists.flat())];
+  }
+
+  /** The sessions of drained hosts that no one uses now: they go to sleep at once. */
+  async departingSessionIds(): Promise<string[]> {
+    const states = await this.states();
+    const lists = await Promise.all(
+      this.options.members.filter((member) => !states.get(member.spec.name)?.down).map((member) => member.manager.departingSessionIds().catch(() => [])),
     );
     return [...new Set(lists.flat())];
   }
@@ -138,15 +164,17 @@ export class Fleet implements SessionBackend {
     this.timer.unref();
   }
 
+  /** Checks every host's engine once, then reads the hosts' marks afresh (a drain is applied here). */
   async check(): Promise<void> {
     await Promise.all(
       this.options.members.map(async (member) => {
-        const ok = await withTimeout(member.ping(), PING_TIMEOUT_MS).then(() => true, () => false);
+        const ok = await pTimeout(member.ping(), { milliseconds: PING_TIMEOUT_MS }).then(() => true, () => false);
         const down = await this.options.states.record(member.spec.name, ok).catch(() => false);
         if (!ok) this.options.log.warn({ host: member.spec.name, down }, down ? "sandbox host is down: its threads move at their next message" : "sandbox host did not answer a health check");
       }),
     );
     this.cached = undefined;
+    await this.states().catch((error: unknown) => this.options.log.warn({ err: error }, "could not read the sandbox hosts' marks"));
   }
 
   stopChecking(): void {
@@ -154,28 +182,37 @@ export class Fleet implements SessionBackend {
   }
 
   private async on<T>(sessionId: string, task: (manager: SandboxManager) => Promise<T>): Promise<T> {
-    const member = await this.route(sessionId);
-    try {
-      return await task(member.manager);
-    } catch (error) {
-      // An engine that doesn't answer counts as a failed check, so a dead host is noticed at once.
-      if (error instanceof SandboxError && error.code === "DOCKER_UNAVAILABLE") {
-        await this.options.states.record(member.spec.name, false).catch(() => undefined);
-        this.cached = undefined;
+    for (let attempt = 0; ; attempt++) {
+      const member = await this.route(sessionId);
+      try {
+        return await task(member.manager);
+      } catch (error) {
+        // Its host was drained before it could start there (or as it went to sleep): placed afresh.
+        // Placed on another host meanwhile (it slept, and another worker's turn placed it): routed there.
+        if (error instanceof SandboxError && (error.code === "HOST_DRAINED" || error.code === "SESSION_ELSEWHERE") && attempt < PLACE_RETRIES) {
+          if (error.code === "HOST_DRAINED") await this.options.catalog.clear(sessionId, member.spec.name);
+          this.cached = undefined;
+          continue;
+        }
+        // An engine that doesn't answer counts as a failed check, so a dead host is noticed at once.
+        if (error instanceof SandboxError && error.code === "DOCKER_UNAVAILABLE") {
+          await this.options.states.record(member.spec.name, false).catch(() => undefined);
+          this.cached = undefined;
+        }
+        throw error;
       }
-      throw error;
     }
   }
 
+  /** The hosts' health and drain marks (cached briefly); each manager is told whether its host is drained. */
   private async states(): Promise<Map<string, HostState>> {
     if (this.cached && Date.now() - this.cached.at < STATE_CACHE_MS) return this.cached.states;
     const states = await this.options.states.all(this.options.members.map((member) => member.spec.name));
     this.cached = { at: Date.now(), states };
+    for (const member of this.options.members) {
+      // The mark applies at once; the pool is emptied meanwhile (an engine that is down must not hold up a turn).
+      void member.manager.setDraining(states.get(member.spec.name)?.drained ?? false).catch((error: unknown) => this.options.log.warn({ err: error, host: member.spec.name }, "could not empty a drained host's warm pool"));
+    }
     return states;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import Docker from "dockerode";
-
 /** One Docker engine of the fleet, as SANDBOX_HOSTS names it. */
 export interface HostSpec {
   /** What admins call it: the short name given as name=address, else the address as written. */
@@ -14,16 +10,21 @@ export interface HostSpec {
   maxSessions?: number;
   /** A folder with ca.pem, cert.pem and key.pem: TLS to a tcp:// engine. */
   tlsDir?: string;
+  /** A tcp:// engine reached without TLS, on purpose (`insecure=true`): warned about at every start. */
+  insecure?: boolean;
 }
 
 export class HostSpecError extends Error {
   readonly code = "HOSTS_INVALID";
 }
 
+const OPTIONS = ["weight", "max", "tls", "insecure"];
 
 /**
  * SANDBOX_HOSTS: engines separated by commas, each `[name=]address[?weight=N&max=N&tls=DIR]`, e.g.
  * `local=unix:///var/run/docker.sock, gpu=tcp://10.0.0.7:2376?tls=/etc/codebot/gpu&weight=2`.
+ * A tcp:// engine needs TLS (tls=DIR): whoever reaches or watches a plain one runs containers as
+ * root on its machine. `insecure=true` accepts one without TLS on purpose (a private link, a test).
  */
 export function parseHosts(value: string): HostSpec[] {
   const hosts = value
@@ -48,9 +49,11 @@ export function parseHosts(value: string): HostSpec[] {
         if (!Number.isInteger(parsed) || parsed < 1 || parsed > 100_000) throw new HostSpecError(`"${entry}": ${key} must be a whole number from 1`);
         return parsed;
       };
-      for (const key of params.keys()) if (!["weight", "max", "tls"].includes(key)) throw new HostSpecError(`"${entry}": unknown option ${key} (weight, max, tls)`);
+      for (const key of params.keys()) if (!OPTIONS.includes(key)) throw new HostSpecError(`"${entry}": unknown option ${key} (${OPTIONS.join(", ")})`);
+      const tlsDir = params.get("tls") ?? undefined;
+      const insecure = insecureOption(entry, params.get("insecure"), url.protocol, tlsDir);
       const name = named ? named[1]! : address;
-      return { name, address, weight: number("weight") ?? 1, maxSessions: number("max"), tlsDir: params.get("tls") ?? undefined };
+      return { name, address, weight: number("weight") ?? 1, maxSessions: number("max"), tlsDir, ...(insecure ? { insecure } : {}) };
     });
   const names = new Set<string>();
   for (const host of hosts) {
@@ -60,15 +63,24 @@ export function parseHosts(value: string): HostSpec[] {
   return hosts;
 }
 
-/** A Docker client for the host, through its own base address and TLS files. */
-export function dockerFor(host: HostSpec): Docker {
-  const url = new URL(host.address);
-  if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
-  if (url.protocol === "ssh:") {
-    return new Docker({ protocol: "ssh", host: url.hostname, port: Number(url.port || 22), username: decodeURIComponent(url.username) || undefined, sshOptions: { agent: process.env.SSH_AUTH_SOCK } } as Docker.DockerOptions);
+/** insecure=true, checked: only a tcp:// engine without TLS may be reached in the clear, and only when said so. */
+function insecureOption(entry: string, raw: string | null, protocol: string, tlsDir: string | undefined): boolean {
+  if (raw !== null && raw !== "true") throw new HostSpecError(`"${entry}": insecure can only be true (to reach a tcp:// engine without TLS on purpose)`);
+  const insecure = raw === "true";
+  if (insecure && (protocol !== "tcp:" || tlsDir)) throw new HostSpecError(`"${entry}": insecure=true is only for a tcp:// engine without tls=DIR`);
+  if (protocol === "tcp:" && !tlsDir && !insecure) {
+    throw new HostSpecError(
+      `"${entry}" is tcp:// without TLS, so whoever reaches or watches that address controls the engine: add ?tls=DIR (ca.pem, cert.pem, key.pem), use ssh:// or unix://, or add ?insecure=true to accept it on purpose`,
+    );
   }
-  const tls = host.tlsDir ? { ca: readFileSync(join(host.tlsDir, "ca.pem")), cert: readFileSync(join(host.tlsDir, "cert.pem")), key: readFileSync(join(host.tlsDir, "key.pem")) } : {};
-  return new Docker({ protocol: host.tlsDir ? "https" : "http", host: url.hostname, port: Number(url.port || (host.tlsDir ? 2376 : 2375)), ...tls });
+  return insecure;
+}
+
+/** What to warn about at every start: the hosts reached without TLS on purpose. */
+export function insecureHostWarning(hosts: HostSpec[]): string | undefined {
+  const insecure = hosts.filter((host) => host.insecure);
+  if (!insecure.length) return undefined;
+  return `SANDBOX_HOSTS: ${insecure.map((host) => host.name).join(", ")} ${insecure.length === 1 ? "is" : "are"} reached over tcp:// without TLS (insecure=true): whoever can reach or watch ${insecure.length === 1 ? "that address" : "those addresses"} controls ${insecure.length === 1 ? "its" : "their"} engine and every sandbox on it`;
 }
 
 /** A form of the host's name fit for Redis keys and container labels. */

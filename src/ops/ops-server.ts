@@ -1,6 +1,7 @@
 import { listenOrWarn, type ListeningServer } from "./listen-or-warn.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import { bearerCredentials, sameSecret } from "../core/same-secret.js";
 import type { Logger } from "../log.js";
 import type { Readiness } from "./readiness.js";
 
@@ -9,6 +10,8 @@ export interface OpsEndpoints {
   registry: Registry;
   readiness: Readiness;
   log: Logger;
+  /** METRICS_TOKEN: every request must carry it (`Authorization: Bearer …`); none: the endpoints are open. */
+  token?: string;
 }
 
 export const OPS_PATHS = ["/metrics", "/healthz", "/readyz"] as const;
@@ -16,11 +19,16 @@ export const OPS_PATHS = ["/metrics", "/healthz", "/readyz"] as const;
 /**
  * Answers GET /metrics, /healthz and /readyz; false for any other request (left to the caller).
  * /healthz says the process runs (nothing else is asked); /readyz says whether its dependencies
- * answer, naming those that don't (503).
+ * answer, naming those that don't (503). With a token, a request without it (or with another) is a
+ * 401 and learns nothing else; the token is compared in constant time.
  */
-export function serveOps(endpoints: OpsEndpoints, req: IncomingMessage, res: ServerResponse): boolean {
+function serveOps(endpoints: OpsEndpoints, req: IncomingMessage, res: ServerResponse): boolean {
   const path = (req.url ?? "").split("?", 1)[0];
   if (!OPS_PATHS.includes(path as (typeof OPS_PATHS)[number])) return false;
+  if (endpoints.token !== undefined && !sameSecret(bearerCredentials(req.headers.authorization) ?? "", endpoints.token)) {
+    res.writeHead(401, { "www-authenticate": 'Bearer realm="codebot ops"', "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ status: "unauthorized" }));
+    return true;
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { allow: "GET, HEAD" }).end();
     return true;
@@ -47,15 +55,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
 }
 
-/** The three endpoints as Bolt's customRoutes, for a bot whose HTTP receiver already holds PORT. */
-export function opsRoutes(endpoints: OpsEndpoints): Array<{ path: string; method: string[]; handler: (req: IncomingMessage, res: ServerResponse) => void }> {
-  return OPS_PATHS.map((path) => ({ path, method: ["GET", "HEAD"], handler: (req, res) => void serveOps(endpoints, req, res) }));
-}
-
 export type OpsServer = ListeningServer;
 
 /**
- * A small HTTP server for the endpoints. A port that can't be had (in use, not permitted) is never
+ * A small HTTP server for the endpoints, on a port of its own (never a public one such as Slack's
+ * PORT): any other path is a 404. A port that can't be had (in use, not permitted) is never
  * fatal: one warning, and the process runs on without them. Port 0 means off.
  */
 export async function startOpsServer(endpoints: OpsEndpoints, { port, host }: { port: number; host: string }): Promise<OpsServer | undefined> {

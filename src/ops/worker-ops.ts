@@ -29,7 +29,8 @@ const SINGLE_HOST = "default";
 /**
  * The worker's ops side: its gauges read from the queue and the engines, pool claims named by
  * host, readiness (Redis and the engines: in a fleet one answering engine is enough, those away
- * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning).
+ * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning),
+ * behind METRICS_TOKEN when it is set.
  */
 export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
   const hosts = managers.map((manager, i) => ({ name: fleet?.members[i]?.spec.name ?? SINGLE_HOST, manager }));
@@ -45,7 +46,7 @@ export async function startWorkerOps(config: Config, log: Logger, metrics: Worke
     redisCheck(redis),
     ...hosts.map(({ name, manager }) => (fleet ? engineCheck(`docker:${name}`, manager.engine, "docker") : engineCheck("docker", manager.engine))),
   ]);
-  const server = await startOpsServer({ registry: metrics.registry, readiness, log: log.child({ component: "ops" }) }, { port: config.METRICS_PORT, host: config.METRICS_HOST });
+  const server = await startOpsServer({ registry: metrics.registry, readiness, log: log.child({ component: "ops" }), token: config.METRICS_TOKEN }, { port: config.METRICS_PORT, host: config.METRICS_HOST });
   return {
     async close() {
       await server?.close();

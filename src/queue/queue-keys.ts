@@ -32,6 +32,14 @@ export function keys(prefix: string) {
      */
     budget: (subject: string, period: string) => `${prefix}:budget:{${subject}}:${period}`,
     /**
+     * Budgets: what the subject's running turns may still spend (hash: turn id → "tokens execMs
+     * expiresAt spentTokens"), held at each turn's admission and released when it ends; entries of a
+     * worker that died expire on their own.
+     */
+    budgetHolds: (subject: string) => `${prefix}:budget:{${subject}}:holds`,
+    /** Budgets: the executions of one turn already charged to the subject (set), so a replayed one isn't charged twice. */
+    budgetCharged: (subject: string, turn: string) => `${prefix}:budget:{${subject}}:charged:${turn}`,
+    /**
      * Usage history: the subjects (`user:…`, `channel:…`) charged in one day (`day:2025-01-31`), a
      * sorted set scored by when each was last charged; it expires with that day's counters, and
      * saves the admin page a SCAN of the keyspace.
@@ -45,6 +53,8 @@ export function keys(prefix: string) {
     sessionReporters: `${prefix}:ops:session-reporters`,
     /** Admin page: kill requests for sessions (pub/sub channel, every worker listens). */
     sessionKillChannel: `${prefix}:ops:session-kill`,
+    /** Bytes one person (`slack:U1`) added to the export log in one day (`day:2025-01-31`), hash-tagged with them. */
+    exportQuota: (owner: string, period: string) => `${prefix}:export-quota:{${owner}}:${period}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

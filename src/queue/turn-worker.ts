@@ -154,7 +154,7 @@ export class TurnWorker {
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
     const report = new TurnReport(this.reporting, request, job.attemptsMade + 1);
     try {
-      await this.options.handler.handle(request, { signal, delivery: report.watch(delivery), log, tally: report.tally });
+      await this.options.handler.handle(request, { signal, delivery: report.watch(delivery), log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       report.ended("answered");
       await this.finish(threadKey, seq);
     } catch (error) {

@@ -26,28 +26,38 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis,
     poolSize: config.SANDBOX_POOL_SIZE,
     maxSessions: extra.host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
     // With Redis (workers), session slots are shared and atomic; without it (`codebot exec`), live containers are counted.
-    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS, extra.host),
-    evictAfterSeconds: config.SANDBOX_EVICT_IDLE_SECONDS,
+    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS, evictAfterSeconds(config, extra), extra.host),
+    evictAfterSeconds: evictAfterSeconds(config, extra),
     onFreshSession: extra.onFreshSession,
     evict: extra.evict,
+    evictTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000,
+    place: extra.host?.place,
     log: sandboxLog,
   });
+}
+
+/**
+ * Idle seconds after which a session may make room for a new one: with durable workspaces (an evict
+ * hook that puts it to sleep) none, as one not running code loses nothing; else SANDBOX_EVICT_IDLE_SECONDS.
+ */
+function evictAfterSeconds(config: Config, extra: SandboxExtras): number {
+  return extra.evict ? 0 : config.SANDBOX_EVICT_IDLE_SECONDS;
 }
 
 /** What durable workspaces add to a manager (see createSandboxes). */
 export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSession" | "evict"> {
   /** When an unused sandbox ends itself; default SANDBOX_IDLE_TIMEOUT_SECONDS. */
   containerIdleSeconds?: number;
-  /** One engine of a fleet (SANDBOX_HOSTS): its client, and its own slots under its key. */
-  host?: { name: string; key: string; docker: Docker; maxSessions?: number };
+  /** One engine of a fleet (SANDBOX_HOSTS): its client, its own slots under its key, and how a session claims its place there. */
+  host?: { name: string; key: string; docker: Docker; maxSessions?: number; place?: (sessionId: string) => Promise<void> };
 }
 
-function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
+function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
   return new RedisSessionCapacity(redis, {
     key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}${host ? `:${host.key}` : ""}`,
     maxSessions: host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
     maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
     expireMs: (containerIdleSeconds + 60) * 1000,
-    evictAfterMs: config.SANDBOX_EVICT_IDLE_SECONDS * 1000,
+    evictAfterMs: evictSeconds * 1000,
   });
 }

@@ -13,7 +13,7 @@ export class DockerSessionCapacity implements SessionCapacity {
 
   async reserve(): Promise<ReserveOutcome> {
     const live = await this.countLive();
-    return live < this.maxSessions ? { kind: "reserved", evicted: [] } : { kind: "full", scope: "total", held: live, limit: this.maxSessions };
+    return live < this.maxSessions ? { kind: "reserved", evicted: [] } : { kind: "full", scope: "total", held: live, limit: this.maxSessions, leaving: 0 };
   }
 
   async begin(): Promise<"ok"> {

@@ -10,7 +10,7 @@ export interface RedisSessionCapacityOptions {
   maxPerOwner: number;
   /** A slot unused for this long (and not busy) belonged to a session that idled out: it is dropped. */
   expireMs: number;
-  /** A session idle at least this long may be ended to make room for a new one. */
+  /** A session idle at least this long may be ended (or put to sleep) to make room for a new one; 0: any session not in use. */
   evictAfterMs: number;
 }
 
@@ -23,8 +23,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * Reserve, in one step: reuse the session's slot; drop slots that idled out; if a cap is reached,
  * pick victims among idle slots (least recently used first; the owner's own first when the owner's
- * cap is reached) or refuse without changing anything.
+ * cap is reached) or refuse without changing anything. Victims keep their slot, marked as being
+ * hibernated (so no turn uses them while they are ended), until the caller's endHibernation.
  * ARGV: key, owner ('' = none), leaseMs, maxSessions, maxPerOwner, expireMs, evictAfterMs, evict ('1' or '0').
+ * A refusal also says how many of the counted sessions are being put to sleep (their slots free up soon).
  */
 const RESERVE = `${PRELUDE}
 local key, owner = ARGV[1], ARGV[2]
@@ -41,15 +43,22 @@ if own then
 end
 local all = redis.call('HGETALL', KEYS[1])
 local total, mine, idle = 0, 0, {}
+local leaving, leavingMine = 0, 0
+local slots = {}
 for i = 1, #all, 2 do
   local slot = cjson.decode(all[i + 1])
   local asleep = slot.h and slot.h > now
   if slot.b < now and slot.u < now - expireMs and not asleep then
     redis.call('HDEL', KEYS[1], all[i])
   else
+    slots[all[i]] = slot
     total = total + 1
     local isMine = owner ~= '' and slot.o == owner
     if isMine then mine = mine + 1 end
+    if asleep then
+      leaving = leaving + 1
+      if isMine then leavingMine = leavingMine + 1 end
+    end
     if evict and slot.b < now and slot.u <= now - evictMs and not asleep then
       table.insert(idle, { k = all[i], u = slot.u, mine = isMine })
     end
@@ -58,6 +67,7 @@ end
 table.sort(idle, function(a, b) return a.u < b.u end)
 local victims, taken = {}, {}
 if owner ~= '' and mine >= maxOwner then
+  local held = mine
   for _, c in ipairs(idle) do
     if mine < maxOwner then break end
     if c.mine then
@@ -66,7 +76,7 @@ if owner ~= '' and mine >= maxOwner then
       mine = mine - 1
     end
   end
-  if mine >= maxOwner then return {'full', 'user', tostring(mine), tostring(maxOwner)} end
+  if mine >= maxOwner then return {'full', 'user', tostring(held), tostring(maxOwner), tostring(leavingMine)} end
 end
 local remaining = total - #victims
 for _, c in ipairs(idle) do
@@ -76,8 +86,12 @@ for _, c in ipairs(idle) do
     remaining = remaining - 1
   end
 end
-if remaining >= maxTotal then return {'full', 'total', tostring(total), tostring(maxTotal)} end
-for _, v in ipairs(victims) do redis.call('HDEL', KEYS[1], v) end
+if remaining >= maxTotal then return {'full', 'total', tostring(total), tostring(maxTotal), tostring(leaving)} end
+for _, v in ipairs(victims) do
+  local slot = slots[v]
+  slot.h = now + lease
+  redis.call('HSET', KEYS[1], v, cjson.encode(slot))
+end
 redis.call('HSET', KEYS[1], key, cjson.encode({ o = owner, u = now, b = now + lease }))
 local reply = {'reserved'}
 for _, v in ipairs(victims) do table.insert(reply, v) end
@@ -96,10 +110,17 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(slot))
 return 'ok'
 `;
 
-/** ARGV: key, idleMs, leaseMs. Only an idle session that nobody uses may be put to sleep. */
+/**
+ * ARGV: key, idleMs, leaseMs. Only an idle session that nobody uses may be put to sleep. With idleMs
+ * 0 a session without a slot (its container runs, but no process with Redis opened it) is adopted.
+ */
 const START_HIBERNATION = `${PRELUDE}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 0 end
+if not raw then
+  if tonumber(ARGV[2]) > 0 then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({ o = '', u = now, b = 0, h = now + tonumber(ARGV[3]) }))
+  return 1
+end
 local slot = cjson.decode(raw)
 if slot.b >= now or slot.u > now - tonumber(ARGV[2]) or (slot.h and slot.h > now) then return 0 end
 slot.h = now + tonumber(ARGV[3])
@@ -161,7 +182,7 @@ return dropped
 
 const reserveReply = z.union([
   z.tuple([z.literal("reserved")]).rest(z.string()),
-  z.tuple([z.literal("full"), z.enum(["total", "user"]), z.coerce.number(), z.coerce.number()]),
+  z.tuple([z.literal("full"), z.enum(["total", "user"]), z.coerce.number(), z.coerce.number(), z.coerce.number()]),
 ]);
 
 /** Session slots in one Redis hash, changed only by Lua scripts: atomic across every worker. */
@@ -175,7 +196,7 @@ export class RedisSessionCapacity implements SessionCapacity {
     const { maxSessions, maxPerOwner, expireMs, evictAfterMs } = this.options;
     const args = [key, owner ?? "", leaseMs, maxSessions, maxPerOwner, expireMs, evictAfterMs, evict ? "1" : "0"];
     const reply = reserveReply.parse(await this.redis.eval(RESERVE, 1, this.options.key, ...args));
-    if (reply[0] === "full") return { kind: "full", scope: reply[1], held: reply[2], limit: reply[3] };
+    if (reply[0] === "full") return { kind: "full", scope: reply[1], held: reply[2], limit: reply[3], leaving: reply[4] };
     const [, ...evicted] = reply;
     return { kind: "reserved", evicted };
   }

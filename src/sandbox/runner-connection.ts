@@ -25,6 +25,8 @@ export class RunnerConnection {
   private readonly pending = new Map<string, Pending>();
   private closedError: SandboxError | undefined;
   private readonly closeListeners: Array<() => void> = [];
+  /** The sandbox's Python version, as its supervisor answered the ready ping (validated); unknown without one. */
+  python: string | undefined;
 
   private constructor(
     private readonly stream: Duplex,
@@ -50,7 +52,7 @@ export class RunnerConnection {
   static async ready(container: Docker.Container, log: Logger, timeoutMs: number, maxFrameBytes: number): Promise<RunnerConnection> {
     const connection = await RunnerConnection.attach(container, log, maxFrameBytes);
     try {
-      await connection.request({ op: "ping" }, pongSchema, timeoutMs);
+      connection.python = (await connection.request({ op: "ping" }, pongSchema, timeoutMs)).python;
       return connection;
     } catch (error) {
       connection.close();

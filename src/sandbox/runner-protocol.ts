@@ -30,7 +30,19 @@ export type RunnerRequest =
 
 export type RunnerInterrupt = { op: "interrupt"; target: string };
 
-export const pongSchema = z.object({ id: z.string(), op: z.literal("pong"), kernelPid: z.number() });
+/**
+ * A Python version as platform.python_version() says it ("3.13.5", "3.14.0rc1", "3.15.0a2+"):
+ * the sandbox names it, so it is held to this pattern (and its length) before the model is told it.
+ */
+export const PYTHON_VERSION = /^\d{1,2}\.\d{1,3}\.\d{1,3}(?:(?:a|b|rc)\d{1,3})?\+?$/;
+
+/** Alive; "python": the image's Python version (absent from older images; anything off the pattern is dropped). */
+export const pongSchema = z.object({
+  id: z.string(),
+  op: z.literal("pong"),
+  kernelPid: z.number(),
+  python: z.string().max(20).regex(PYTHON_VERSION).optional().catch(undefined),
+});
 export const claimAnswerSchema = z.object({ id: z.string(), op: z.literal("claim"), granted: z.boolean() });
 export const filesAnswerSchema = z.object({ id: z.string(), op: z.literal("files"), files: z.array(sandboxFileSchema) });
 export const execAnswerSchema = executionResultSchema.extend({ id: z.string(), op: z.literal("result") });

@@ -10,6 +10,10 @@ export type SandboxErrorCode =
   | "RUNNER_PROTOCOL"
   /** The session ended (idle, lifetime) before it read the request: safe to run it in a fresh one. */
   | "SESSION_ENDED"
+  /** The session's host is drained and it has no container there: the fleet places it on another. */
+  | "HOST_DRAINED"
+  /** A fleet placed the session on another host meanwhile: it is routed there. */
+  | "SESSION_ELSEWHERE"
   | "FILE_TOO_LARGE"
   | "FILE_NOT_FOUND";
 

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import pTimeout from "p-timeout";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import { containerSpec, LABEL_NAMESPACE, specKey } from "./container-spec.js";
@@ -28,7 +29,7 @@ export interface SandboxManagerOptions {
   maxSessions: number;
   /** Shared slots (Redis); without it, live containers are counted (no per-user cap, no eviction). */
   capacity?: SessionCapacity;
-  /** Idle seconds after which a session may be ended for a new one (with `capacity`). */
+  /** Idle seconds after which a session may be ended for a new one (with `capacity`); 0: any session not in use. */
   evictAfterSeconds?: number;
   /**
    * Called with every session this process starts afresh (a new container), before anything runs
@@ -40,6 +41,13 @@ export interface SandboxManagerOptions {
    * container is removed anyway unless this says it was (true).
    */
   evict?: (sessionId: string) => Promise<boolean>;
+  /** How long `evict` may take before the session is removed anyway (its variables are then lost). */
+  evictTimeoutMs?: number;
+  /**
+   * Called before a container is started for a session (a fleet's host: the session's place in the
+   * catalog must be this host; it throws SESSION_ELSEWHERE when another host has it).
+   */
+  place?: (sessionId: string) => Promise<void>;
   log: Logger;
 }
 
@@ -52,6 +60,7 @@ export interface SessionInfo {
 }
 
 const NAME_CONFLICT_RETRIES = 20;
+const EVICT_TIMEOUT_MS = 180_000;
 
 /**
  * Creates, finds, uses and ends sandbox sessions. A session is a container named after its id,
@@ -64,6 +73,10 @@ export class SandboxManager implements Sandboxes, SessionBackend {
   private readonly open = new Map<string, Promise<SandboxSession>>();
   private warmTimer: NodeJS.Timeout | undefined;
   private readonly slots: SessionSlots;
+  /** The Python version this engine's sandboxes last reported (see pythonVersion). */
+  private reportedPython: string | undefined;
+  /** Drained (a fleet's host being emptied): no container starts here, and sessions sleep as soon as unused. */
+  private draining = false;
 
   constructor(private readonly options: SandboxManagerOptions) {
     this.naming = sessionNaming(options.namespace);
@@ -75,10 +88,10 @@ export class SandboxManager implements Sandboxes, SessionBackend {
       listLive: () => runningContainerNames(options.docker, options.namespace, this.naming.sessionPrefix),
       evict: async (name) => {
         const sessionId = this.naming.sessionIdFromName(name);
-        const slept = options.evict && sessionId !== undefined && (await options.evict(sessionId).catch(() => false));
+        const slept = options.evict && sessionId !== undefined && (await this.evictOne(sessionId, options.evict));
         if (!slept) await this.removeSession(name);
       },
-      forget: (name) => this.forget(name),
+      forget: (name) => this.drop(name),
       log: options.log,
     });
   }
@@ -90,7 +103,10 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     const opening = this.openSession(sessionId, owner);
     this.open.set(sessionId, opening);
     opening.then(
-      (session) => session.onClose(() => this.open.get(sessionId) === opening && this.open.delete(sessionId)),
+      (session) => {
+        this.reportedPython = session.python ?? this.reportedPython;
+        session.onClose(() => this.open.get(sessionId) === opening && this.open.delete(sessionId));
+      },
       () => this.open.delete(sessionId),
     );
     return opening;
@@ -172,7 +188,9 @@ export class SandboxManager implements Sandboxes, SessionBackend {
    * use, not idle for idleMs, not running, or being hibernated elsewhere; nothing is changed then.
    * When save fails the session keeps running (and the error is thrown).
    */
-  async hibernate(sessionId: string, { idleMs = 0, evicted = false }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+  async hibernate(sessionId: string, { idleMs = 0, evicted = false, onlyIfDraining = false, onSlept }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+    if (onlyIfDraining && !this.draining) return false;
+    if (this.draining) idleMs = 0; // a drained engine's sessions don't wait for their idle timeout
     const name = this.naming.sessionName(sessionId);
     if (!(await this.findRunning(name))) return false;
     // An evicted session's slot was taken already (as it was idle); any other must be idle and unused now.
@@ -181,10 +199,40 @@ export class SandboxManager implements Sandboxes, SessionBackend {
       const session = await this.attachRunning(sessionId, name);
       if (session) await save(session);
       await this.removeSession(name);
+      await onSlept?.();
     } finally {
       await this.slots.endHibernation(name);
     }
     return true;
+  }
+
+  /**
+   * The Python version the image's sandboxes report (their supervisor's ping: warm pool members at
+   * warm-up, each session attached), for the model's system prompt; undefined until one has.
+   */
+  pythonVersion(): string | undefined {
+    return this.reportedPython;
+  }
+
+  /**
+   * Drains this engine (a fleet's host) or takes it back: drained, no container starts here (a
+   * session that has none is refused with HOST_DRAINED, for the fleet to place it elsewhere), the
+   * warm pool is emptied and kept empty, and sessions sleep as soon as no one uses them. The mark
+   * applies at once; the promise ends when the pool is empty.
+   */
+  setDraining(draining: boolean): Promise<void> {
+    if (draining === this.draining) return Promise.resolve();
+    this.draining = draining;
+    return this.pool.hold(draining);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Sessions that must go to sleep as soon as no one uses them: on a drained engine, every one not in use. */
+  async departingSessionIds(): Promise<string[]> {
+    return this.draining ? this.idleSessionIds(0) : [];
   }
 
   /** Warm sandboxes waiting in this engine's pool. */
@@ -218,6 +266,7 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     await Promise.all(
       members.map(async (member) => {
         const connection = await RunnerConnection.ready(this.docker.getContainer(member.Id), this.options.log, READY_TIMEOUT_MS, maxFrameBytes(this.options.limits));
+        this.reportedPython = connection.python ?? this.reportedPython;
         connection.close();
       }),
     );
@@ -273,11 +322,20 @@ export class SandboxManager implements Sandboxes, SessionBackend {
 
   /** Detaches from a session and forgets it here, so the next use opens it again. */
   private forget(name: string): void {
+    this.drop(name)();
+  }
+
+  /** Forgets a session here (the next use opens it again); returns how to detach from what was open. */
+  private drop(name: string): () => void {
+    const dropped: Array<Promise<SandboxSession>> = [];
     for (const [sessionId, opening] of this.open) {
       if (this.naming.sessionName(sessionId) !== name) continue;
       this.open.delete(sessionId);
-      opening.then((session) => session.detach(), () => undefined);
+      dropped.push(opening);
     }
+    return () => {
+      for (const opening of dropped) opening.then((session) => session.detach(), () => undefined);
+    };
   }
 
   private async openSession(sessionId: string, owner: string | undefined): Promise<SandboxSession> {
@@ -293,6 +351,8 @@ export class SandboxManager implements Sandboxes, SessionBackend {
         await container.remove({ force: true, v: true }).catch(() => undefined);
         continue;
       }
+      if (this.draining) throw new SandboxError("HOST_DRAINED", `This sandbox host is drained: session ${sessionId} starts on another.`);
+      await this.options.place?.(sessionId);
       await this.slots.reserve(name, owner, READY_TIMEOUT_MS + this.options.limits.timeoutMs);
       // From here a failure frees the slot; "taken" and name conflicts keep it: another process shares it for this session.
       const claim = await this.pool.claim(name).catch(async (error) => {
@@ -332,6 +392,15 @@ export class SandboxManager implements Sandboxes, SessionBackend {
     const container = await this.findRunning(name);
     if (!container) return undefined;
     return SandboxSession.open(sessionId, container, this.options.limits, this.options.log.child({ sessionId }), undefined, LIVE_READY_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  /** Ends a session whose slot was taken through the evict hook; false when it failed or took too long (it is removed then). */
+  private async evictOne(sessionId: string, evict: (sessionId: string) => Promise<boolean>): Promise<boolean> {
+    const milliseconds = this.options.evictTimeoutMs ?? EVICT_TIMEOUT_MS;
+    return pTimeout(evict(sessionId), { milliseconds }).catch((error: unknown) => {
+      this.options.log.warn({ err: error, sessionId }, "could not put a session to sleep to make room; it is ended");
+      return false;
+    });
   }
 
   /** A session just started: the onFreshSession hook prepares it before it is used. */

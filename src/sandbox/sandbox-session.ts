@@ -77,6 +77,11 @@ export class SandboxSession {
     this.connection.onClose(listener);
   }
 
+  /** The sandbox's Python version, as it reported it when attached (undefined for a claimed pool member or an older image). */
+  get python(): string | undefined {
+    return this.connection.python;
+  }
+
   execute(code: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     return this.serial(() => this.run(code, options));
   }

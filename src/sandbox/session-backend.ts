@@ -11,6 +11,10 @@ export type AfterUse<T> = (session: SandboxSession, outcome: T) => Promise<T>;
 export interface HibernateHow {
   idleMs?: number;
   evicted?: boolean;
+  /** Only if its host is drained (then idleMs does not apply: it sleeps as soon as no one uses it). */
+  onlyIfDraining?: boolean;
+  /** Runs once its container is gone, before any turn may open it again (a fleet clears its place here). */
+  onSlept?: () => Promise<void>;
 }
 
 /**
@@ -28,6 +32,8 @@ export interface SessionBackend {
   hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean>;
   /** Sessions idle for at least idleMs and not in use. */
   idleSessionIds(idleMs: number): Promise<string[]>;
+  /** Sessions that must sleep as soon as no one uses them (their host is drained), not in use now. */
+  departingSessionIds(): Promise<string[]>;
   /** Sessions this process has open. */
   openSessionIds(): string[];
 }

@@ -1,13 +1,16 @@
 /**
  * Who may hold a live sandbox session. A slot is reserved before a session's container starts and
  * released when it ends; a session in use is marked busy (with a lease, so a crashed process can't
- * pin it), and a full store ends its least recently used idle session rather than refuse a new one.
- * Slots are keyed by the session's container name, which every codebot process derives the same way.
+ * pin it), and a full store ends (or puts to sleep) its least recently used idle session rather than
+ * refuse a new one. Slots are keyed by the session's container name, which every codebot process
+ * derives the same way.
  */
 export interface SessionCapacity {
   /**
    * Takes a slot for a session about to start (busy until `end` or leaseMs). When a cap is reached
-   * and `evict` is set, idle sessions' slots are taken (least recently used first); else it is full.
+   * and `evict` is set, idle sessions are picked to make room (least recently used first): they are
+   * marked as being hibernated (for leaseMs; `begin` refuses them) and the caller ends them, then
+   * calls `endHibernation` for each. Else it is full.
    */
   reserve(request: SlotRequest & { evict: boolean }): Promise<ReserveOutcome>;
   /**
@@ -22,7 +25,8 @@ export interface SessionCapacity {
   release(key: string): Promise<void>;
   /**
    * Marks an idle session as being hibernated (for up to leaseMs): true only if it is not in use and
-   * has been idle for at least idleMs. Then `begin` refuses it until `endHibernation`.
+   * has been idle for at least idleMs. Then `begin` refuses it until `endHibernation`. With idleMs 0,
+   * a live session that has no slot (opened by a process without Redis) is adopted and marked.
    */
   startHibernation(key: string, idleMs: number, leaseMs: number): Promise<boolean>;
   /** The hibernation is over (the session's container is gone): its slot is free, unless the session was opened again meanwhile. */
@@ -47,4 +51,5 @@ export interface SlotRequest {
 export type ReserveOutcome =
   /** evicted: keys of idle sessions whose slots were taken: the caller ends them before starting. */
   | { kind: "reserved"; evicted: string[] }
-  | { kind: "full"; scope: "total" | "user"; held: number; limit: number };
+  /** leaving: how many of the held sessions are being put to sleep (their slots free up within seconds). */
+  | { kind: "full"; scope: "total" | "user"; held: number; limit: number; leaving: number };

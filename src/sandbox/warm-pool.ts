@@ -26,6 +26,8 @@ const CLAIM_TIMEOUT_MS = 120_000;
  */
 export class WarmPool {
   private refilling: Promise<void> | undefined;
+  /** Held empty (its engine is drained): nothing is started, and nothing is claimed. */
+  private held = false;
 
   constructor(
     private readonly docker: Docker,
@@ -69,18 +71,13 @@ export class WarmPool {
   }
 
   private async claimMember(sessionName: string): Promise<ClaimOutcome> {
-    if (this.size === 0) return { kind: "empty" };
+    if (this.size === 0 || this.held) return { kind: "empty" };
     // Each claim is its own claimant: two processes opening one session at once can't both be granted a member.
     const claimant = `${sessionName}#${randomUUID()}`;
     for (const member of await this.members()) {
       const container = this.docker.getContainer(member.Id);
-      const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
+      const connection = await this.grant(container, claimant);
       if (!connection) continue;
-      const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
-      if (!answer?.granted) {
-        connection.close();
-        continue;
-      }
       try {
         await container.rename({ name: sessionName });
         this.log.debug({ container: member.Id.slice(0, 12), session: sessionName }, "claimed a warm sandbox");
@@ -107,9 +104,40 @@ export class WarmPool {
     return this.refilling;
   }
 
+  /**
+   * Held: the pool is emptied (a refill in flight finishes first) and stays empty until released;
+   * released: the next refill fills it again. A member is removed only once its supervisor granted
+   * it to the removal, so one that a session (of any process) claimed meanwhile is left to it.
+   */
+  async hold(held: boolean): Promise<void> {
+    this.held = held;
+    if (!held) return;
+    await this.refilling?.catch(() => undefined);
+    const removed = await Promise.all(
+      (await this.members()).map(async (member) => {
+        const container = this.docker.getContainer(member.Id);
+        const connection = await this.grant(container, `drain#${randomUUID()}`);
+        connection?.close();
+        return connection ? container.remove({ force: true, v: true }).then(() => 1, () => 0) : 0;
+      }),
+    );
+    const count = removed.reduce((a: number, b: number) => a + b, 0);
+    if (count) this.log.info({ removed: count }, "emptied the warm pool of a drained engine");
+  }
+
+  /** Asks a member's supervisor to grant it to claimant (it grants a member once, ever); the connection when it did. */
+  private async grant(container: Docker.Container, claimant: string): Promise<RunnerConnection | undefined> {
+    const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
+    if (!connection) return undefined;
+    const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
+    if (answer?.granted) return connection;
+    connection.close();
+    return undefined;
+  }
+
   private async topUp(): Promise<void> {
-    const missing = this.size - (await this.members()).length;
-    for (let i = 0; i < missing; i++) {
+    const missing = this.held ? 0 : this.size - (await this.members()).length;
+    for (let i = 0; i < missing && !this.held; i++) {
       try {
         await this.start(this.naming.poolName());
       } catch (error) {

@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { ConfigError, type Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { Fleet } from "../fleet/fleet.js";
-import { dockerFor, hostKey, parseHosts, type HostSpec } from "../fleet/host-spec.js";
+import { dockerFor } from "../fleet/host-docker.js";
+import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../fleet/host-spec.js";
 import { HostStates } from "../fleet/host-states.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
 import { createSandboxManager, type SandboxExtras } from "../sandbox/create-sandbox-manager.js";
@@ -43,6 +44,8 @@ export function containerIdleSeconds(idleSeconds: number): number {
 export function createSandboxes(config: Config, log: Logger, redis?: Redis): SandboxRuntime {
   const hosts = config.SANDBOX_HOSTS ? parseHosts(config.SANDBOX_HOSTS) : undefined;
   if (hosts && !redis) throw new ConfigError("SANDBOX_HOSTS: a fleet of hosts needs Redis (REDIS_URL) for its catalog.");
+  const insecure = hosts && insecureHostWarning(hosts);
+  if (insecure) log.warn(insecure);
   const store = createWorkspaceStore(config);
   let durable: DurableSandboxes | undefined;
   const extras: SandboxExtras = store
@@ -52,9 +55,14 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
         evict: (sessionId) => durable!.hibernate(sessionId, { evicted: true }),
       }
     : {};
-  const hostManager = (host: HostSpec) => createSandboxManager(config, log, redis, { ...extras, host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions } });
+  let fleet: Fleet | undefined;
+  const hostManager = (host: HostSpec) =>
+    createSandboxManager(config, log, redis, {
+      ...extras,
+      host: { name: host.name, key: hostKey(host), docker: dockerFor(host), maxSessions: host.maxSessions, place: (sessionId) => fleet!.claimPlace(sessionId, host.name) },
+    });
   const managers = hosts ? hosts.map(hostManager) : [createSandboxManager(config, log, redis, extras)];
-  const fleet =
+  fleet =
     hosts && redis
       ? new Fleet({
           members: managers.map((manager, i) => ({ spec: hosts[i]!, manager, ping: () => manager.engine.ping() })),
@@ -74,7 +82,7 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
       retentionDays: config.WORKSPACE_RETENTION_DAYS,
       log: log.child({ component: "workspace" }),
     });
-    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
+    durable = new DurableSandboxes({ manager: backend, workspaces, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, sleepTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000, log: log.child({ component: "workspace" }) });
   }
   return { managers, manager: managers[0]!, fleet, backend, sandboxes: durable ?? (backend as Sandboxes), durable };
 }

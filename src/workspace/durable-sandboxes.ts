@@ -1,3 +1,5 @@
+import pMap from "p-map";
+import pTimeout, { TimeoutError } from "p-timeout";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
@@ -15,11 +17,17 @@ export interface DurableSandboxesOptions {
   workspaces: ThreadWorkspaces;
   /** A session unused this long goes to sleep (SANDBOX_IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs: number;
+  /** How long a sweep waits for one session to go to sleep before it goes on without it (WORKSPACE_SLEEP_TIMEOUT_SECONDS). */
+  sleepTimeoutMs: number;
   log: Logger;
 }
 
 const SAVE_FAILED_NOTE = "Saving this thread's files to its workspace failed (the store did not answer): they are in the running session, but would be lost if it ended.";
 const PRUNE_EVERY_MS = 3_600_000;
+/** Sessions put to sleep at once by a sweep (each a snapshot in its sandbox and an upload to the store). */
+const SLEEP_CONCURRENCY = 4;
+/** How often a worker looks for sessions of drained hosts that no one uses (they sleep at once). */
+const DEPARTING_EVERY_MS = 2_000;
 
 /**
  * Sandboxes whose threads outlive their containers: files are saved after every execution that
@@ -32,8 +40,12 @@ export class DurableSandboxes implements Sandboxes {
   private readonly resumed = new Map<string, { notes: string[]; stateLost: boolean }>();
   /** Each session's saves in flight, in order, and the notes of those that went wrong. */
   private readonly saving = new Map<string, { done: Promise<void>; notes: string[] }>();
-  private timer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
   private lastPrune = 0;
+  /** Sessions this process is putting to sleep now (a slow one is not asked again while it lasts). */
+  private readonly sleeping = new Map<string, Promise<void>>();
+  /** Sweeps running now, by kind: a sweep never overlaps the previous one of its kind. */
+  private readonly sweeping = new Set<string>();
 
   constructor(private readonly options: DurableSandboxesOptions) {}
 
@@ -114,34 +126,80 @@ export class DurableSandboxes implements Sandboxes {
     return this.options.manager.hibernate(sessionId, how, (session) => this.options.workspaces.saveState(sessionId, session));
   }
 
-  /** Puts every session idle past the timeout to sleep (any process's: Redis knows), and applies the retention hourly. */
+  /**
+   * Puts every session idle past the timeout to sleep (any process's: Redis knows), and those of
+   * drained hosts that no one uses, and applies the retention hourly. Sessions sleep a few at a
+   * time; one that takes longer than the sleep timeout is left to finish on its own (and logged)
+   * while the sweep goes on with the others.
+   */
   async sweep(): Promise<void> {
-    const idle = await this.options.manager.idleSessionIds(this.options.idleTimeoutMs);
-    for (const sessionId of idle) {
-      await this.hibernate(sessionId, { idleMs: this.options.idleTimeoutMs }).then(
-        (slept) => slept && this.options.log.info({ sessionId }, "idle session put to sleep"),
-        (error: unknown) => this.options.log.warn({ err: error, sessionId }, "could not put an idle session to sleep; it keeps running"),
-      );
-    }
-    if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
-      this.lastPrune = Date.now();
-      await this.options.workspaces.prune().catch((error: unknown) => this.options.log.warn({ err: error }, "could not apply the workspace retention"));
-    }
+    await this.sweepDeparting();
+    await this.once("idle", async () => {
+      const idle = await this.options.manager.idleSessionIds(this.options.idleTimeoutMs);
+      await this.sleepAll(idle, { idleMs: this.options.idleTimeoutMs }, "idle session put to sleep");
+      if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+        this.lastPrune = Date.now();
+        await this.options.workspaces.prune().catch((error: unknown) => this.options.log.warn({ err: error }, "could not apply the workspace retention"));
+      }
+    });
   }
 
-  /** Sweeps every intervalMs (a long-running worker calls this). */
+  /** Puts the sessions of drained hosts that no one uses to sleep now (they resume on another host). */
+  async sweepDeparting(): Promise<void> {
+    await this.once("departing", async () => {
+      const departing = await this.options.manager.departingSessionIds();
+      await this.sleepAll(departing, { onlyIfDraining: true }, "session of a drained host put to sleep");
+    });
+  }
+
+  /** Sweeps every intervalMs, and drained hosts' sessions every two seconds (a long-running worker calls this). */
   keepSweeping(intervalMs: number): void {
-    clearInterval(this.timer);
-    this.timer = setInterval(() => void this.sweep().catch(() => undefined), intervalMs);
-    this.timer.unref();
+    this.stopSweeping();
+    this.timers = [
+      setInterval(() => void this.sweep().catch(() => undefined), intervalMs),
+      setInterval(() => void this.sweepDeparting().catch(() => undefined), Math.min(intervalMs, DEPARTING_EVERY_MS)),
+    ];
+    for (const timer of this.timers) timer.unref();
   }
 
   /** Stops sweeping and puts the sessions this process opened to sleep, if nobody is using them. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    for (const sessionId of this.options.manager.openSessionIds()) {
-      await this.hibernate(sessionId).catch((error: unknown) => this.options.log.warn({ err: error, sessionId }, "could not put a session to sleep at shutdown"));
+    this.stopSweeping();
+    await this.sleepAll(this.options.manager.openSessionIds(), {}, "session put to sleep at shutdown");
+  }
+
+  private stopSweeping(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  private async once(kind: string, sweep: () => Promise<void>): Promise<void> {
+    if (this.sweeping.has(kind)) return;
+    this.sweeping.add(kind);
+    try {
+      await sweep();
+    } finally {
+      this.sweeping.delete(kind);
     }
+  }
+
+  /** Puts sessions to sleep, SLEEP_CONCURRENCY at a time, each given at most the sleep timeout. */
+  private async sleepAll(sessionIds: string[], how: HibernateHow, done: string): Promise<void> {
+    await pMap(sessionIds, (sessionId) => this.sleepWithin(sessionId, how, done), { concurrency: SLEEP_CONCURRENCY });
+  }
+
+  private async sleepWithin(sessionId: string, how: HibernateHow, done: string): Promise<void> {
+    if (this.sleeping.has(sessionId)) return; // still going to sleep from an earlier sweep
+    const attempt = this.hibernate(sessionId, how).then(
+      (slept) => void (slept && this.options.log.info({ sessionId }, done)),
+      (error: unknown) => this.options.log.warn({ err: error, sessionId }, "could not put a session to sleep; it keeps running"),
+    );
+    this.sleeping.set(sessionId, attempt);
+    void attempt.finally(() => this.sleeping.delete(sessionId));
+    await pTimeout(attempt, { milliseconds: this.options.sleepTimeoutMs }).catch((error: unknown) => {
+      if (!(error instanceof TimeoutError)) throw error;
+      this.options.log.warn({ sessionId, seconds: this.options.sleepTimeoutMs / 1000 }, "a session is taking too long to go to sleep; going on without it");
+    });
   }
 
   private async afterExecution(sessionId: string, session: SandboxSession, result: ExecutionResult): Promise<ExecutionResult> {

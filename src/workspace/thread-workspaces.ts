@@ -4,7 +4,7 @@ import { isObjectName } from "./object-name.js";
 import { putDataFiles, type DataFile } from "../sandbox/file-transfer.js";
 import { isHidden, readDataTree } from "./sandbox-archive.js";
 import { FILES_PREFIX, META_OBJECT, newMeta, parseMeta, STATE_OBJECT, totalBytes, type WorkspaceMeta } from "./workspace-meta.js";
-import { workspaceIdFor, isWorkspaceId } from "./workspace-id.js";
+import { threadWorkspaceId, isWorkspaceId } from "./workspace-id.js";
 import type { WorkspaceStore } from "./workspace-store.js";
 import type { ResumeReport } from "./resume-report.js";
 
@@ -72,7 +72,7 @@ export class ThreadWorkspaces {
 
   /** The store's id of a thread's workspace: derived, so no thread key can collide or traverse. */
   private id(sessionId: string): string {
-    return workspaceIdFor(`${this.options.namespace}/${sessionId}`);
+    return threadWorkspaceId(this.options.namespace, sessionId);
   }
 
   get store(): WorkspaceStore {

@@ -11,6 +11,11 @@ export function workspaceIdFor(threadKey: string): string {
   return createHash("sha256").update(threadKey, "utf8").digest("hex");
 }
 
+/** The workspace of a session (thread) of a deployment (SANDBOX_NAMESPACE): two deployments sharing a store never share one. */
+export function threadWorkspaceId(namespace: string, sessionId: string): string {
+  return workspaceIdFor(`${namespace}/${sessionId}`);
+}
+
 /** 64 lowercase hex digits, as `workspaceIdFor` makes. */
 export function isWorkspaceId(value: unknown): value is string {
   return typeof value === "string" && WORKSPACE_ID.test(value);

@@ -273,6 +273,38 @@ describe("the admin page", () => {
     await page.close();
   });
 
+  test("the page shows Redis' used memory against its maxmemory, warns near it, and says when none is set", async () => {
+    const redis = fixture.pipeline.redis;
+    const overview = async () => {
+      const response = await fetch(`${base}/admin`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(response.status).toBe(200);
+      const section = /<section id="redis">([\s\S]*?)<\/section>/.exec(await response.text())?.[1] ?? "";
+      return { section, text: section.replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim() };
+    };
+    const [, before] = (await redis.config("GET", "maxmemory")) as [string, string];
+    const used = () => redis.info("memory").then((info) => Number(/^used_memory:(\d+)/m.exec(info)?.[1]));
+    try {
+      await redis.config("SET", "maxmemory", String(512 * 1024 * 1024));
+      const roomy = await overview();
+      const usedMb = Number(/^Redis memory ?([\d.]+) MB used of 512\.0 MB maxmemory \((\d+)%\)/.exec(roomy.text)?.[1]);
+      // What the page read is what Redis says it uses (within what a few writes between the two reads add).
+      expect(Math.abs(usedMb * 1048576 - (await used()))).toBeLessThan(2 * 1048576);
+      expect(roomy.text).toContain("policy noeviction");
+      expect(roomy.section).toMatch(/<meter min="0" max="536870912"/);
+      expect(roomy.text).not.toContain("near its maxmemory");
+      // Just above what it uses now: the page warns (then the limit goes back at once).
+      await redis.config("SET", "maxmemory", String(Math.round((await used()) * 1.1)));
+      const tight = await overview();
+      await redis.config("SET", "maxmemory", String(512 * 1024 * 1024));
+      expect(tight.text).toMatch(/\(9\d%\)/);
+      expect(tight.text).toContain("Redis is near its maxmemory: past it writes fail, and new turns can't be queued.");
+      await redis.config("SET", "maxmemory", "0");
+      expect((await overview()).text).toContain("No maxmemory is set: Redis grows until the machine runs out of memory.");
+    } finally {
+      await redis.config("SET", "maxmemory", before);
+    }
+  });
+
   test("ADMIN_PORT set without a credential: one clear log line, and the bot runs on without the page", async () => {
     const port = await freePort();
     const bot = await startBot({ ...fixture.pipeline.env, PORT: String(await freePort()), ADMIN_PORT: String(port), ADMIN_PASSWORD: "", ADMIN_TOKEN: "" });

@@ -3,6 +3,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentLoop, type AgentSettings, type AgentTurnInput } from "../../src/agent/agent-loop.js";
 import type { StatusUpdate } from "../../src/core/reply.js";
+import { TurnTranscript } from "../../src/agent/turn-transcript.js";
+import type { TokenUsage } from "../../src/agent/usage-ledger.js";
 import { freePort } from "../helpers/redis-server.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../stand-ins/chat-completions-stand-in.js";
@@ -120,5 +122,54 @@ describe("the agent loop", () => {
       await opening;
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+
+  test.each([false, true])("each model call is charged as it ends, what the endpoint reported (streaming: %s)", async (stream) => {
+    const first = llm.requests.length;
+    llm.script(python("print(1 + 1)"), { content: "Two." });
+    const charged: TokenUsage[] = [];
+    const output = await agent({ stream }).run({ ...input(`loop-charge-${stream}`), charge: (usage) => void charged.push(usage) });
+    const reported = llm.requests.slice(first).map((call) => ({ prompt: call.usage!.prompt_tokens, completion: call.usage!.completion_tokens }));
+    expect(charged).toEqual(reported);
+    expect(output.usage).toEqual({ prompt: reported[0]!.prompt + reported[1]!.prompt, completion: reported[0]!.completion + reported[1]!.completion });
+  });
+
+  test.each([false, true])("a server that reports no usage is charged an estimate, not nothing (streaming: %s)", async (stream) => {
+    const first = llm.requests.length;
+    llm.script({ content: "An answer of a few words from a server that counts nothing.", noUsage: true });
+    const charged: TokenUsage[] = [];
+    await agent({ stream }).run({ ...input(`loop-nousage-${stream}`), charge: (usage) => void charged.push(usage) });
+    // The stand-in counts a token per 4 characters of the messages' JSON; the tool's definition is prompt too.
+    const would = llm.requests[first]!.usage!.prompt_tokens + Math.ceil(JSON.stringify(llm.requests[first]!.body.tools).length / 4);
+    expect(charged).toHaveLength(1);
+    expect(charged[0]!.prompt).toBeGreaterThan(0.5 * would);
+    expect(charged[0]!.prompt).toBeLessThan(1.5 * would);
+    expect(charged[0]!.completion).toBe(Math.ceil("An answer of a few words from a server that counts nothing.".length / 4));
+  });
+
+  test("the token budget counts what earlier attempts of the turn spent", async () => {
+    llm.script(python("1"));
+    const output = await agent({ maxTokens: 5000 }).run({ ...input("loop-before"), tokensSpentBefore: 4990 });
+    expect(output.stop).toBe("tokens");
+  });
+
+  test("stopped while its code runs: the transcript keeps the call, the output so far, and says the call after it never ran", async () => {
+    llm.script({
+      toolCalls: [
+        { name: "python", arguments: { code: "import time\nprint('started', flush=True)\ntime.sleep(30)" }, id: "call_slow" },
+        { name: "python", arguments: { code: "print('second')" }, id: "call_next" },
+      ],
+      content: "Let me run it.",
+    });
+    const abort = new AbortController();
+    const transcript = new TurnTranscript();
+    const running = agent().run({ ...input("loop-stop-code", [], abort.signal), transcript, execute: (code, signal) => manager.execute("loop-stop-code", code, { signal }) });
+    setTimeout(() => abort.abort(new Error("cancelled")), 2500);
+    await expect(running).rejects.toMatchObject({ code: "CANCELLED" });
+    const remembered = transcript.interrupted("the request was stopped");
+    expect(remembered.map((message) => message.role)).toEqual(["user", "assistant", "tool", "tool", "assistant"]);
+    expect(remembered[2]).toMatchObject({ tool_call_id: "call_slow", content: expect.stringMatching(/status: cancelled[\s\S]*started/) });
+    expect(remembered[3]).toMatchObject({ tool_call_id: "call_next", content: "not run: the request ended first (the request was stopped)" });
+    expect(remembered[4]).toEqual({ role: "assistant", content: "(This answer was cut off here: the request was stopped)" });
   });
 });

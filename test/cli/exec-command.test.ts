@@ -1,19 +1,33 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const { manager, config } = useSandboxes();
-const env = { SANDBOX_NAMESPACE: config.SANDBOX_NAMESPACE, SANDBOX_POOL_SIZE: "1" };
+/** Filled in before the tests: the file's own Redis and workspace store (`--session` is durable and shares the workers' slots). */
+const env: Record<string, string> = { SANDBOX_NAMESPACE: config.SANDBOX_NAMESPACE, SANDBOX_POOL_SIZE: "1" };
 let dir: string;
+let redis: TestRedis;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "codebot-cli-"));
   await writeFile(join(dir, "sales data (2024).csv"), "region,amount\nnorth,10\nsouth,30\nnorth,20\n");
   await writeFile(join(dir, "script.py"), "total = sum(range(5))\nprint('total', total)\n");
+  redis = await startRedis();
+  Object.assign(env, { REDIS_URL: redis.url, QUEUE_PREFIX: "execcli", WORKSPACE_STORE: join(dir, "workspaces") });
 });
+
+afterAll(async () => {
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The running sessions of this file's namespace. */
+const running = async () => (await manager.listSessions()).map((session) => session.sessionId);
 
 describe("codebot exec", () => {
   test("plain mode prints what the code wrote, then the last value, and exits 0", async () => {
@@ -82,5 +96,30 @@ describe("codebot exec", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/"big.bin" is 2.0 MB, over the 1.0 MB limit/);
+  });
+});
+
+describe.each(await sandboxRuntimes())("codebot exec --session under %s: an ordinary durable session", (runtime) => {
+  test("`codebot sessions hibernate` puts it to sleep; the next exec resumes it with its variables and files and says what was lost", async () => {
+    const here = { ...env, SANDBOX_RUNTIME: runtime };
+    const id = `cli:durable-${runtime}`;
+    const setup = "import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})\ngen = (i for i in range(3))\nopen('/mnt/data/kept.txt', 'w').write('kept')\n'set'";
+    expect(await runCli(["exec", "--session", id, "-"], { env: here, input: setup })).toMatchObject({ code: 0, stdout: "'set'\n" });
+    expect(await runCli(["sessions", "hibernate", id], { env: here })).toMatchObject({ code: 0, stdout: `Session ${id} is asleep: its files and variables are saved, and its next message resumes it.\n` });
+    expect(await running()).not.toContain(id);
+    const back = await runCli(["exec", "--session", id, "-"], { env: here, input: "print(int(df.a.sum()), open('/mnt/data/kept.txt').read(), 'gen' in globals())" });
+    expect(back).toMatchObject({ code: 0, stdout: "3 kept False\n" });
+    expect(back.stderr).toMatch(/^\[ok\] This thread's session had gone to sleep while idle and is back with its files and variables, except gen \(.*\): these could not be kept/m);
+    expect(await runCli(["sessions", "kill", id], { env: here })).toMatchObject({ code: 0 });
+  });
+
+  test("run without Redis, its session is put to sleep all the same, and resumes", async () => {
+    const offline = { ...env, SANDBOX_RUNTIME: runtime, REDIS_URL: "redis://127.0.0.1:1" };
+    const id = `cli:offline-${runtime}`;
+    expect(await runCli(["exec", "--session", id, "-"], { env: offline, input: "z = 21" })).toMatchObject({ code: 0 });
+    expect(await runCli(["sessions", "hibernate", id], { env: { ...env, SANDBOX_RUNTIME: runtime } })).toMatchObject({ code: 0, stdout: expect.stringContaining("is asleep") });
+    expect(await running()).not.toContain(id);
+    expect(await runCli(["exec", "--session", id, "-"], { env: offline, input: "z * 2" })).toMatchObject({ code: 0, stdout: "42\n", stderr: "" });
+    expect(await runCli(["sessions", "kill", id], { env: offline })).toMatchObject({ code: 0 });
   });
 });

@@ -77,7 +77,7 @@ describe("a worker or bot whose Redis doesn't answer, stopped while it waits to 
   /** Starts `codebot COMMAND` (or through npx), and resolves once it has said Redis doesn't answer. */
   async function starting(command: string, env: Record<string, string>, viaNpx = false) {
     const [file, args] = viaNpx ? ["npx", ["--no-install", "codebot", command]] : [process.execPath, [CLI, command]];
-    const child = spawn(file, args, { cwd: fileURLToPath(new URL("../..", import.meta.url)), env: { ...process.env, METRICS_PORT: "0", OPENAI_API_KEY: "sk-test-not-a-real-key", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, args, { cwd: fileURLToPath(new URL("../..", import.meta.url)), env: { ...process.env, METRICS_PORT: "0", BOT_METRICS_PORT: "0", OPENAI_API_KEY: "sk-test-not-a-real-key", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     if (child.pid) groups.push(child.pid);
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));

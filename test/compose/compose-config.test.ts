@@ -6,7 +6,7 @@ import { createLogger } from "../../src/log.js";
 import { startOpsServer } from "../../src/ops/ops-server.js";
 import { Readiness } from "../../src/ops/readiness.js";
 import { freePort } from "../helpers/redis-server.js";
-import { composeConfig, environmentOf, portsOf, read, resolvedCompose, volumesOf } from "./compose-files.js";
+import { composeConfig, environmentOf, exampleEnv, portsOf, read, resolvedCompose, TEST_REDIS_PASSWORD, volumesOf } from "./compose-files.js";
 
 const CORE = ["bot", "redis", "sandbox-image", "worker"];
 const METRICS = ["grafana", "prometheus"];
@@ -15,7 +15,7 @@ const METRICS = ["grafana", "prometheus"];
 const unprofiled = (config: any) => Object.keys(config.services).filter((name) => !config.services[name].profiles?.length).sort();
 
 describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
-  test("is valid without any .env, with and without the metrics profile", () => {
+  test("is valid with REDIS_PASSWORD set, with and without the metrics profile", () => {
     for (const profiles of [[], ["metrics"]]) {
       const run = composeConfig({ profiles, args: ["-q"] });
       expect(run.stderr, `--profile ${profiles.join(",")}`).toBe("");
@@ -24,13 +24,23 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
     expect(composeConfig({ args: ["--profiles"] }).stdout.trim().split("\n")).toEqual(["metrics"]);
   });
 
-  test("is valid with .env.example copied as .env, and the containers' environment passes codebot's own validation", () => {
-    for (const env of [{}, read(".env.example")]) {
+  test("without REDIS_PASSWORD (no .env, or .env.example copied as it is) compose refuses to start anything, saying what to set", () => {
+    for (const env of ["", read(".env.example"), { REDIS_PASSWORD: "" }]) {
+      const run = composeConfig({ env, args: ["-q"] });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("set REDIS_PASSWORD in .env, e.g. the output of openssl rand -hex 24");
+    }
+    // The README's first line says to set it, next to the model's key.
+    expect(read("README.md").split("\n").find((line) => line.startsWith("- Run the bot:"))).toMatch(/REDIS_PASSWORD/);
+  });
+
+  test("is valid with .env.example copied as .env (REDIS_PASSWORD set), and the containers' environment passes codebot's own validation", () => {
+    for (const env of [{}, exampleEnv()]) {
       const config = resolvedCompose({ env });
       for (const name of ["worker", "bot"]) {
         const environment = environmentOf(config.services[name]);
         expect(() => loadConfig(environment), name).not.toThrow();
-        expect(loadConfig(environment).REDIS_URL).toBe("redis://redis:6379");
+        expect(loadConfig(environment).REDIS_URL).toBe(`redis://:${TEST_REDIS_PASSWORD}@redis:6379`);
       }
       // ADMIN_PORT=0 in .env.example: no port mapping may point at container port 0 (the engine refuses it).
       for (const service of Object.values<any>(config.services)) for (const port of portsOf(service)) expect(port.target).not.toBe("0");
@@ -55,7 +65,7 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
 
   test("healthchecks on Redis, the worker and the bot; the worker and the bot ask their /readyz, after a start period", () => {
     const { services } = resolvedCompose();
-    expect(services.redis.healthcheck.test).toEqual(["CMD", "redis-cli", "ping"]);
+    expect(services.redis.healthcheck.test).toEqual(["CMD-SHELL", "redis-cli ping | grep -qx PONG"]);
     for (const name of ["worker", "bot"]) {
       const { test: command, start_period, interval, timeout, retries } = services[name].healthcheck;
       expect(command.slice(0, 3), name).toEqual(["CMD", "node", "-e"]);
@@ -63,40 +73,48 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
       expect(start_period, name).toMatch(/^\d+[smh]/);
       expect(interval && timeout && retries, name).toBeTruthy();
     }
-    // The worker follows METRICS_PORT (default: the config's); the bot's PORT is fixed inside its container.
+    // The worker follows METRICS_PORT, the bot BOT_METRICS_PORT (defaults: the config's), never the bot's public PORT.
     expect(services.worker.healthcheck.test[3]).toContain(`"${loadConfig({}).METRICS_PORT}"`);
+    expect(services.bot.healthcheck.test[3]).toContain(`process.env.BOT_METRICS_PORT || "${loadConfig({}).BOT_METRICS_PORT}"`);
     expect(environmentOf(services.bot).PORT).toBe("3000");
-    expect(services.bot.healthcheck.test[3]).toContain("http://127.0.0.1:3000/readyz");
+    expect(services.bot.healthcheck.test[3]).not.toContain("3000");
     // Started once the things they need are healthy (the sandbox image built).
     expect(services.worker.depends_on.redis.condition).toBe("service_healthy");
     expect(services.worker.depends_on["sandbox-image"].condition).toBe("service_completed_successfully");
     expect(services.bot.depends_on.redis.condition).toBe("service_healthy");
   });
 
-  test("the healthcheck commands work: ready is healthy, not ready and no endpoint are told apart", async () => {
+  test("the healthcheck commands work: ready is healthy, not ready and no endpoint are told apart, with METRICS_TOKEN sent when set", async () => {
     const { services } = resolvedCompose();
     const script = (name: string) => services[name].healthcheck.test[3] as string;
-    const port = await freePort();
+    const token = "healthcheck-token-1234567890";
+    const [open, guarded] = [await freePort(), await freePort()];
     let ready = true;
     const readiness = new Readiness([{ name: "redis", probe: async () => (ready ? undefined : "unreachable") }], 0);
-    const server = await startOpsServer({ registry: new Registry(), readiness, log: createLogger("silent") }, { port, host: "127.0.0.1" });
+    const endpoints = { registry: new Registry(), readiness, log: createLogger("silent") };
+    const servers = [await startOpsServer(endpoints, { port: open, host: "127.0.0.1" }), await startOpsServer({ ...endpoints, token }, { port: guarded, host: "127.0.0.1" })];
     try {
       const worker = (env: Record<string, string>) => exitCode(script("worker"), env);
-      const bot = (env: Record<string, string>) => exitCode(script("bot").replace("127.0.0.1:3000", `127.0.0.1:${port}`), env);
-      expect(await worker({ METRICS_PORT: String(port) })).toBe(0);
-      expect(await bot({ METRICS_PORT: "" })).toBe(0);
+      const bot = (env: Record<string, string>) => exitCode(script("bot"), env);
+      expect(await worker({ METRICS_PORT: String(open) })).toBe(0);
+      expect(await bot({ BOT_METRICS_PORT: String(open) })).toBe(0);
+      expect(await worker({ METRICS_PORT: String(guarded), METRICS_TOKEN: token })).toBe(0);
+      expect(await bot({ BOT_METRICS_PORT: String(guarded), METRICS_TOKEN: token })).toBe(0);
+      // The token is what makes them pass there: without it (or with another), unhealthy.
+      expect(await worker({ METRICS_PORT: String(guarded) })).toBe(1);
+      expect(await bot({ BOT_METRICS_PORT: String(guarded), METRICS_TOKEN: `${token}-not` })).toBe(1);
       ready = false;
-      expect(await worker({ METRICS_PORT: String(port) })).toBe(1);
-      expect(await bot({ METRICS_PORT: "" })).toBe(1);
-      // METRICS_PORT=0 serves no endpoint (the bot's Slack HTTP receiver still does).
+      expect(await worker({ METRICS_PORT: String(open) })).toBe(1);
+      expect(await bot({ BOT_METRICS_PORT: String(guarded), METRICS_TOKEN: token })).toBe(1);
+      // Port 0 serves no endpoint: healthy while the process runs.
       expect(await worker({ METRICS_PORT: "0" })).toBe(0);
-      expect(await bot({ METRICS_PORT: "0", DISCORD_TOKEN: "x" })).toBe(0);
-      expect(await bot({ METRICS_PORT: "0", SLACK_BOT_TOKEN: "xoxb-1" })).toBe(1);
+      expect(await bot({ BOT_METRICS_PORT: "0" })).toBe(0);
     } finally {
-      await server?.close();
+      await Promise.all(servers.map((server) => server?.close()));
     }
     const closed = await freePort();
     expect(await exitCode(script("worker"), { METRICS_PORT: String(closed) })).toBe(1);
+    expect(await exitCode(script("bot"), { BOT_METRICS_PORT: String(closed) })).toBe(1);
   });
 
   test("the worker has memory, CPU and process limits (overridable from .env)", () => {
@@ -131,7 +149,9 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
   });
 
   test("secrets reach the bot's and the worker's environment at run time, and nothing else: no build argument, no other service, not the image", () => {
-    const secrets = [...SECRET_VARIABLES, "GRAFANA_ADMIN_PASSWORD"];
+    const secrets = [...SECRET_VARIABLES, "GRAFANA_ADMIN_PASSWORD", "REDIS_PASSWORD"];
+    // Beyond the bot and the worker: Redis has its password, Prometheus the token it scrapes with, Grafana its own.
+    const alsoIn: Record<string, string[]> = { GRAFANA_ADMIN_PASSWORD: ["grafana"], REDIS_PASSWORD: ["redis", "worker", "bot"], METRICS_TOKEN: ["worker", "bot", "prometheus"] };
     const marker = (name: string) => `marker-${name.toLowerCase().replace(/_/g, "-")}-1234567890abcdef`;
     const env = Object.fromEntries(secrets.map((name) => [name, name === "SLACK_BOT_TOKEN" ? `xoxb-${marker(name)}` : name === "SLACK_APP_TOKEN" ? `xapp-${marker(name)}` : marker(name)]));
     const config = resolvedCompose({ env, profiles: ["metrics"] });
@@ -141,7 +161,7 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
       const inEnvironment = JSON.stringify(environment ?? {});
       for (const secret of secrets) {
         expect(elsewhere, `${secret} in ${name} outside its environment`).not.toContain(marker(secret));
-        const expected = secret === "GRAFANA_ADMIN_PASSWORD" ? name === "grafana" : ["worker", "bot"].includes(name);
+        const expected = (alsoIn[secret] ?? ["worker", "bot"]).includes(name);
         expect(inEnvironment.includes(marker(secret)), `${secret} in ${name}'s environment`).toBe(expected);
       }
       if (service.build) expect(service.build.args ?? {}, name).toEqual({});
@@ -166,10 +186,13 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
     for (const name of ["worker", "bot"]) expect(services[name].extra_hosts, name).toContain("host.docker.internal:host-gateway");
     expect(portsOf(services.redis)).toEqual([]);
     expect(portsOf(services.worker)).toEqual([]);
-    // Slack's HTTP events on every interface; the admin page, Prometheus and Grafana on the host's loopback only.
+    // Slack's HTTP events on every interface; the admin page, Prometheus and Grafana on the host's loopback only;
+    // the ops endpoints (9464, 9465) not at all: Prometheus reaches them on the compose network.
     const bot = portsOf(services.bot);
-    expect(bot).toContainEqual({ hostIp: "", published: "3000", target: "3000" });
-    expect(bot).toContainEqual({ hostIp: "127.0.0.1", published: "3001", target: "3001" });
+    expect(bot).toEqual([
+      { hostIp: "", published: "3000", target: "3000" },
+      { hostIp: "127.0.0.1", published: "3001", target: "3001" },
+    ]);
     expect(environmentOf(services.bot).ADMIN_HOST).toBe("0.0.0.0");
     expect(portsOf(services.prometheus)).toEqual([{ hostIp: "127.0.0.1", published: "9090", target: "9090" }]);
     expect(portsOf(services.grafana)).toEqual([{ hostIp: "127.0.0.1", published: "3002", target: "3000" }]);

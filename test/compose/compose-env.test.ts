@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { CONFIG_VARIABLES } from "../../src/config.js";
-import { environmentOf, read, readYaml, resolvedCompose } from "./compose-files.js";
+import { environmentOf, read, readYaml, resolvedCompose, TEST_REDIS_PASSWORD } from "./compose-files.js";
 
 /**
  * Config variables compose leaves out of the containers on purpose. DOCKER_HOST: compose itself
@@ -57,9 +57,9 @@ describe("configuration under docker compose", () => {
       expect(environment).toMatchObject(given);
       expect(environment.SANDBOX_POOL_SIZE).toBe("");
     }
-    // What compose fixes, whatever .env says: Redis on the compose network, the workspaces' volume by default.
+    // What compose fixes, whatever .env says: Redis on the compose network with REDIS_PASSWORD, the workspaces' volume by default.
     const fixed = environmentOf(resolvedCompose({ env: { REDIS_URL: "redis://127.0.0.1:6379" } }).services.worker);
-    expect(fixed.REDIS_URL).toBe("redis://redis:6379");
+    expect(fixed.REDIS_URL).toBe(`redis://:${TEST_REDIS_PASSWORD}@redis:6379`);
     expect(fixed.WORKSPACE_STORE).toBe("/var/lib/codebot/workspaces");
   });
 });

@@ -22,16 +22,23 @@ export interface ComposeRun {
   stderr: string;
 }
 
+/** The Redis password the tests' .env holds (compose refuses to run without one). */
+export const TEST_REDIS_PASSWORD = "test-redis-password-0123456789";
+
+/** .env.example as a user has it after `cp .env.example .env` and the README's first step (REDIS_PASSWORD set). */
+export const exampleEnv = (password = TEST_REDIS_PASSWORD): string => read(".env.example").replace(/^REDIS_PASSWORD=$/m, `REDIS_PASSWORD=${password}`);
+
 /**
  * Runs `compose … config ARGS` on the repository's docker-compose.yml with the given variables as
  * its only env file (so a developer's .env is never read) and a bare environment (so the shell's
- * variables don't leak in either).
+ * variables don't leak in either). A map of variables gets REDIS_PASSWORD unless it names it
+ * (an empty value: none); an env file's text is used as it is.
  */
 export function composeConfig(options: { cli?: ComposeCli; profiles?: string[]; env?: Record<string, string> | string; args?: string[] } = {}): ComposeRun {
   const dir = mkdtempSync(join(tmpdir(), "codebot-compose-"));
   try {
     const envFile = join(dir, "test.env");
-    const env = options.env ?? {};
+    const env = typeof options.env === "string" ? options.env : { REDIS_PASSWORD: TEST_REDIS_PASSWORD, ...options.env };
     writeFileSync(envFile, typeof env === "string" ? env : Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(""));
     const [command, ...prefix] = (options.cli ?? "docker-compose").split(" ");
     const args = [...prefix, "--env-file", envFile, "-f", join(REPO, "docker-compose.yml"), ...(options.profiles ?? []).flatMap((profile) => ["--profile", profile]), "config", ...(options.args ?? [])];

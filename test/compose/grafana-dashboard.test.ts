@@ -108,7 +108,7 @@ describe("Prometheus and Grafana under the metrics profile", () => {
   const config = resolvedCompose({ profiles: ["metrics"] });
   const { services } = config;
 
-  test("Prometheus scrapes the worker on METRICS_PORT and the bot on its PORT, by compose service name", () => {
+  test("Prometheus scrapes the worker on METRICS_PORT and the bot on BOT_METRICS_PORT (never its public PORT), by compose service name", () => {
     const targets = new Map<string, string[]>();
     for (const job of prometheus.scrape_configs) {
       expect(job.metrics_path ?? "/metrics", job.job_name).toBe("/metrics");
@@ -123,14 +123,16 @@ describe("Prometheus and Grafana under the metrics profile", () => {
       for (const target of found) expect(Object.keys(services), `${job.job_name}: ${target}`).toContain(target.split(":")[0]);
     }
     expect(targets.get("codebot-worker")).toEqual([`worker:${loadConfig({}).METRICS_PORT}`]);
-    const botPort = environmentOf(services.bot).PORT;
+    const botPort = String(loadConfig({}).BOT_METRICS_PORT);
     expect(targets.get("codebot-bot")).toEqual([`bot:${botPort}`]);
-    expect(portsOf(services.bot).map((port) => port.target)).toContain(botPort);
+    expect(botPort).not.toBe(environmentOf(services.bot).PORT);
+    // Reached on the compose network: neither ops port is published on the host.
+    for (const name of ["bot", "worker"]) expect(portsOf(services[name]).map((port) => port.target), name).not.toContain(botPort);
   });
 
   test("compose mounts Prometheus' config where it reads it, and Grafana's provisioning and dashboards where they point", () => {
-    const configFlag = services.prometheus.command.find((arg: string) => arg.startsWith("--config.file="));
-    const promMount = volumesOf(services.prometheus).find((volume) => volume.target === configFlag.split("=")[1]);
+    const configFlag = /--config\.file=(\S+)/.exec(services.prometheus.entrypoint.join(" "))?.[1];
+    const promMount = volumesOf(services.prometheus).find((volume) => volume.target === configFlag);
     expect(promMount?.source).toBe(join(REPO, "deploy/prometheus/prometheus.yml"));
 
     const grafanaMounts = volumesOf(services.grafana);
@@ -149,9 +151,10 @@ describe("Prometheus and Grafana under the metrics profile", () => {
     expect(portsOf(services.prometheus).map((port) => port.target)).toContain(url.port);
   });
 
-  test("Grafana's admin password comes from GRAFANA_ADMIN_PASSWORD; viewers need no login", () => {
-    expect(environmentOf(resolvedCompose({ profiles: ["metrics"], env: { GRAFANA_ADMIN_PASSWORD: "s3cret-pass" } }).services.grafana).GF_SECURITY_ADMIN_PASSWORD).toBe("s3cret-pass");
-    expect(environmentOf(services.grafana)).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: "true", GF_AUTH_ANONYMOUS_ORG_ROLE: "Viewer" });
+  test("Grafana's admin password comes from GRAFANA_ADMIN_PASSWORD, with no default; viewers log in unless GRAFANA_ANONYMOUS=true", () => {
+    expect(environmentOf(resolvedCompose({ profiles: ["metrics"], env: { GRAFANA_ADMIN_PASSWORD: "s3cret-pass-long" } }).services.grafana).GF_SECURITY_ADMIN_PASSWORD).toBe("s3cret-pass-long");
+    expect(environmentOf(services.grafana)).toMatchObject({ GF_SECURITY_ADMIN_PASSWORD: "", GF_AUTH_ANONYMOUS_ENABLED: "false" });
+    expect(read("docker-compose.yml")).not.toMatch(/GRAFANA_ADMIN_PASSWORD:-[^}]/);
   });
 
   test("the images are pinned to versions", () => {

@@ -8,6 +8,8 @@ import { localRequest, repliesOf } from "../helpers/local-turns.js";
 import { usePipeline } from "../helpers/pipeline-fixture.js";
 import { runCli } from "../helpers/run-cli.js";
 import type { ChatBody } from "../stand-ins/chat-completions-stand-in.js";
+import { DirectoryStore } from "../../src/workspace/directory-store.js";
+import { threadWorkspaceId } from "../../src/workspace/workspace-id.js";
 import { nbformatValidate } from "./nbformat-check.js";
 
 const pipeline = usePipeline();
@@ -84,6 +86,16 @@ describe("/export: the thread as a Jupyter notebook", () => {
     const second = await turn("and the missing column?");
     expect(second.markdown).toContain("There is no column named");
 
+    // The chart is kept in the thread's workspace in the store, not in Redis.
+    const threadKey = `local:-:cli:${THREAD}`;
+    const entries = await pipeline.redis.lrange(pipeline.keys.thread(threadKey, "export"), 0, -1);
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry).not.toContain("iVBORw0KGgo");
+    const stored = await new DirectoryStore(pipeline.env.WORKSPACE_STORE!).list(threadWorkspaceId(pipeline.env.SANDBOX_NAMESPACE!, threadKey));
+    const charts = stored.filter((object) => object.name.startsWith("export/images/"));
+    expect(charts).toHaveLength(1);
+    expect(charts[0]!.name).toMatch(/\.png$/);
+
     const answer = await turn("", "export");
     expect(answer.files).toHaveLength(1);
     const file = answer.files[0]!;
@@ -105,6 +117,8 @@ describe("/export: the thread as a Jupyter notebook", () => {
     expect(outputs1.find((output) => output.name === "stdout")?.text).toBe("rows 2\n");
     const png = outputs1.find((output) => output.output_type === "display_data")?.data?.["image/png"];
     expect(Buffer.from(png ?? "", "base64").subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    // Fetched back from the store, byte for byte.
+    expect(Buffer.from(png ?? "", "base64").length).toBe(charts[0]!.size);
     const value = outputs1.find((output) => output.output_type === "execute_result");
     expect(value?.execution_count).toBe(1);
     expect(value?.data?.["text/plain"]).toMatch(/region\s+total\n0\s+north\s+40\n1\s+south\s+112/);

@@ -6,6 +6,7 @@ import { createLogger } from "../../src/log.js";
 import { SessionCatalog } from "../../src/fleet/session-catalog.js";
 import { createRedis } from "../../src/queue/redis-connection.js";
 import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
+import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
 import { useDockerEngine } from "../helpers/docker-engine.js";
 import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
@@ -15,8 +16,10 @@ import { runCli } from "../helpers/run-cli.js";
 // A second engine of the test's own; the first is the machine's. Registered before the pipeline, so
 // the workers are gone before it is.
 const second = useDockerEngine();
+// Sessions stay awake a minute unless something puts them to sleep: a busy machine takes more than
+// 10 s for the turns of the first test, and a thread that slept may be placed afresh elsewhere.
 const pipeline = usePipeline(
-  { SANDBOX_IDLE_TIMEOUT_SECONDS: "10", SANDBOX_HOST_CHECK_SECONDS: "1", SANDBOX_HOST_DOWN_AFTER: "2", OUTAGE_WAIT_SECONDS: "30", QUEUE_LOCK_SECONDS: "5" },
+  { SANDBOX_IDLE_TIMEOUT_SECONDS: "60", SANDBOX_HOST_CHECK_SECONDS: "1", SANDBOX_HOST_DOWN_AFTER: "2", OUTAGE_WAIT_SECONDS: "30", QUEUE_LOCK_SECONDS: "5" },
   async () => ({ SANDBOX_HOSTS: `main=unix:///var/run/docker.sock,second=${second.engine.host}` }),
 );
 
@@ -44,11 +47,38 @@ async function sessionNames(docker: Docker): Promise<string[]> {
   return all.flatMap((info) => info.Names.map((name) => name.replace(/^\//, ""))).filter((name) => name.includes("-s-"));
 }
 
+/** What of the namespace is on an engine: session containers (any state) and warm pool members. */
+async function leftOn(docker: Docker): Promise<{ sessions: number; pool: number }> {
+  const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NAMESPACE}=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+  const names = all.flatMap((info) => info.Names.map((name) => name.replace(/^\//, "")));
+  return { sessions: names.filter((name) => name.includes("-s-")).length, pool: names.filter((name) => name.includes("-pool-")).length };
+}
+
+/** For a failure's message: the namespace's containers on an engine, and what the worker logged of them. */
+async function whatIsLeft(docker: Docker): Promise<string> {
+  const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NAMESPACE}=${pipeline.env.SANDBOX_NAMESPACE}`] } });
+  const left = all.map((info) => `${info.Names.join(",")} ${info.State} ${info.Status}`);
+  const ids = all.flatMap((info) => info.Names.map((name) => name.replace(/^\/.*-s-/, "")));
+  const said = pipeline.worker.logs().split("\n").filter((line) => ids.some((id) => id && line.includes(id.replace(/_3a/g, ":"))) || /"level":[45]0/.test(line));
+  return `left: ${left.join("; ")}\nworker log:\n${said.slice(-30).join("\n")}`;
+}
+
+interface HostRow {
+  host: string;
+  drained: boolean;
+  drain: { sessions: number; pool: number; done: boolean } | null;
+}
+const hostRow = async (host: string) => (JSON.parse((await hosts("list", "--json")).stdout) as HostRow[]).find((row) => row.host === host)!;
+
 describe("a fleet of sandbox hosts", () => {
   test("threads spread over both hosts, each keeps its host, and the catalog never points two threads at one container", async () => {
     const threads = Array.from({ length: 6 }, (_, i) => `spread-${i}`);
-    for (const thread of threads) expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
-    const placed = await Promise.all(threads.map(hostOf));
+    const placed: Array<string | undefined> = [];
+    // Each placement read right after its turn.
+    for (const thread of threads) {
+      expect(await turn(thread, `me = '${thread}'\nprint(me)`)).toContain(thread);
+      placed.push(await hostOf(thread));
+    }
     expect(new Set(placed)).toEqual(new Set(["main", "second"]));
     // Later turns land where the first did, and see its variables.
     for (const [i, thread] of threads.entries()) {
@@ -83,6 +113,29 @@ describe("a fleet of sandbox hosts", () => {
     }
   });
 
+  test("a turn that arrives while its session goes to sleep runs where the catalog says: no container is left that the catalog lost", async () => {
+    const redis = createRedis(pipeline.env.REDIS_URL!);
+    const worker = createSandboxes(loadConfig({ ...process.env, ...pipeline.env }), createLogger("silent"), redis);
+    try {
+      const sessionId = sessionOf("napping");
+      // Saving this variable takes two seconds: the turn below arrives while the session goes to sleep.
+      const slow = "import time\nclass Slow:\n    def __reduce__(self):\n        time.sleep(2)\n        return (Slow, ())\nslow = Slow()\nkept = 'yes'";
+      expect(await worker.sandboxes.execute(sessionId, slow)).toMatchObject({ status: "ok" });
+      const sleeping = worker.durable!.hibernate(sessionId);
+      sleeping.catch(() => undefined); // awaited below, after the turn
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await worker.sandboxes.execute(sessionId, "kept")).toMatchObject({ status: "ok", result: "'yes'" });
+      expect(await sleeping).toBe(true);
+      const placed = (await catalog().locate(sessionId))?.host;
+      const running = { main: await sessionNames(new Docker()), second: await sessionNames(second.engine.docker) };
+      const where = Object.entries(running).filter(([, names]) => names.some((name) => name.endsWith("napping"))).map(([host]) => host);
+      expect(where).toEqual([placed]);
+    } finally {
+      await Promise.all(worker.managers.map((manager) => manager.close()));
+      redis.disconnect();
+    }
+  });
+
   test("a thread keeps its host and session when another worker takes its next turn", async () => {
     expect(await turn("handed", "kept = 7\nprint('one')")).toContain("one");
     const host = await hostOf("handed");
@@ -106,6 +159,47 @@ describe("a fleet of sandbox hosts", () => {
     expect(after).toContain("with me packed");
     expect(await hostOf("mover")).toBe("main");
     await hosts("undrain", "second");
+  });
+
+  test("draining a host empties it: sessions sleep as soon as no turn uses them, its pool goes, and `hosts list` shows what is left until nothing is", async () => {
+    const threads = Array.from({ length: 7 }, (_, i) => `emptied-${i}`);
+    for (const [i, thread] of threads.entries()) expect(await turn(thread, `n = ${i}\nopen('/mnt/data/n.txt', 'w').write(str(n))\nprint('set', n)`)).toContain(`set ${i}`);
+    const onSecond: string[] = [];
+    for (const thread of threads) if ((await hostOf(thread)) === "second") onSecond.push(thread);
+    expect(onSecond.length).toBeGreaterThan(0);
+    expect((await leftOn(second.engine.docker)).pool).toBeGreaterThan(0);
+    try {
+      // One thread on the host is running code (until released) as the drain starts: the drain can't finish before it does.
+      const busy = localRequest(onSecond[0]!, fenced("import os, time\nwhile not os.path.exists('/tmp/release'):\n    time.sleep(0.05)\nprint('done at last', n)"));
+      await pipeline.queue.enqueue(busy);
+      await pipeline.worker.waitForLog(new RegExp(`"requestId":"${busy.eventId}".*"msg":"turn started"`));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await hosts("drain", "second")).stdout).toContain("Draining second: no new sessions there and its warm pool is emptied");
+      const during = await hostRow("second");
+      expect(during.drain).toMatchObject({ done: false });
+      expect(during.drain!.sessions).toBeGreaterThan(0);
+      expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tdraining \(\d+ sessions?(, \d+ warm)? left\)\t/);
+      const release = await second.engine.docker.getContainer(sessionNaming(pipeline.env.SANDBOX_NAMESPACE!).sessionName(sessionOf(onSecond[0]!))).exec({ Cmd: ["touch", "/tmp/release"] });
+      await release.start({ Detach: true });
+      expect(answerText((await finalReply(pipeline, busy.eventId)).replies)).toContain(`done at last ${threads.indexOf(onSecond[0]!)}`);
+
+      // Right after that turn (and the idle ones at once): nothing is left there, and it stays so.
+      const deadline = Date.now() + 30_000;
+      while (!(await hostRow("second")).drain?.done && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect((await hostRow("second")).drain, await whatIsLeft(second.engine.docker)).toEqual({ sessions: 0, pool: 0, done: true });
+      // The busy thread's session slept because its host is drained, not after SANDBOX_IDLE_TIMEOUT_SECONDS.
+      const slept = pipeline.worker.logs().split("\n").filter((line) => line.includes('"msg":"session of a drained host put to sleep"'));
+      expect(slept.some((line) => line.includes(`"sessionId":${JSON.stringify(sessionOf(onSecond[0]!))}`))).toBe(true);
+      for (const [i, thread] of threads.entries()) {
+        expect(await turn(thread, "print('again', n, open('/mnt/data/n.txt').read())")).toContain(`again ${i} ${i}`);
+        expect(await hostOf(thread)).toBe("main");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 31_000)); // past a pool top-up (every 30 s here) and many sweeps
+      expect(await leftOn(second.engine.docker)).toEqual({ sessions: 0, pool: 0 });
+      expect((await hosts("list")).stdout).toMatch(/\nsecond\tup\tyes, empty\t0\t0\t/);
+    } finally {
+      await hosts("undrain", "second");
+    }
   });
 
   test("a host that stops: the turn in flight fails plainly, and its threads carry on on the other host with their files", async () => {

@@ -8,7 +8,7 @@ export interface BotProcess {
 
 /** A real `codebot bot` process, started and waited for until it logs `readyPattern`. */
 export async function startBot(env: Record<string, string>, readyPattern = /"msg":"bot started"/): Promise<BotProcess> {
-  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", BOT_METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
@@ -33,7 +33,7 @@ export async function startBot(env: Record<string, string>, readyPattern = /"msg
  * runs while it is up (e.g. sends it an event). Resolves with everything it wrote and its exit code.
  */
 export async function runBotFor(env: Record<string, string>, ms: number, during: (logs: () => string) => Promise<void> = async () => undefined): Promise<{ output: string; code: number | null }> {
-  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", BOT_METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));

@@ -3,9 +3,9 @@ import { useDiscordBot } from "../helpers/discord-bot-fixture.js";
 import { freePort } from "../helpers/redis-server.js";
 import { eventually, getJson } from "./prometheus-text.js";
 
-// Discord only: the bot opens PORT for its endpoints (METRICS_PORT not 0).
+// Discord only: the bot's endpoints on BOT_METRICS_PORT; PORT (Slack's) is never opened.
 const port = await freePort();
-const fixture = useDiscordBot({ METRICS_PORT: "9464", METRICS_HOST: "127.0.0.1", PORT: String(port) });
+const fixture = useDiscordBot({ BOT_METRICS_PORT: String(port), METRICS_HOST: "127.0.0.1" });
 const readyz = () => getJson(`http://127.0.0.1:${port}/readyz`);
 
 describe("the bot's readiness follows Discord's gateway", () => {

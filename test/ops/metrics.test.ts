@@ -6,7 +6,7 @@ import { usePipeline } from "../helpers/pipeline-fixture.js";
 import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
 import { freePort } from "../helpers/redis-server.js";
 import type { WorkerProcess } from "../helpers/worker-process.js";
-import { eventually, getJson, scrape, total } from "./prometheus-text.js";
+import { bearer, eventually, getJson, scrape, total } from "./prometheus-text.js";
 import { restartableRedis, type RestartableRedis } from "../helpers/restartable-redis.js";
 
 let metricsPort = 0;
@@ -117,6 +117,25 @@ describe("the worker's /metrics, /healthz and /readyz", () => {
     await worker.stop();
     // The first worker's endpoint was never disturbed.
     expect((await getJson(`${base()}/healthz`)).status).toBe(200);
+  });
+
+  test("with METRICS_TOKEN the worker's endpoints answer only its bearer token: without it, or with another, a 401", async () => {
+    const token = "worker-ops-token-0a1b2c3d4e5f";
+    const port = await freePort();
+    const worker = await pipeline.startWorker({ METRICS_PORT: String(port), METRICS_TOKEN: token, SANDBOX_POOL_SIZE: "0" });
+    extraWorkers.push(worker);
+    const at = `http://127.0.0.1:${port}`;
+    for (const path of ["/metrics", "/healthz", "/readyz"]) {
+      for (const headers of [{}, bearer("worker-ops-token-wrong-000"), { authorization: `Basic ${Buffer.from(`u:${token}`).toString("base64")}` }]) {
+        const response = await fetch(`${at}${path}`, { headers });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(await response.text()).not.toMatch(/codebot_|redis|docker/);
+      }
+    }
+    expect(await getJson(`${at}/readyz`, token)).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect((await scrape(at, token)).samples.some((sample) => sample.name === "codebot_queue_jobs")).toBe(true);
+    expect(worker.logs()).not.toContain(token);
+    await worker.stop();
   });
 
   test("/readyz goes 503 naming Redis while its Redis is away, and 200 again when it is back on the same port", async () => {

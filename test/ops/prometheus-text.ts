@@ -26,15 +26,18 @@ export function total(samples: Sample[], name: string, labels: Record<string, st
   return samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)).reduce((sum, sample) => sum + sample.value, 0);
 }
 
-export async function scrape(base: string): Promise<{ text: string; samples: Sample[]; contentType: string }> {
-  const response = await fetch(`${base}/metrics`);
+/** `Authorization: Bearer …` when the endpoints want METRICS_TOKEN; none otherwise. */
+export const bearer = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+export async function scrape(base: string, token?: string): Promise<{ text: string; samples: Sample[]; contentType: string }> {
+  const response = await fetch(`${base}/metrics`, { headers: bearer(token) });
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
   const text = await response.text();
   return { text, samples: parseMetrics(text), contentType: response.headers.get("content-type") ?? "" };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
+export async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, { headers: bearer(token) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

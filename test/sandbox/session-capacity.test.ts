@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import Docker from "dockerode";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -9,13 +8,13 @@ import { createLogger } from "../../src/log.js";
 import { createRedis } from "../../src/queue/redis-connection.js";
 import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
 import { RedisSessionCapacity } from "../../src/sandbox/redis-session-capacity.js";
-import { SandboxError } from "../../src/sandbox/sandbox-error.js";
 import type { SandboxManager } from "../../src/sandbox/sandbox-manager.js";
+import { SandboxError } from "../../src/sandbox/sandbox-error.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { busyCell as busyCellOf, liveSessions, refusal } from "../helpers/session-cells.js";
 import { testNamespace } from "../helpers/sandbox-fixture.js";
 
-const docker = new Docker();
 const run = promisify(execFile);
 const log = createLogger(process.env.LOG_LEVEL ?? "warn");
 let server: TestRedis;
@@ -55,37 +54,8 @@ function workers(overrides: Record<string, string>): { config: Config; one: Sand
   return { config, one, two };
 }
 
-/** Running session containers of a namespace, by session id. */
-async function live(config: Config): Promise<string[]> {
-  const naming = sessionNaming(config.SANDBOX_NAMESPACE);
-  const running = await docker.listContainers({ filters: { label: [`codebot.namespace=${config.SANDBOX_NAMESPACE}`], status: ["running"] } });
-  return running.flatMap((info) => info.Names.map((name) => naming.sessionIdFromName(name)).filter((id): id is string => id !== undefined)).sort();
-}
-
-async function refusal(promise: Promise<unknown>): Promise<SandboxError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(SandboxError);
-  expect((error as SandboxError).code).toBe("SESSION_LIMIT");
-  return error as SandboxError;
-}
-
-/** Starts a cell that runs until released; returns once it is running (seen from inside the sandbox). */
-async function busyCell(manager: SandboxManager, config: Config, id: string): Promise<{ release(): Promise<unknown> }> {
-  const cell = manager.execute(id, "import os, time\nopen('/tmp/started', 'w').close()\nwhile not os.path.exists('/tmp/release'):\n    time.sleep(0.05)");
-  const name = sessionNaming(config.SANDBOX_NAMESPACE).sessionName(id);
-  while (!(await run("docker", ["exec", name, "test", "-e", "/tmp/started"]).then(() => true, () => false))) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    async release() {
-      await run("docker", ["exec", name, "touch", "/tmp/release"]);
-      expect(await cell).toMatchObject({ status: "ok" });
-    },
-  };
-}
+const live = (config: Config) => liveSessions(config.SANDBOX_NAMESPACE);
+const busyCell = (manager: SandboxManager, config: Config, id: string) => busyCellOf(config.SANDBOX_NAMESPACE, id, (code) => manager.execute(id, code));
 
 describe("session capacity in Redis", () => {
   test("forty reservations racing from two connections for two slots: exactly two win, and one owner's cap holds", async () => {
@@ -99,7 +69,7 @@ describe("session capacity in Redis", () => {
     const owned = [new RedisSessionCapacity(connect(), perOwner), new RedisSessionCapacity(connect(), perOwner)];
     const mine = await Promise.all(Array.from({ length: 20 }, (_, i) => owned[i % 2]!.reserve({ key: `m${i}`, owner: "slack:U1", leaseMs: 60_000, evict: true })));
     expect(mine.filter((outcome) => outcome.kind === "reserved")).toHaveLength(3);
-    expect(mine.find((outcome) => outcome.kind === "full")).toEqual({ kind: "full", scope: "user", held: 3, limit: 3 });
+    expect(mine.find((outcome) => outcome.kind === "full")).toEqual({ kind: "full", scope: "user", held: 3, limit: 3, leaving: 0 });
     expect(await owned[0]!.reserve({ key: "other-user", owner: "slack:U2", leaseMs: 60_000, evict: true })).toEqual({ kind: "reserved", evicted: [] });
   });
 });
@@ -137,7 +107,8 @@ describe("sandbox sessions under a cap", () => {
     expect(most).toBeLessThanOrEqual(2);
     // While both slots were busy the others were refused cleanly, with the limit named.
     expect(refusals.length).toBeGreaterThanOrEqual(4);
-    expect(refusals[0]!.message).toMatch(/^All 2 sandbox sessions are in use\./);
+    // Idle sessions make room at once (SANDBOX_EVICT_IDLE_SECONDS=0): a refusal means both were running code.
+    expect(refusals[0]!.message).toBe("All 2 sandbox sessions are running code right now. Try again when one finishes.");
     expect((await live(config)).length).toBeLessThanOrEqual(2);
   });
 
@@ -163,7 +134,7 @@ describe("sandbox sessions under a cap", () => {
     await two.execute("u-2", "x = 'kept'", { owner: "slack:U" });
     const busy = [await busyCell(one, config, "u-1"), await busyCell(two, config, "u-2")];
     const refused = await refusal(one.execute("u-3", "1", { owner: "slack:U" }));
-    expect(refused.message).toMatch(/^You have 2 sandbox sessions open, the most one person may have, and all are in use\. End one you no longer need \(\/reset in its thread\)/);
+    expect(refused.message).toBe("You have 2 sandbox sessions open, the most one person may have, and all 2 are running code right now. Try again when one finishes, or stop one you no longer need (/reset in its thread).");
     expect(await two.execute("v-second", "'fine'", { owner: "slack:V" })).toMatchObject({ status: "ok", result: "'fine'" });
     for (const cell of busy) await cell.release(); // "u-1" goes idle first: it is this user's least recently used
 

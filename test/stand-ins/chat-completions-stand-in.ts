@@ -9,9 +9,14 @@ import { shutdown } from "./server-shutdown.js";
  * calls included), so the real `openai` SDK is what talks to it.
  */
 export type ResponseSpec =
-  /** chunkDelayMs: streamed, each 8-character delta comes this long after the one before (as a model writes). */
-  | { content: string; chunkDelayMs?: number }
-  | { toolCalls: Array<{ name: string; arguments: string | object; id?: string }>; content?: string; chunkDelayMs?: number }
+  /**
+   * chunkDelayMs: streamed, each 8-character delta comes this long after the one before (as a model writes).
+   * cutAfterChars: streamed, the connection is cut once this many characters of content were sent
+   * (no finish, no usage chunk), as a proxy or a crashed server would.
+   * noUsage: the answer carries no usage at all (servers that don't report it, or ignore include_usage).
+   */
+  | { content: string; chunkDelayMs?: number; cutAfterChars?: number; noUsage?: boolean }
+  | { toolCalls: Array<{ name: string; arguments: string | object; id?: string }>; content?: string; chunkDelayMs?: number; cutAfterChars?: number; noUsage?: boolean }
   | { status: number; message?: string; retryAfterSeconds?: number }
   | { delayMs: number; then: ResponseSpec };
 
@@ -31,6 +36,12 @@ export interface RecordedRequest {
   at: number;
   /** When the first word of content was sent (Date.now()), streamed or not. */
   firstContentAt?: number;
+  /** The usage the stand-in reported (or would have, for a stream cut before it): prompt and completion tokens. */
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** Characters of content and of tool calls (names and arguments) sent before the answer ended or was cut. */
+  sentChars?: number;
+  /** The connection was cut (cutAfterChars) or closed by the client (a Stop) before the answer was complete. */
+  cut?: boolean;
 }
 
 export interface ChatCompletionsStandIn {
@@ -67,12 +78,14 @@ async function respond(res: ServerResponse, record: RecordedRequest, spec: Extra
   const reply = message(spec, callCounter);
   const finish = reply.tool_calls ? "tool_calls" : "stop";
   const usage = { prompt_tokens: tokens(body.messages), completion_tokens: tokens(reply), total_tokens: tokens(body.messages) + tokens(reply) };
+  record.usage = usage;
+  record.sentChars = 0;
   if (!body.stream) {
     if (reply.content) record.firstContentAt = Date.now();
     // Not streamed, a model that writes at this pace answers once it has written everything.
     if (spec.chunkDelayMs && reply.content) await new Promise((resolve) => setTimeout(resolve, spec.chunkDelayMs! * Math.max(0, Math.ceil(reply.content!.length / 8) - 1)));
     res.writeHead(200, { "content-type": "application/json" }).end(
-      JSON.stringify({ id, object: "chat.completion", created, model: body.model, choices: [{ index: 0, message: reply, finish_reason: finish, logprobs: null }], usage }),
+      JSON.stringify({ id, object: "chat.completion", created, model: body.model, choices: [{ index: 0, message: reply, finish_reason: finish, logprobs: null }], ...(spec.noUsage ? {} : { usage }) }),
     );
     return;
   }
@@ -80,19 +93,31 @@ async function respond(res: ServerResponse, record: RecordedRequest, spec: Extra
   const chunk = (delta: object, finishReason: string | null = null) =>
     res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] })}\n\n`);
   chunk({ role: "assistant", content: "" });
+  res.on("close", () => {
+    if (!res.writableFinished) record.cut = true;
+  });
   const content = reply.content ?? "";
   for (let i = 0; i < content.length; i += 8) {
     if (spec.chunkDelayMs && i > 0) await new Promise((resolve) => setTimeout(resolve, spec.chunkDelayMs));
+    if (res.destroyed) return; // the client went away (a Stop)
+    if (spec.cutAfterChars !== undefined && i >= spec.cutAfterChars) {
+      record.cut = true;
+      res.destroy();
+      return;
+    }
     record.firstContentAt ??= Date.now();
-    chunk({ content: content.slice(i, i + 8) });
+    const piece = content.slice(i, i + 8);
+    record.sentChars = (record.sentChars ?? 0) + piece.length;
+    chunk({ content: piece });
   }
   (reply.tool_calls ?? []).forEach((call, index) => {
     chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } }] });
     const args = call.function.arguments;
+    record.sentChars = (record.sentChars ?? 0) + call.function.name.length + args.length;
     for (let i = 0; i < args.length; i += 10) chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 10) } }] });
   });
   chunk({}, finish);
-  if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage })}\n\n`);
+  if (body.stream_options?.include_usage && !spec.noUsage) res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, choices: [], usage })}\n\n`);
   res.end("data: [DONE]\n\n");
 }
 

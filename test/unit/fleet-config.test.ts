@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { chooseHost } from "../../src/fleet/placement.js";
-import { parseHosts } from "../../src/fleet/host-spec.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
+import { insecureHostWarning, parseHosts } from "../../src/fleet/host-spec.js";
 
 describe("SANDBOX_HOSTS", () => {
   test("names, addresses, weights, caps and TLS folders are read; a host is known by its name or its address", () => {
@@ -13,10 +14,54 @@ describe("SANDBOX_HOSTS", () => {
 
   test("a bad entry is refused with the entry named", () => {
     expect(() => parseHosts("http://x:2375")).toThrow(/"http:\/\/x:2375": the address must start with unix:\/\/, tcp:\/\/ or ssh:\/\//);
-    expect(() => parseHosts("a=tcp://x:1?weight=0")).toThrow(/weight must be a whole number/);
-    expect(() => parseHosts("a=tcp://x:1?colour=red")).toThrow(/unknown option colour/);
-    expect(() => parseHosts("a=tcp://x:1,a=tcp://y:1")).toThrow(/listed twice/);
+    expect(() => parseHosts("a=tcp://x:1?tls=/t&weight=0")).toThrow(/weight must be a whole number/);
+    expect(() => parseHosts("a=tcp://x:1?tls=/t&colour=red")).toThrow(/unknown option colour/);
+    expect(() => parseHosts("a=tcp://x:1?tls=/t,a=tcp://y:1?tls=/t")).toThrow(/listed twice/);
     expect(() => parseHosts("not an address")).toThrow(/not an engine address/);
+  });
+
+  test("a tcp:// engine without TLS is refused, in one line naming TLS and the ways out; ssh:// and unix:// need none", () => {
+    for (const entry of ["tcp://10.0.0.7:2375", "plain=tcp://10.0.0.7:2375?weight=2", "local=unix:///var/run/docker.sock,plain=tcp://10.0.0.7:2375"]) {
+      let message = "";
+      try {
+        parseHosts(entry);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, entry).toMatch(/^"[^"]*tcp:\/\/10\.0\.0\.7:2375[^"]*" is tcp:\/\/ without TLS.*\?tls=DIR.*\?insecure=true/);
+      expect(message).not.toContain("\n");
+    }
+    expect(parseHosts("a=ssh://ops@h,b=unix:///var/run/docker.sock").map((host) => host.insecure)).toEqual([undefined, undefined]);
+  });
+
+  test("insecure=true accepts a tcp:// engine without TLS on purpose (then warned about); nowhere else, and only as true", () => {
+    const [host] = parseHosts("lab=tcp://10.0.0.9:2375?insecure=true&weight=3");
+    expect(host).toEqual({ name: "lab", address: "tcp://10.0.0.9:2375", weight: 3, maxSessions: undefined, tlsDir: undefined, insecure: true });
+    expect(insecureHostWarning([host!])).toBe(
+      "SANDBOX_HOSTS: lab is reached over tcp:// without TLS (insecure=true): whoever can reach or watch that address controls its engine and every sandbox on it",
+    );
+    expect(insecureHostWarning(parseHosts("a=tcp://x:1?tls=/t,b=unix:///s"))).toBeUndefined();
+    expect(() => parseHosts("a=tcp://x:1?insecure=yes")).toThrow(/insecure can only be true/);
+    expect(() => parseHosts("a=tcp://x:1?insecure=true&tls=/t")).toThrow(/insecure=true is only for a tcp:\/\/ engine without tls=DIR/);
+    expect(() => parseHosts("a=ssh://u@h?insecure=true")).toThrow(/insecure=true is only for a tcp:\/\/ engine/);
+  });
+});
+
+describe("SANDBOX_HOSTS at config load", () => {
+  test("a tcp:// host without TLS stops the start: the problem is one line naming SANDBOX_HOSTS and TLS", () => {
+    let message = "";
+    try {
+      loadConfig({ SANDBOX_HOSTS: "local=unix:///var/run/docker.sock,big=tcp://10.0.0.7:2375" });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    const problems = message.split("\n").slice(1);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^ {2}SANDBOX_HOSTS: "big=tcp:\/\/10\.0\.0\.7:2375" is tcp:\/\/ without TLS/);
+    expect(() => loadConfig({ SANDBOX_HOSTS: "big=tcp://10.0.0.7:2375?insecure=true" })).not.toThrow();
+    expect(() => loadConfig({ SANDBOX_HOSTS: "big=tcp://10.0.0.7:2376?tls=/etc/codebot/big" })).not.toThrow();
+    expect(() => loadConfig({ SANDBOX_HOSTS: "x=http://h:1" })).toThrow(/SANDBOX_HOSTS: "x=http:\/\/h:1": the address must start/);
   });
 });
 

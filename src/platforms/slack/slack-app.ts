@@ -1,4 +1,4 @@
-import { App, LogLevel, SocketModeReceiver, type CustomRoute } from "@slack/bolt";
+import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { Config } from "../../config.js";
 import { AssistantThreads } from "../../bot/assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
@@ -17,10 +17,10 @@ export interface SlackBot {
 
 /**
  * Starts the Slack side of the bot. Socket Mode when SLACK_APP_TOKEN is set (no public URL
- * needed), otherwise Bolt's HTTP receiver, which verifies every request's signature. routes: more
- * paths for the HTTP receiver to serve on PORT, unsigned (the bot's /metrics, /healthz, /readyz).
+ * needed), otherwise Bolt's HTTP receiver on PORT, which verifies every request's signature and
+ * serves nothing but Slack's requests (the bot's ops endpoints have a port of their own).
  */
-export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger, routes: CustomRoute[] = []): Promise<SlackBot> {
+export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
   // No request copies on errors, the SDKs' lines through codebot's logger (slack-client-options.ts).
   const clientOptions = slackClientOptions(config, slackLog);
@@ -35,7 +35,7 @@ export async function startSlackBot(config: Config, { intake, feedback, redis, k
     clientOptions,
     logger,
     logLevel: LogLevel.WARN,
-    ...(receiver ? { receiver } : { signingSecret: config.SLACK_SIGNING_SECRET, customRoutes: routes }),
+    ...(receiver ? { receiver } : { signingSecret: config.SLACK_SIGNING_SECRET }),
   });
   registerSlackListeners(app, {
     intake,
