@@ -163,6 +163,11 @@ const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, "at least 16 characters (e.g. `openssl rand -hex 24`)").optional(),
   ADMIN_USER: z.string().min(1).max(100).regex(/^[^:]+$/, "a user name without ':'").default("admin"),
   ADMIN_PASSWORD: z.string().min(12, "at least 12 characters").optional(),
+  /**
+   * People who may stop anyone's request in chat (everyone else only their own): comma-separated
+   * `platform:userId`, e.g. `slack:U0123ABCD,discord:123456789012345678`.
+   */
+  ADMIN_USERS: list().refine((ids) => ids.every((id) => /^(slack|discord|local):[^\s:]+$/.test(id)), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -203,6 +208,11 @@ const configSchema = z.object({
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_API_URL: z.string().url().optional(),
+  /**
+   * How many times a Slack Web API call that can't reach Slack (or is rate-limited) is tried again,
+   * waiting about twice as long each time from a second: 10 (the SDK's default) is about 30 minutes.
+   */
+  SLACK_API_RETRIES: integer(10, 0, 10),
   SLACK_ALLOWED_CHANNELS: list(),
   SLACK_ALLOWED_USERS: list(),
   SLACK_ALLOW_DMS: boolean(true),

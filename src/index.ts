@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { CliError } from "./cli/cli-error.js";
 import { loadEnvFile } from "./cli/env-file.js";
 import * as usages from "./cli/usages.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger, secretValues, type Logger } from "./log.js";
+import { lineScrubber } from "./log-redaction.js";
 import { engineUnreachableSentence } from "./sandbox/engine-problem.js";
 import { SandboxError } from "./sandbox/sandbox-error.js";
 
@@ -83,9 +84,24 @@ async function main(argv: string[]): Promise<number> {
   envFile = loadEnvFile();
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL ?? command.logLevel);
+  reportCrashes(log);
   if (command.longRunning) stopWhileStarting(name, log);
   const run = await command.load();
   return run(args, config, log);
+}
+
+/**
+ * A failure no code waits for (a library's background promise: Bolt checks the Slack token as it
+ * starts) still ends the process, as Node would, but through the logger: Node's own report prints
+ * the error whole, with whatever request (and credentials) it carries.
+ */
+function reportCrashes(log: Logger): void {
+  const crash = (what: string) => (error: unknown) => {
+    log.fatal({ err: error }, what);
+    void exit(1);
+  };
+  process.on("unhandledRejection", crash("a promise failed with nothing waiting for it"));
+  process.on("uncaughtException", crash("an error went uncaught"));
 }
 
 const PARENT_CHECK_MS = 500;
@@ -168,7 +184,7 @@ main(process.argv.slice(2)).then(
     else void exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`codebot: ${describe(error)}\n`);
+    process.stderr.write(`codebot: ${lineScrubber(secretValues())(describe(error))}\n`);
     void exit(error instanceof CliError ? error.exitCode : 2);
   },
 );

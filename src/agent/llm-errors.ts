@@ -8,7 +8,7 @@ export function isTransientLlmError(error: unknown): boolean {
   return false;
 }
 
-/** Turns what the OpenAI SDK throws (after its own retries) into a message for people. */
+/** Turns what the OpenAI SDK throws (after its own retries) into a message for people (the error itself is its cause, for the log). */
 export function llmFailure(error: unknown, attempts: number): TurnFailure {
   const tries = `after ${attempts} ${attempts === 1 ? "try" : "tries"}`;
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
@@ -22,7 +22,8 @@ export function llmFailure(error: unknown, attempts: number): TurnFailure {
     if (status === 429) return new TurnFailure("MODEL_UNAVAILABLE", `The model is rate-limited (HTTP 429, ${tries}). Please try again in a minute.`, false, { cause: error });
     if (status >= 500) return new TurnFailure("MODEL_UNAVAILABLE", `The model is unavailable (HTTP ${status}, ${tries}). Please try again later.`, false, { cause: error });
     if (status === 401 || status === 403) return new TurnFailure("MODEL_UNAVAILABLE", "The model endpoint refused codebot's credentials: an admin should check OPENAI_API_KEY.", false, { cause: error });
-    return new TurnFailure("MODEL_UNAVAILABLE", `The model rejected the request (HTTP ${status}): ${error.message}`, false, { cause: error });
+    // The endpoint's own words stay in the log: a proxy may echo the request, key included.
+    return new TurnFailure("MODEL_UNAVAILABLE", `The model rejected the request (HTTP ${status}).`, false, { cause: error });
   }
-  return new TurnFailure("INTERNAL", `Talking to the model failed: ${(error as Error)?.message ?? String(error)}`, false, { cause: error });
+  return new TurnFailure("INTERNAL", "Talking to the model failed.", false, { cause: error });
 }

@@ -1,7 +1,9 @@
 import path from "node:path/posix";
 import type { ExecutionImage, ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { AnswerTable, OutgoingFile } from "../core/reply.js";
+import type { Logger } from "../log.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
+import { reasonForPeople } from "../sandbox/sandbox-error.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
 
 const MAX_IMAGES = 10;
@@ -21,6 +23,12 @@ export interface CollectedOutputs {
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** A file that could not be downloaded, as its "not sent" entry: why in plain words, the detail in the log. */
+function unreadable(name: string, error: unknown, log?: Logger): string {
+  log?.warn({ err: error, file: name }, "a file of the session could not be downloaded");
+  return `${name} (${reasonForPeople(error, "it could not be read from the session")})`;
 }
 
 function megabytes(bytes: number): string {
@@ -83,7 +91,7 @@ function imageName({ image, step, n, of }: ShownImage): string {
  * first; then the CSVs, from the runner's hidden folder (a path the host checked: runner-protocol.ts).
  * Every name is unique within the answer.
  */
-export async function collectOutputs(sandboxes: Sandboxes, sessionId: string, results: ExecutionResult[]): Promise<CollectedOutputs> {
+export async function collectOutputs(sandboxes: Sandboxes, sessionId: string, results: ExecutionResult[], log?: Logger): Promise<CollectedOutputs> {
   const names = new AnswerNames();
   const latest = new Map<string, SandboxFile>();
   for (const file of results.flatMap((result) => result.files)) latest.set(file.path, file);
@@ -106,7 +114,7 @@ export async function collectOutputs(sandboxes: Sandboxes, sessionId: string, re
       room -= data.length;
       files.push({ name: names.claim(name), mime: file.mime, data });
     } catch (error) {
-      skippedFiles.push(`${name} (${(error as Error).message})`);
+      skippedFiles.push(unreadable(name, error, log));
     }
   }
 
@@ -126,7 +134,7 @@ export async function collectOutputs(sandboxes: Sandboxes, sessionId: string, re
       room -= data.length;
       entry.csv = { name: names.claim(name), mime: "text/csv", data };
     } catch (error) {
-      skippedFiles.push(`${name} (${(error as Error).message})`);
+      skippedFiles.push(unreadable(name, error, log));
     }
   }
 

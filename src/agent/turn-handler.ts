@@ -209,7 +209,7 @@ export class TurnHandler {
     // The files the code changed are saved before the answer goes out; what could not be is said.
     const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
     const markdown = [answer, ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
-    const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result));
+    const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log);
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
     const skippedFiles = outputs.skippedFiles.map((entry) => displayNote(entry, MAX_SKIPPED_NOTE));

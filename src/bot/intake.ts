@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { checkAccess, type AccessRules } from "../core/access-policy.js";
-import type { ChatRequestInput } from "../core/chat-request.js";
+import type { ChatRequestInput, Platform } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import type { RateLimiter } from "../queue/rate-limiter.js";
 import type { TurnQueue } from "../queue/turn-queue.js";
@@ -12,6 +12,17 @@ export type IntakeOutcome =
   | { status: "queued" }
   | { status: "duplicate" }
   | { status: "refused"; message: string };
+
+/** What a press of Stop did: stopping, refused (the request is someone else's: the asker's name), or nothing (the request is over). */
+export type StopOutcome = { status: "stopping" } | { status: "refused"; asker: string } | { status: "over" };
+
+/** What the person refused is told (the asker's name as the platform shows text: escaped by the caller). */
+export function stopRefusal(asker: string): string {
+  return `Only ${asker} (who asked) or an admin can stop this.`;
+}
+
+/** What a press of Stop on a request that is over says. */
+export const STOP_TOO_LATE = "That request has already finished.";
 
 /**
  * Where every adapter hands its requests: access rules, the per-user rate limit, then the queue.
@@ -26,6 +37,8 @@ export class Intake {
     private readonly log: Logger,
     /** Counts each request's outcome by platform (the bot's /metrics); none in tests. */
     private readonly metrics?: IntakeMetrics,
+    /** ADMIN_USERS: `platform:userId` of the people who may stop anyone's request. */
+    private readonly admins: readonly string[] = [],
   ) {}
 
   /**
@@ -82,5 +95,24 @@ export class Intake {
 
   cancel(eventId: string): Promise<void> {
     return requestCancel(this.redis, this.keys, eventId);
+  }
+
+  /**
+   * A press of a request's Stop button: it stops the request only for the person who asked (or one
+   * of ADMIN_USERS); anyone else is told whose it is. The asker comes from the queued job, not the
+   * button, so nothing a client sends can claim someone else's request.
+   */
+  async stop(eventId: string, who: { platform: Platform; userId: string }): Promise<StopOutcome> {
+    const asker = await this.queue.requester(eventId);
+    const log = this.log.child({ requestId: eventId, platform: who.platform });
+    if (!asker) return { status: "over" };
+    const admin = this.admins.includes(`${who.platform}:${who.userId}`);
+    if ((asker.platform !== who.platform || asker.id !== who.userId) && !admin) {
+      log.info({ user: who.userId, asker: asker.id }, "stop refused: not the asker's");
+      return { status: "refused", asker: asker.name };
+    }
+    log.info({ user: who.userId, admin }, "stop requested");
+    await this.cancel(eventId);
+    return { status: "stopping" };
   }
 }

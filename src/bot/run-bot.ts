@@ -27,7 +27,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const ops = await startBotOps(config, log, redis);
   // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
   const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
-  const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics);
+  const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics, config.ADMIN_USERS);
   const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));

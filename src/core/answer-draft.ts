@@ -14,6 +14,16 @@ export interface DraftStep {
 const MENTION_START = /[@<&!]/;
 
 /**
+ * Where text that is still growing may be cut: at `end`, or before a last word that could still grow
+ * into a mention ("@every" before "one", "<!he" before "re>").
+ */
+export function mentionSafeEnd(text: string, end = text.length): number {
+  const head = text.slice(0, end);
+  const lastSpace = Math.max(head.lastIndexOf(" "), head.lastIndexOf("\n"), head.lastIndexOf("\t"));
+  return MENTION_START.test(head.slice(lastSpace + 1)) ? lastSpace + 1 : end;
+}
+
+/**
  * An answer while it is being written: the text so far and its steps, built from answer events.
  * Platform-neutral; each adapter renders it in its own idiom.
  */
@@ -36,9 +46,7 @@ export class AnswerDraft {
    * always reaches the platform whole, where it is defused.
    */
   shownLength(): number {
-    const lastSpace = Math.max(this.text.lastIndexOf(" "), this.text.lastIndexOf("\n"), this.text.lastIndexOf("\t"));
-    const lastWord = this.text.slice(lastSpace + 1);
-    return MENTION_START.test(lastWord) ? lastSpace + 1 : this.text.length;
+    return mentionSafeEnd(this.text);
   }
 
   /** The running step, if one is. */

@@ -16,3 +16,14 @@ export class TurnFailure extends Error {
     return { code: this.code, message: this.message };
   }
 }
+
+/** Failures whose cause is on codebot's side (its engine, store, model endpoint, a bug), not the person's. */
+const OURS = new Set<FailureCode>(["INTERNAL", "SANDBOX_UNAVAILABLE", "MODEL_UNAVAILABLE"]);
+
+/**
+ * A failure as it is posted in chat: the plain sentence, and for failures on codebot's side the
+ * request id, by which an admin finds the detail (kept out of chat) in the log.
+ */
+export function failureForPeople(failure: Failure, requestId: string): Failure {
+  return OURS.has(failure.code) ? { ...failure, message: `${failure.message} (Request id: ${requestId})` } : failure;
+}

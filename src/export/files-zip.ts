@@ -2,6 +2,7 @@ import { ZipFile } from "yazl";
 import type { SandboxFile } from "../core/execution-result.js";
 import { DATA_DIR } from "../sandbox/container-spec.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
+import { reasonForPeople } from "../sandbox/sandbox-error.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
 
 /** Entries one zip holds at most (the sandbox lists up to a few thousand files). */
@@ -94,7 +95,7 @@ export async function zipSessionFiles(sandboxes: Sandboxes, sessionId: string): 
         zip.addBuffer(data, entry, { mode: 0o100644 });
         entries.push(entry);
       } catch (error) {
-        skipped.push(`${shown} (${(error as Error).message})`);
+        skipped.push(`${shown} (${reasonForPeople(error, "it could not be read from the session")})`);
       }
     }
   }

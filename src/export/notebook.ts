@@ -1,5 +1,5 @@
 import { boundTurn, type RecordedResult, type ThreadTurnInput } from "./turn-record.js";
-import { inertMarkdown, markdownName } from "./inert-markdown.js";
+import { MAX_NOTEBOOK_MARKDOWN_CHARS, NotebookMarkdownBudget, speaker, speakerLine, titleMarkdown } from "./notebook-markdown.js";
 
 /**
  * A thread's turns as a Jupyter notebook (nbformat 4.5): per turn, the question as a markdown cell,
@@ -55,27 +55,40 @@ function errorOutput(error: NonNullable<RecordedResult["error"]>): Output {
   return { output_type: "error", ename: error.name, evalue: error.value, traceback: lines.split("\n") };
 }
 
-/** The notebook of a thread's turns (bounded again here: the builder trusts no input). */
-export function buildNotebook(turns: ThreadTurnInput[], facts: NotebookFacts): Notebook {
+/** Lets other work of the worker run between turns: a long thread's markdown takes a while to parse. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The notebook of a thread's turns (bounded again here: the builder trusts no input). Markdown
+ * cells go through the markdown pipeline (notebook-markdown.ts): nothing in them loads anything.
+ */
+export async function buildNotebook(turns: ThreadTurnInput[], facts: NotebookFacts): Promise<Notebook> {
   const cells: Cell[] = [];
   const add = (cell: Cell extends infer C ? (C extends Cell ? Omit<C, "id"> : never) : never) => cells.push({ ...cell, id: `cell-${cells.length + 1}` } as Cell);
   const markdown = (source: string) => add({ cell_type: "markdown", metadata: {}, source });
   const exportedAt = facts.exportedAt.toISOString();
   const title = `codebot thread ${facts.threadName}`.slice(0, 200);
   markdown(
-    `# ${markdownName(title)}\n\nExported ${exportedAt.slice(0, 16).replace("T", " ")} UTC. ` +
-      "Each code cell shows the outputs it had when it ran in the thread; running the notebook again needs the thread's files next to it.",
+    titleMarkdown(
+      title,
+      `Exported ${exportedAt.slice(0, 16).replace("T", " ")} UTC. Each code cell shows the outputs it had when it ran in the thread; running the notebook again needs the thread's files next to it.`,
+    ),
   );
   let executionCount = 0;
+  const budget = new NotebookMarkdownBudget();
   for (const turn of turns.map(boundTurn)) {
-    const who = `**${markdownName(turn.userName)}**`;
-    if (turn.ranAsWritten) markdown(`${who} ran:`);
-    else if (turn.userText.trim()) markdown(`${who}: ${inertMarkdown(turn.userText)}`);
+    if (turn.ranAsWritten) markdown(speakerLine(turn.userName, " ran:"));
+    else if (turn.userText.trim()) markdown(budget.cell(turn.userText, speaker(turn.userName)));
     for (const step of turn.steps) {
       executionCount++;
       add({ cell_type: "code", metadata: {}, execution_count: executionCount, source: step.code, outputs: outputsOf(step.result, executionCount) });
     }
-    if (!turn.ranAsWritten && turn.answerMarkdown.trim()) markdown(inertMarkdown(turn.answerMarkdown));
+    if (!turn.ranAsWritten && turn.answerMarkdown.trim()) markdown(budget.cell(turn.answerMarkdown));
+    await breathe();
+  }
+  if (budget.plainCells) {
+    const count = budget.plainCells;
+    markdown(`_${count} ${count === 1 ? "text is" : "texts are"} shown as plain text: a notebook formats at most ${MAX_NOTEBOOK_MARKDOWN_CHARS.toLocaleString("en-US")} characters of markdown._`);
   }
   return {
     nbformat: 4,

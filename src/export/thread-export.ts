@@ -43,7 +43,7 @@ export async function exportReply(threadLog: ThreadLog | undefined, sandboxes: S
   if (!threadLog) lines.push("Nothing to export: this worker doesn't record threads for export.");
   else if (!turns.length) lines.push(NOTHING_YET);
   else {
-    const notebook = buildNotebook(turns, facts);
+    const notebook = await buildNotebook(turns, facts);
     const file = notebookFile(notebook, facts);
     const cells = notebook.cells.filter((cell) => cell.cell_type === "code").length;
     files.push({ name: file.name, mime: "application/x-ipynb+json", data: file.data });

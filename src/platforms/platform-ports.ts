@@ -13,6 +13,7 @@ import { createDiscordRest } from "./discord/discord-client.js";
 import { DiscordDelivery } from "./discord/discord-delivery.js";
 import { localDelivery } from "./local/local-delivery.js";
 import { slackAttachments } from "./slack/slack-attachments.js";
+import { slackClientOptions } from "./slack/slack-client-options.js";
 import { SlackDelivery } from "./slack/slack-delivery.js";
 
 export interface PlatformPorts {
@@ -27,8 +28,9 @@ export function createPlatformPorts(config: Config, redis: Redis, keys: Keys, lo
     attachments: { local: localAttachments(new BlobStore(redis, keys)) },
   };
   if (config.SLACK_BOT_TOKEN) {
-    const client = new WebClient(config.SLACK_BOT_TOKEN, config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {});
-    ports.deliveries.slack = new SlackDelivery(client, log.child({ platform: "slack" }));
+    const slackLog = log.child({ platform: "slack" });
+    const client = new WebClient(config.SLACK_BOT_TOKEN, slackClientOptions(config, slackLog));
+    ports.deliveries.slack = new SlackDelivery(client, slackLog);
     ports.attachments.slack = slackAttachments(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   }
   if (config.DISCORD_TOKEN) {

@@ -1,9 +1,9 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { chatRequestSchema, threadKey, type ChatRequestInput } from "../core/chat-request.js";
+import { chatRequestSchema, threadKey, type ChatRequestInput, type Platform } from "../core/chat-request.js";
 import { jobIdForEvent, keys, TURN_QUEUE } from "./queue-keys.js";
 import { EventClaims } from "./event-claims.js";
-import type { TurnJob } from "./turn-job.js";
+import { turnJobSchema, type TurnJob } from "./turn-job.js";
 
 export interface EnqueueOutcome {
   jobId: string;
@@ -65,6 +65,15 @@ export class TurnQueue {
       return undefined;
     }
     return this.claims.takeOver(jobId, key, claim);
+  }
+
+  /** Who asked for the event's turn (as its queued job says) while it is queued or running; undefined once it is over. */
+  async requester(eventId: string): Promise<(TurnJob["request"]["user"] & { platform: Platform }) | undefined> {
+    const job = await this.queue.getJob(jobIdForEvent(eventId));
+    const parsed = turnJobSchema.safeParse(job?.data);
+    if (!job || !parsed.success) return undefined;
+    const state = await job.getState();
+    return state === "completed" || state === "failed" ? undefined : { ...parsed.data.request.user, platform: parsed.data.request.conversation.platform };
   }
 
   /** Whether this event was enqueued already (a platform retrying it). */

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Platform } from "../core/chat-request.js";
 import type { Delivery } from "../core/reply.js";
 import { asTurnFailure } from "../agent/turn-errors.js";
+import { failureForPeople } from "../core/turn-failure.js";
 import type { TurnHandler } from "../agent/turn-handler.js";
 import type { Logger } from "../log.js";
 import type { FailureLog } from "../ops/failure-log.js";
@@ -166,7 +167,7 @@ export class TurnWorker {
       }
       log.warn({ err: error, code: failure.code }, "turn failed");
       report.ended(failure.code === "CANCELLED" ? "cancelled" : "failed", failure.failure);
-      await delivery.fail(request, failure.failure).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
+      await delivery.fail(request, failureForPeople(failure.failure, request.eventId)).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
     } finally {
@@ -215,7 +216,7 @@ export class TurnWorker {
         "stays run (its files and variables are in this thread's session); ask again to continue from there.",
     };
     recordFailure(this.reporting, request, failure, (job?.attemptsMade ?? 0) + 1);
-    await this.options.deliveries[request.conversation.platform]?.fail(request, failure).catch(() => undefined);
+    await this.options.deliveries[request.conversation.platform]?.fail(request, failureForPeople(failure, request.eventId)).catch(() => undefined);
     await this.finish(threadKey, seq);
   }
 }

@@ -27,3 +27,14 @@ export class SandboxError extends Error {
     this.name = "SandboxError";
   }
 }
+
+/** Codes whose messages codebot writes for the person: their session's files, their sessions. */
+const FOR_PEOPLE = new Set<SandboxErrorCode>(["FILE_TOO_LARGE", "FILE_NOT_FOUND", "SESSION_LIMIT"]);
+
+/**
+ * Why something failed, in words fit for chat: the error's message where codebot wrote it for
+ * people, else `fallback` (an engine's message may name its address or host paths: log it).
+ */
+export function reasonForPeople(error: unknown, fallback: string): string {
+  return error instanceof SandboxError && FOR_PEOPLE.has(error.code) ? error.message : fallback;
+}

@@ -1,4 +1,4 @@
-import { REST } from "discord.js";
+import { MessageFlags, REST } from "discord.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { executionMarkdown } from "../../src/agent/execution-markdown.js";
 import { chatRequestSchema, type ChatRequest } from "../../src/core/chat-request.js";
@@ -69,6 +69,8 @@ function expectNoPings(req: ChatRequest): void {
       expect(text).not.toMatch(/<@[!&]?\d/);
     }
     expect(call.body?.allowed_mentions).toEqual({ parse: [] });
+    // No link of the answer gets a preview: every message and edit suppresses embeds.
+    expect(call.body?.flags).toBe(MessageFlags.SuppressEmbeds);
   }
 }
 
@@ -156,6 +158,23 @@ describe("Discord delivery of hostile sandbox output", () => {
     expect(content).toContain("Done, @\u200beveryone");
     expectTableDefused(content);
     expect(content).toContain("-# ❌ Step 1");
+  });
+
+  test("the model's link to an attacker's server: the drafts, the final edit and every part of the answer suppress embeds", async () => {
+    const req = request();
+    const leak = "https://attacker.example/?d=secret-value";
+    await delivery.status(req, { phase: "thinking", text: "Thinking…" });
+    await delivery.event(req, { type: "text", delta: `See ${leak} and [the chart](${leak}&x=1)\n\n` });
+    await pause(1300);
+    await delivery.event(req, { type: "text", delta: "More text." });
+    await pause(1300);
+    const long = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${leak}&p=${i} ${"words ".repeat(10)}`).join("\n\n");
+    await delivery.answer(req, answer({ markdown: long, code: ["print(1)"], facts: { model: "gpt-test", steps: 1 }, files: [{ name: "a.csv", mime: "text/csv", data: Buffer.from("a\n1\n") }] }));
+    const calls = messages(req);
+    expect(calls.filter((call) => call.method === "PATCH").length).toBeGreaterThanOrEqual(2);
+    expect(calls.filter((call) => call.method === "POST").length).toBeGreaterThanOrEqual(2); // the answer's further parts, the file
+    expect(calls.some((call) => String(call.body?.content).includes(leak))).toBe(true);
+    expectNoPings(req);
   });
 
   test("a phishing failure is plain text", async () => {

@@ -1,4 +1,6 @@
+import type { Paragraph } from "mdast";
 import { describe, expect, test } from "vitest";
+import { parseMarkdown } from "../../src/core/markdown/markdown-tree.js";
 import { zipEntryName } from "../../src/export/files-zip.js";
 import { buildNotebook, exportBaseName, notebookFile } from "../../src/export/notebook.js";
 import { boundTurn, EXPORT_BOUNDS, type ThreadTurnInput } from "../../src/export/turn-record.js";
@@ -46,7 +48,7 @@ describe("the notebook builder, fed hostile sandbox output", () => {
       }),
       turn({ ranAsWritten: true, userText: "```python\nprint(2)\n```", steps: [{ code: "print(2)", result: result({ stdout: "2\n", notes: ["The output was cut."] }) }], answerMarkdown: "```\n2\n```" }),
     ];
-    const notebook = buildNotebook(turns, facts);
+    const notebook = await buildNotebook(turns, facts);
     const file = notebookFile(notebook, facts);
     const reading = await nbformatValidate(file.data);
     expect(reading.nbformat).toEqual([4, 5]);
@@ -80,10 +82,13 @@ describe("the notebook builder, fed hostile sandbox output", () => {
 
     // Markdown that would fetch something when shown is made inert; code is left as written.
     const texts = cells.filter((cell) => cell.cell_type === "markdown").map((cell) => cell.source);
-    expect(texts[1]).toMatch(/^\*\*Ada \\\*\\\[admin\\\]\\\(http:\/\/evil\\\)\\\*\*\*: plot it \[x\]/);
+    // The name is bold text, every character as written (no link made of it); the image is a link now.
+    const question = parseMarkdown(texts[1]!)!.children[0] as Paragraph;
+    expect(question.children[0]).toMatchObject({ type: "strong", children: [{ type: "text", value: "Ada *[admin](http://evil)*" }] });
+    expect(texts[1]).toMatch(/: plot it \[x\]\(http:\/\/evil\.example\/leak\?q=1\)/);
     const all = texts.join("\n");
     expect(all).not.toContain("![");
-    expect(all).not.toMatch(/<(img|script)/);
+    expect(all).not.toMatch(/(?<!\\)<(img|script)/); // only as escaped text: \<img
     expect(all).toContain("if a < b: print('<ok>')");
     expect(all).toContain("`x < y`");
     // A turn run as written: its code cell is the question and its outputs the answer.
@@ -105,7 +110,7 @@ describe("the notebook builder, fed hostile sandbox output", () => {
   });
 
   test("an empty thread is still a valid notebook; names are safe", async () => {
-    const reading = await nbformatValidate(notebookFile(buildNotebook([], facts), facts).data);
+    const reading = await nbformatValidate(notebookFile(await buildNotebook([], facts), facts).data);
     expect(reading.cells).toEqual([["markdown", []]]);
     expect(exportBaseName({ threadName: "\u202e:::", exportedAt: facts.exportedAt })).toBe("codebot-thread-2025-03-04");
     expect(exportBaseName({ threadName: "1712345678.123456", exportedAt: facts.exportedAt })).toBe("codebot-1712345678-123456-2025-03-04");

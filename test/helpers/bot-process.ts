@@ -27,3 +27,20 @@ export async function startBot(env: Record<string, string>, readyPattern = /"msg
     },
   };
 }
+
+/**
+ * A `codebot bot` process run until it exits or `ms` pass (then killed), whatever it logs; `during`
+ * runs while it is up (e.g. sends it an event). Resolves with everything it wrote and its exit code.
+ */
+export async function runBotFor(env: Record<string, string>, ms: number, during: (logs: () => string) => Promise<void> = async () => undefined): Promise<{ output: string; code: number | null }> {
+  const child = spawn(process.execPath, [CLI, "bot"], { env: { ...process.env, LOG_LEVEL: "debug", METRICS_PORT: "0", BOT_METRICS_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  await Promise.race([during(() => output).catch(() => undefined), exited]);
+  const code = await exited;
+  clearTimeout(timer);
+  return { output, code };
+}

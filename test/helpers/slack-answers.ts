@@ -119,3 +119,13 @@ export async function threadSettled(slack: SlackStandIn, threadTs: string, timeo
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** The methods that post or change a message outside a stream: each must turn link and media previews off. */
+export const PREVIEWED_METHODS = new Set(["chat.postMessage", "chat.update", "chat.postEphemeral"]);
+
+/** Calls that post or change a message without turning link and media previews off. */
+export function previewProblems(calls: SlackCall[]): string[] {
+  return calls
+    .filter((call) => PREVIEWED_METHODS.has(call.method) && !(String(call.args.unfurl_links) === "false" && String(call.args.unfurl_media) === "false"))
+    .map((call) => `${call.method}: unfurl_links=${String(call.args.unfurl_links)} unfurl_media=${String(call.args.unfurl_media)}`);
+}

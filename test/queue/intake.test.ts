@@ -57,4 +57,17 @@ describe("the intake every adapter goes through", () => {
     expect(await intake.submit(request("U7"), open, false)).toMatchObject({ status: "refused", message: expect.stringMatching(/wait a minute/) });
     expect(await intake.submit(request("U8"), open, false)).toEqual({ status: "queued" });
   });
+
+  test("Stop: the asker (from the queued job) or an admin stops a request; anyone else is refused, named; an unknown request is over", async () => {
+    const asked = request("U5");
+    await intake.enqueue(asked);
+    const withAdmin = new Intake(queue, new RateLimiter(redis, "unused", 3), redis, keys(`i${randomBytes(4).toString("hex")}`), createLogger("silent"), undefined, ["slack:UADMIN"]);
+    expect(await intake.stop(asked.eventId, { platform: "slack", userId: "U6" })).toEqual({ status: "refused", asker: "U5" });
+    // The same user id on another platform is someone else (an admin's too).
+    expect(await intake.stop(asked.eventId, { platform: "discord", userId: "U5" })).toEqual({ status: "refused", asker: "U5" });
+    expect(await withAdmin.stop(asked.eventId, { platform: "discord", userId: "UADMIN" })).toEqual({ status: "refused", asker: "U5" });
+    expect(await withAdmin.stop(asked.eventId, { platform: "slack", userId: "UADMIN" })).toEqual({ status: "stopping" });
+    expect(await intake.stop(asked.eventId, { platform: "slack", userId: "U5" })).toEqual({ status: "stopping" });
+    expect(await intake.stop("never-queued", { platform: "slack", userId: "U5" })).toEqual({ status: "over" });
+  });
 });

@@ -7,7 +7,7 @@ import type { Answer, AnswerTable } from "../../src/core/reply.js";
 import { createLogger } from "../../src/log.js";
 import { SLACK_MAX_TEXT, SlackDelivery } from "../../src/platforms/slack/slack-delivery.js";
 import { hostileResult, hostileTable, PHISHING } from "../helpers/hostile-result.js";
-import { answerIn, callsInThread, markdownOfBlocks, PLAIN_MASS_MENTION, SLACK_TOKEN, slackProblems, stringsIn } from "../helpers/slack-answers.js";
+import { answerIn, callsInThread, markdownOfBlocks, PLAIN_MASS_MENTION, previewProblems, SLACK_TOKEN, slackProblems, stringsIn } from "../helpers/slack-answers.js";
 import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../stand-ins/slack-web-api-stand-in.js";
 
 /**
@@ -65,6 +65,8 @@ const inChannel = (req: ChatRequest) => slack.calls.filter((call) => call.args.c
 function expectClean(calls: SlackCall[]): void {
   expect(calls.length).toBeGreaterThan(0);
   expect(slackProblems(calls)).toEqual([]);
+  // No message gets a link or media preview: Slack fetches nothing the text points at.
+  expect(previewProblems(calls)).toEqual([]);
 }
 
 /** The cells of the table block a message carries in its attachments. */
@@ -237,6 +239,32 @@ describe("Slack delivery of hostile sandbox output", () => {
     expectTableDefused(tableCells(table!));
     await slack.waitFor("files.completeUploadExternal", (call) => call.args.thread_ts === threadTs);
     expect(slack.uploads.filter((upload) => upload.threadTs === threadTs).map((upload) => upload.filename)).toEqual([`${PINGS}.csv`]);
+  });
+
+  test("a misleading link streamed in parts is shown as the final answer shows it: its label as text, the real address beside it", async () => {
+    const req = request();
+    const threadTs = String(req.replyContext.threadTs);
+    await delivery.status(req, { phase: "thinking", text: "Thinking…" });
+    // The label in one append, the destination in the next: joined, Slack would make it a link.
+    const deltas = ["Please log in at [https://bank.exa", "mple/login](https://evil.exa", "mple/phish?d=secret) and see ![https://bank.example/logo](https://evil.example/p.png", ") or `[https://bank.example](https://evil.example)` (code).\n\n", "```\n[https://bank.example](https://evil.example/in-code)\n```\nDone."];
+    for (const delta of deltas) {
+      await delivery.event(req, { type: "text", delta });
+      await pause(700);
+    }
+    await delivery.answer(req, answer({ markdown: deltas.join(""), code: [], facts: { model: "gpt-test", steps: 0 } }));
+    const stream = slack.streams.find((candidate) => candidate.threadTs === threadTs);
+    expect(stream?.stopped).toBe(true);
+    expect(slack.callsTo("chat.appendStream").filter((call) => call.args.ts === stream?.ts).length).toBeGreaterThanOrEqual(2);
+    const markdown = stream!.markdown;
+    expect(markdown).toContain("Please log in at https://bank.example/login ([https://evil.example/phish?d=secret](https://evil.example/phish?d=secret))");
+    expect(markdown).toContain("https://bank.example/logo ([https://evil.example/p.png](https://evil.example/p.png))");
+    const prose = markdown.replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
+    expect(prose).not.toMatch(/\[https:\/\/bank\.example[^\]]*\]\(https:\/\/evil/); // outside code, never a disguised link
+    expect(markdown).toContain("`[https://bank.example](https://evil.example)`"); // code stays code
+    expect(markdown).toContain("```\n[https://bank.example](https://evil.example/in-code)\n```");
+    // No piece ended inside the link: each append's text stands as the final answer's rules made it.
+    for (const chunk of stream!.chunks) expect(String(chunk.text ?? "")).not.toMatch(/\[https:\/\/bank\.exa$/);
+    expectClean(callsInThread(slack, threadTs));
   });
 
   test("where there is no thread to stream in, the drafts and the answer in the status message are defused too", async () => {

@@ -91,7 +91,7 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
   const message = (channel: string, body: Record<string, unknown> | undefined, files: RecordedRestCall["files"], id = snowflake()) => {
     const stored = {
       id, channel_id: channel, author: bot, content: body?.content ?? "", timestamp: new Date().toISOString(), edited_timestamp: null, tts: false,
-      mention_everyone: false, mentions: [], mention_roles: [], embeds: [], pinned: false, type: 0, flags: 0, components: body?.components ?? [],
+      mention_everyone: false, mentions: [], mention_roles: [], embeds: [], pinned: false, type: 0, flags: Number(body?.flags ?? 0), components: body?.components ?? [],
       attachments: files.map((file) => ({ id: snowflake(), filename: file.name, size: file.bytes.length, url: `${gatewayUrl}/cdn/${file.name}`, proxy_url: `${gatewayUrl}/cdn/${file.name}`, content_type: file.contentType })),
       ...(channel === channelId ? { guild_id: guildId } : {}),
     };

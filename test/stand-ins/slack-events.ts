@@ -54,7 +54,7 @@ export function directMessage(spec: SlackMessageSpec, teamId: string): Record<st
   return { type: "message", ...(spec.files?.length ? { subtype: "file_share" } : {}), ...messageFields(spec, teamId), channel_type: "im" };
 }
 
-export function blockActions(opts: { user: string; channel: string; messageTs: string; actionId: string; value: string; teamId: string }): Record<string, unknown> {
+export function blockActions(opts: { user: string; channel: string; messageTs: string; actionId: string; value: string; teamId: string; threadTs?: string }): Record<string, unknown> {
   return {
     type: "block_actions",
     user: { id: opts.user, username: "ada", name: "ada", team_id: opts.teamId },
@@ -66,7 +66,7 @@ export function blockActions(opts: { user: string; channel: string; messageTs: s
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: opts.channel, name: "data-team" },
-    message: { type: "message", user: "U0BOTUSER1", ts: opts.messageTs, text: "working", bot_id: "B0BOT00001" },
+    message: { type: "message", user: "U0BOTUSER1", ts: opts.messageTs, text: "working", bot_id: "B0BOT00001", ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) },
     state: { values: {} },
     response_url: "http://127.0.0.1:9/unused",
     actions: [{ action_id: opts.actionId, block_id: "stop", text: { type: "plain_text", text: "Stop", emoji: true }, value: opts.value, style: "danger", type: "button", action_ts: `${Date.now() / 1000}` }],

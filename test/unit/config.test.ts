@@ -78,6 +78,13 @@ describe("config comes from the environment, validated once", () => {
     expect(SECRET_VARIABLES).toEqual(expect.arrayContaining(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]));
   });
 
+  test("ADMIN_USERS: platform:userId entries, nothing else", () => {
+    expect(loadConfig({}).ADMIN_USERS).toEqual([]);
+    expect(loadConfig({ ADMIN_USERS: " slack:U0123ABCD, discord:123456789012345678 " }).ADMIN_USERS).toEqual(["slack:U0123ABCD", "discord:123456789012345678"]);
+    expect(() => loadConfig({ ADMIN_USERS: "U0123ABCD" })).toThrow(/ADMIN_USERS: comma-separated platform:userId entries/);
+    expect(() => loadConfig({ ADMIN_USERS: "teams:U1" })).toThrow(/ADMIN_USERS/);
+  });
+
   test("a bad value names the variable and the problem", () => {
     expect(() => loadConfig({ SANDBOX_MEMORY_MB: "lots", SANDBOX_NAMESPACE: "Bad Name" })).toThrow(ConfigError);
     expect(() => loadConfig({ SANDBOX_MEMORY_MB: "lots" })).toThrow(/SANDBOX_MEMORY_MB: Expected number/);

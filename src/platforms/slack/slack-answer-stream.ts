@@ -6,6 +6,7 @@ import { clipText, displayName } from "../../core/display-text.js";
 import { PacedFlush } from "../../core/paced-flush.js";
 import type { Logger } from "../../log.js";
 import { slackMarkdownSafe } from "./slack-markdown-safe.js";
+import { StreamedMarkdown } from "./slack-stream-markdown.js";
 
 /** At most one streaming call per message per this many ms (Slack: a message shouldn't change faster). */
 export const SLACK_STREAM_INTERVAL_MS = 600;
@@ -57,7 +58,9 @@ export class SlackAnswerStream {
   readonly draft = new AnswerDraft();
   private readonly streamer: ChatStreamer;
   private readonly pacer: PacedFlush;
-  private sentText = 0;
+  /** The text as it goes out: the final answer's rules, no link or code span sent in two parts. */
+  private readonly markdown = new StreamedMarkdown();
+  private sentText = false;
   private readonly sentSteps = new Map<number, TaskStatus>();
   private streamState: StreamState = "idle";
   /** The error code Slack gave when it refused or broke the stream. */
@@ -107,7 +110,10 @@ export class SlackAnswerStream {
     if (this.streamState !== "streaming" && this.streamState !== "idle") return false;
     await this.pacer.nextTurn();
     const { text, chunks } = this.pending(true);
-    const markdown = `${text}${extraMarkdown ? `${this.sentText + text.length > 0 ? "\n\n" : ""}${slackMarkdownSafe(extraMarkdown)}` : ""}`;
+    // A code block the text left open is closed; what the answer adds (notes, a run's output) passes the same rules.
+    const closed = `${text}${this.markdown.closing}`;
+    const extra = extraMarkdown ? new StreamedMarkdown().next(extraMarkdown, extraMarkdown.length, true) : "";
+    const markdown = `${closed}${extra ? `${this.sentText || closed ? "\n\n" : ""}${extra}` : ""}`;
     try {
       await this.streamer.stop({ ...(markdown ? { markdown_text: markdown } : {}), ...(chunks.length ? { chunks } : {}), ...(blocks.length ? { blocks } : {}) });
       this.streamState = "done";
@@ -124,6 +130,7 @@ export class SlackAnswerStream {
     try {
       await this.streamer.append({ ...(text ? { markdown_text: text } : {}), ...(chunks.length ? { chunks } : {}) });
       this.streamState = "streaming";
+      if (text) this.sentText = true;
     } catch (error) {
       this.noteProblem(error);
     }
@@ -132,8 +139,7 @@ export class SlackAnswerStream {
   /** What has not been sent yet, marked as sent: text up to a safe cut, and steps that changed. */
   private pending(final: boolean): { text: string; chunks: AnyChunk[] } {
     const end = Math.min(final ? this.draft.text.length : this.draft.shownLength(), MAX_STREAMED_CHARS);
-    const text = end > this.sentText ? slackMarkdownSafe(this.draft.text.slice(this.sentText, end)) : "";
-    this.sentText = Math.max(this.sentText, end);
+    const text = this.markdown.next(this.draft.text, end, final);
     const chunks: AnyChunk[] = [];
     for (const step of this.draft.steps) {
       const status = taskStatus(step);

@@ -4,6 +4,7 @@ import { AssistantThreads } from "../../bot/assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
 import { LatestDmThreads } from "../../bot/latest-dm-threads.js";
 import type { Logger } from "../../log.js";
+import { slackClientOptions, slackLogger } from "./slack-client-options.js";
 import { registerSlackListeners } from "./slack-listeners.js";
 
 export interface SlackBot {
@@ -21,15 +22,18 @@ export interface SlackBot {
  */
 export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
-  const clientOptions = config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {};
+  // No request copies on errors, the SDKs' lines through codebot's logger (slack-client-options.ts).
+  const clientOptions = slackClientOptions(config, slackLog);
+  const logger = slackLogger(slackLog.child({ component: "slack-sdk" }));
   const mode = config.SLACK_APP_TOKEN ? "socket" : "http";
-  const receiver = mode === "socket" ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN ?? "", logLevel: LogLevel.WARN, installerOptions: { clientOptions } }) : undefined;
+  const receiver = mode === "socket" ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN ?? "", logger, logLevel: LogLevel.WARN, installerOptions: { clientOptions } }) : undefined;
   let socketOpen = false;
   receiver?.client.on("connected", () => (socketOpen = true));
   for (const gone of ["reconnecting", "disconnected"]) receiver?.client.on(gone, () => (socketOpen = false));
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     clientOptions,
+    logger,
     logLevel: LogLevel.WARN,
     ...(receiver ? { receiver } : { signingSecret: config.SLACK_SIGNING_SECRET }),
   });

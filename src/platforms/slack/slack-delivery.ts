@@ -12,6 +12,7 @@ import { slackAnswerMessage, slackStreamEnd } from "./slack-answer-message.js";
 import { SlackAssistantStatus } from "./slack-assistant-status.js";
 import { draftMrkdwn } from "./slack-draft-message.js";
 import { escapeMrkdwn } from "./slack-markdown.js";
+import { NO_UNFURL } from "./slack-no-unfurl.js";
 import { clipMrkdwn } from "./slack-text.js";
 
 export const STOP_ACTION_ID = "codebot_stop";
@@ -165,7 +166,7 @@ export class SlackDelivery implements Delivery {
       return false;
     }
     await this.removeStatus(request);
-    if (end.table) await this.client.chat.postMessage({ ...where(request), text: finalText(end.table.text), attachments: end.table.attachments, unfurl_links: false, unfurl_media: false });
+    if (end.table) await this.client.chat.postMessage({ ...where(request), text: finalText(end.table.text), attachments: end.table.attachments, ...NO_UNFURL });
     if (end.uploads.length) await this.upload(request, end.uploads);
     return true;
   }
@@ -195,13 +196,13 @@ export class SlackDelivery implements Delivery {
       try {
         if (paced) await this.pace.turn(ts);
         else this.pace.mark(ts);
-        await this.client.chat.update({ channel: request.conversation.channelId, ts, text, blocks, attachments });
+        await this.client.chat.update({ channel: request.conversation.channelId, ts, text, blocks, attachments, ...NO_UNFURL });
         return;
       } catch (error) {
         this.log.warn({ err: error, requestId: request.eventId }, "could not update the status message; posting a new one");
       }
     }
-    const posted = await this.client.chat.postMessage({ ...where(request), text, blocks, attachments, unfurl_links: false, unfurl_media: false });
+    const posted = await this.client.chat.postMessage({ ...where(request), text, blocks, attachments, ...NO_UNFURL });
     if (posted.ts) this.statusMessages.set(request.eventId, posted.ts);
   }
 

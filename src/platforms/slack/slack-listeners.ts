@@ -4,12 +4,14 @@ import { checkAccess, type AccessRules } from "../../core/access-policy.js";
 import { threadKey } from "../../core/chat-request.js";
 import { neutralizeMassMentions } from "../../core/mentions.js";
 import type { AssistantThreads } from "../../bot/assistant-threads.js";
-import type { Intake } from "../../bot/intake.js";
+import { STOP_TOO_LATE, stopRefusal, type Intake } from "../../bot/intake.js";
 import type { LatestDmThreads } from "../../bot/latest-dm-threads.js";
 import { commandArgument, type CommandKind } from "../../bot/text-commands.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
 import { STOP_ACTION_ID } from "./slack-delivery.js";
+import { escapeMrkdwn } from "./slack-markdown.js";
+import { NO_UNFURL } from "./slack-no-unfurl.js";
 import { FEEDBACK_ACTION_ID, parseFeedbackValue } from "./slack-feedback.js";
 import { assistantTitle, leftOutNote, newestAttachments, slackRequest, slashCommandRequest, type SlackFile, type SlackMessageFacts } from "./slack-request.js";
 import { SlackUserNames } from "./slack-users.js";
@@ -72,7 +74,7 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
   };
   /** A message only the user sees, in the thread when there is one. */
   const tell = (client: WebClient, where: { channel: string; user: string; threadTs?: string }, text: string) =>
-    client.chat.postEphemeral({ channel: where.channel, user: where.user, text: neutralizeMassMentions(text), ...(where.threadTs ? { thread_ts: where.threadTs } : {}) });
+    client.chat.postEphemeral({ channel: where.channel, user: where.user, text: neutralizeMassMentions(text), ...(where.threadTs ? { thread_ts: where.threadTs } : {}), ...NO_UNFURL });
 
   async function submit(client: WebClient, facts: SlackMessageFacts): Promise<void> {
     const inAssistantThread =
@@ -126,11 +128,11 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
         const { channel_id: channel, thread_ts: threadTs, user_id: user } = event.assistant_thread;
         const access = checkAccess(rules, { workspaceId: body.team_id, channelId: channel, userId: user, isDm: true });
         if (!access.allowed) {
-          await client.chat.postMessage({ channel, thread_ts: threadTs, text: neutralizeMassMentions(access.reason) });
+          await client.chat.postMessage({ channel, thread_ts: threadTs, text: neutralizeMassMentions(access.reason), ...NO_UNFURL });
           return;
         }
         await assistantThreads.started(body.team_id, channel, threadTs);
-        await client.chat.postMessage({ channel, thread_ts: threadTs, text: GREETING });
+        await client.chat.postMessage({ channel, thread_ts: threadTs, text: GREETING, ...NO_UNFURL });
         await client.assistant.threads.setSuggestedPrompts({ channel_id: channel, thread_ts: threadTs, title: "Try one of these:", prompts: SUGGESTED_PROMPTS });
       },
       threadContextChanged: async ({ event }) => {
@@ -182,15 +184,20 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
     });
   }
 
+  // Stop: only the person who asked (or one of ADMIN_USERS) stops the request; anyone else is told, alone.
   app.action(STOP_ACTION_ID, async ({ ack, action, body, client }) => {
     await ack();
     const eventId = "value" in action ? action.value : undefined;
     if (!eventId) return;
-    log.info({ requestId: eventId, user: body.user.id }, "stop requested");
-    await intake.cancel(eventId);
+    const outcome = await intake.stop(eventId, { platform: "slack", userId: body.user.id });
     const channel = body.channel?.id;
-    const ts = "message" in body ? (body.message?.ts as string | undefined) : undefined;
-    if (channel && ts) await client.chat.update({ channel, ts, text: ":octagonal_sign: Stopping…", blocks: [] }).catch(() => undefined);
+    const message = "message" in body ? (body.message as { ts?: string; thread_ts?: string } | undefined) : undefined;
+    if (outcome.status !== "stopping") {
+      const text = outcome.status === "refused" ? stopRefusal(escapeMrkdwn(outcome.asker)) : STOP_TOO_LATE;
+      if (channel) await tell(client, { channel, user: body.user.id, threadTs: message?.thread_ts }, text).catch((error) => log.warn({ err: error }, "could not answer a press of Stop"));
+      return;
+    }
+    if (channel && message?.ts) await client.chat.update({ channel, ts: message.ts, text: ":octagonal_sign: Stopping…", blocks: [], ...NO_UNFURL }).catch(() => undefined);
   });
 
   // A 👍/👎 under an answer: the button's value says which answer; the message says which thread

@@ -1,7 +1,8 @@
 import type { KnownBlock, MarkdownBlock } from "@slack/web-api";
 import { neutralizeMassMentions } from "../../core/mentions.js";
 import { cellText, displayWidth, padToWidth } from "../../core/table-text.js";
-import { escapeMrkdwn, labelMisleads, linkAt, type MarkdownLink, safeHttpUrl } from "./slack-markdown.js";
+import { escapeMrkdwn, linkAt } from "./slack-markdown.js";
+import { cleanMarkdown, closesFence, codeText, fenceOpening, safeInline } from "./slack-markdown-inline.js";
 import { clipMrkdwn } from "./slack-text.js";
 
 /**
@@ -37,13 +38,7 @@ export const FALLBACK_TEXT_CHARS = 300;
 const CUT_MARK = "\n\n…";
 /** Columns of one cell of a pipe table turned into a code block. */
 const TABLE_CELL_WIDTH = 40;
-/** How far a code span's closing backticks are looked for: keeps lines of lone backticks linear. */
-const MAX_CODE_SPAN = 2000;
-
-const FENCE_OPEN = /^(\s*)(`{3,}|~{3,})(.*)$/;
 const FENCE_LINE = /^\s*```$/;
-/** Bidi embeddings, overrides and isolates (they reorder what people read) and controls other than tab and newline. */
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export interface SlackMarkdown {
   blocks: KnownBlock[];
@@ -51,78 +46,6 @@ export interface SlackMarkdown {
   fallbackText: string;
   /** True when the answer did not fit and was cut: attach it in full. */
   overflow: boolean;
-}
-
-function clean(markdown: string): string {
-  return neutralizeMassMentions(markdown.replace(/\r\n?/g, "\n").replace(UNSAFE, ""));
-}
-
-/** Code text: no run of three backticks can end the block early, no "<" can start a Slack token. */
-function codeText(text: string): string {
-  return text.replace(/`{3,}/g, (run) => run.split("").join("\u200b")).replace(/<(?=[!@#]|[a-z][a-z0-9+.-]*:)/gi, "<\u200b");
-}
-
-/** A link per the policy above, its label rendered as prose. */
-function renderLink(link: MarkdownLink): string {
-  const label = inline(link.label, false);
-  const url = safeHttpUrl(link.url);
-  if (!url) return label;
-  const target = /^[^()]*(?:\([^()]*\)[^()]*)*$/.test(url) ? url : url.replace(/\(/g, "%28").replace(/\)/g, "%29");
-  const shown = `[${target.replace(/[\\`*_~[\]]/g, "\\$&")}](${target})`;
-  if (!label.trim()) return shown;
-  return labelMisleads(link.label, url) ? `${label} (${shown})` : `[${label}](${target})`;
-}
-
-/** One line of prose: code spans kept (tokens broken), links checked, every other "<" escaped. */
-function inline(text: string, links = true): string {
-  let out = "";
-  for (let i = 0; i < text.length; ) {
-    const c = text[i] ?? "";
-    if (c === "`") {
-      let end = i;
-      while (text[end] === "`") end++;
-      const run = text.slice(i, end);
-      const close = closingRun(text, i + run.length, run.length);
-      if (close >= 0) {
-        out += run + codeText(text.slice(i + run.length, close)) + run;
-        i = close + run.length;
-      } else {
-        out += run;
-        i += run.length;
-      }
-      continue;
-    }
-    const link = links && (c === "[" || (c === "!" && text[i + 1] === "[")) ? linkAt(text, i) : undefined;
-    if (link) {
-      out += renderLink(link);
-      i = link.end;
-      continue;
-    }
-    if (c === "\\" && i + 1 < text.length) {
-      out += text[i + 1] === "<" ? "&lt;" : text.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    out += c === "<" ? "&lt;" : c;
-    i++;
-  }
-  return out;
-}
-
-/** Where the backtick run of exactly `length` closing a code span starts, or -1. */
-function closingRun(text: string, from: number, length: number): number {
-  const limit = Math.min(text.length, from + MAX_CODE_SPAN);
-  for (let i = from; i < limit; ) {
-    if (text[i] !== "`") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (text[j] === "`") j++;
-    if (j - i === length) return i;
-    i = j;
-  }
-  return -1;
 }
 
 function cells(row: string): string[] {
@@ -162,7 +85,7 @@ function proseLines(lines: string[]): string[] {
       continue;
     }
     if (/^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/.test(line)) out.push("──────────");
-    else out.push(inline(line.replace(/^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\](?=\s)/, (_m, lead: string, mark: string) => `${lead}${mark === " " ? "☐" : "☑"}`)));
+    else out.push(safeInline(line.replace(/^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\](?=\s)/, (_m, lead: string, mark: string) => `${lead}${mark === " " ? "☐" : "☑"}`)));
   }
   return out;
 }
@@ -176,19 +99,18 @@ export function safeMarkdown(markdown: string): string {
     out.push(...proseLines(prose));
     prose = [];
   };
-  for (const line of clean(markdown).split("\n")) {
+  for (const line of cleanMarkdown(markdown).split("\n")) {
     if (fence) {
-      const close = /^\s*(`{3,}|~{3,})\s*$/.exec(line)?.[1];
-      if (close && close[0] === fence.marker[0] && close.length >= fence.marker.length) {
+      if (closesFence(line, fence.marker)) {
         out.push(`${fence.indent}\`\`\``);
         fence = undefined;
       } else out.push(codeText(line));
       continue;
     }
-    const open = FENCE_OPEN.exec(line);
-    if (open && !(open[2]?.startsWith("`") && open[3]?.includes("`"))) {
+    const open = fenceOpening(line);
+    if (open) {
       flush();
-      fence = { indent: open[1] ?? "", marker: open[2] ?? "```" };
+      fence = open;
       out.push(`${fence.indent}\`\`\``);
       continue;
     }
@@ -259,7 +181,7 @@ function plainText(markdown: string): string {
   const lines: string[] = [];
   let code: string | undefined;
   let inFence = false;
-  for (const line of clean(markdown).split("\n")) {
+  for (const line of cleanMarkdown(markdown).split("\n")) {
     if (/^\s*(`{3,}[^`]*|~{3,}.*)$/.test(line)) {
       inFence = !inFence;
       continue;

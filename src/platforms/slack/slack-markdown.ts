@@ -6,8 +6,10 @@
  * bullets as •, > quotes, tables kept aligned in a code block. Code keeps its text (fences lose
  * their language tag, which Slack would print). &, < and > are escaped everywhere, code included
  * (Slack shows &lt; in code as <), so only the links made here are links.
- * The link scanner and the link policy are shared with the markdown-block renderer.
+ * The link scanner is shared with the markdown-block renderer; the link policy is core's (link-rules.ts).
  */
+import { labelMisleads, safeHttpUrl } from "../../core/markdown/link-rules.js";
+
 const FENCE = /```[^\n`]*\n([\s\S]*?)```/g;
 /** Stand-ins for code spans and links while emphasis is paired (private-use characters, stripped from the input). */
 const CODE_MARK = "\ue000";
@@ -93,30 +95,6 @@ export function linkAt(text: string, start: number): MarkdownLink | undefined {
   const title = /^[ ]*(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\))?[ ]*\)/.exec(text.slice(i, i + MAX_LINK_SCAN));
   if (!title) return undefined;
   return { label, url, image, end: i + title[0].length };
-}
-
-/** The destination when it is a plain http(s) URL that cannot break out of a link: no spaces, <, >, |, quotes or controls. */
-export function safeHttpUrl(url: string): string | undefined {
-  return /^https?:\/\/[^\s<>|"`\\\p{Cc}]+$/iu.test(url) && url.length <= MAX_LINK_SCAN ? url : undefined;
-}
-
-function hostOf(address: string): string {
-  return address.toLowerCase().replace(/^www\./, "");
-}
-
-/**
- * True when the label names a web address other than where the link goes ([https://bank.com](https://evil.example)):
- * such a link is shown with its real destination next to the label.
- */
-export function labelMisleads(label: string, url: string): boolean {
-  let target: string;
-  try {
-    target = hostOf(new URL(url).hostname);
-  } catch {
-    return true;
-  }
-  const named = label.replace(/[*_~`\\]/g, "").matchAll(/(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)/gi);
-  return [...named].some((match) => hostOf(match[1] ?? "") !== target);
 }
 
 function mrkdwnLink(link: MarkdownLink): string {
