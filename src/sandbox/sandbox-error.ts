@@ -11,7 +11,9 @@ export type SandboxErrorCode =
   /** The session ended (idle, lifetime) before it read the request: safe to run it in a fresh one. */
   | "SESSION_ENDED"
   | "FILE_TOO_LARGE"
-  | "FILE_NOT_FOUND";
+  | "FILE_NOT_FOUND"
+  /** Moving files into or out of a sandbox took longer than its timeout: it was stopped. */
+  | "TRANSFER_TIMEOUT";
 
 export class SandboxError extends Error {
   constructor(
