@@ -142,25 +142,29 @@ def _named_paths(request):
     return paths
 
 
+def _per_path(paths, look):
+    """look(folder fd, last name) for each path, its folders opened without following a link; None
+    where the path is not one (absolute, "..") or look fails."""
+    folders = _Folders(os.open(DATA_DIR, DIR_FLAGS))
+    try:
+        for path in paths:
+            parts = _parts(path)
+            try:
+                yield look(folders.get(parts[:-1]), parts[-1]) if parts else None
+            except OSError:
+                yield None
+    finally:
+        folders.close()
+
+
 def stat_files(request):
     """{"op": "stat", "paths"} -> {"files": [{size, mtimeMs} or null, one per path]}."""
     answer = {"id": request.get("id"), "op": "stat"}
     paths = _named_paths(request)
     if paths is None:
         return dict(answer, op="error", message="stat needs at most %d paths" % MAX_NAMED_PATHS)
-    files = []
-    folders = _Folders(os.open(DATA_DIR, DIR_FLAGS))
-    try:
-        for path in paths:
-            parts = _parts(path)
-            try:
-                info = os.stat(parts[-1], dir_fd=folders.get(parts[:-1]), follow_symlinks=False) if parts else None
-            except OSError:
-                info = None
-            files.append(_described(info) if info is not None and stat.S_ISREG(info.st_mode) else None)
-    finally:
-        folders.close()
-    return dict(answer, files=files)
+    infos = _per_path(paths, lambda folder, name: os.stat(name, dir_fd=folder, follow_symlinks=False))
+    return dict(answer, files=[_described(info) if info is not None and stat.S_ISREG(info.st_mode) else None for info in infos])
 
 
 def _read_whole(fd, size):
@@ -184,30 +188,23 @@ def read_many(request):
     room = _count(request.get("maxBytes"), 0, READ_MANY_BYTES, READ_MANY_BYTES)
     per_file = _count(request.get("maxFileBytes"), 0, READ_MANY_BYTES, READ_MANY_BYTES)
     files = []
-    folders = _Folders(os.open(DATA_DIR, DIR_FLAGS))
-    try:
-        for path in paths:
-            parts = _parts(path)
-            try:
-                # O_NOFOLLOW refuses a link in the last place (gVisor's exception is O_DIRECTORY only: folders go through _open_no_link).
-                fd = os.open(parts[-1], FILE_FLAGS, dir_fd=folders.get(parts[:-1])) if parts else None
-            except OSError:
-                fd = None
-            if fd is None:
+    # O_NOFOLLOW refuses a link in the last place (gVisor's exception is O_DIRECTORY only: folders go through _open_no_link).
+    opened = _per_path(paths, lambda folder, name: os.open(name, FILE_FLAGS, dir_fd=folder))
+    for fd in opened:
+        if fd is None:
+            files.append(None)
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > per_file:
                 files.append(None)
                 continue
-            try:
-                info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode) or info.st_size > per_file:
-                    files.append(None)
-                    continue
-                if info.st_size > room:
-                    break
-                data = _read_whole(fd, info.st_size)
-                room -= len(data)
-                files.append(dict(_described(info), size=len(data), data=base64.b64encode(data).decode("ascii")))
-            finally:
-                os.close(fd)
-    finally:
-        folders.close()
+            if info.st_size > room:
+                break
+            data = _read_whole(fd, info.st_size)
+            room -= len(data)
+            files.append(dict(_described(info), size=len(data), data=base64.b64encode(data).decode("ascii")))
+        finally:
+            os.close(fd)
+    opened.close()
     return dict(answer, files=files)

@@ -33,48 +33,40 @@ export class DirectoryStore implements WorkspaceStore {
   }
 
   async put(workspaceId: string, name: string, body: Buffer): Promise<void> {
-    const { folder, target, segments } = this.locate(workspaceId, name);
-    await this.run("write", async () => {
-      await this.ensureRoot();
-      // A concurrent delete may remove a folder just made (it prunes empty ones): make it again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.makeParents(folder, segments);
-          await this.clearTarget(folder, target);
-          await writeAtomically(target, await openTemporary(target), (handle) => handle.writeFile(body));
-          return;
-        } catch (error) {
-          if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
-        }
-      }
-    });
+    await this.writeObject(workspaceId, name, (handle) => handle.writeFile(body), () => true);
   }
 
   async putStream(workspaceId: string, name: string, body: Readable, size: number): Promise<void> {
     try {
-      const { folder, target, segments } = this.locate(workspaceId, name);
-      await this.run("write", async () => {
-        await this.ensureRoot();
-        // A concurrent delete may remove a folder just made (it prunes empty ones): make it again.
-        // Once the temporary file is open in it, the folder is not empty and stays.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await this.makeParents(folder, segments);
-            await this.clearTarget(folder, target);
-            const temporary = await openTemporary(target);
-            // The write stream closes the handle when it ends or fails (a handle a stream refers to can't close before).
-            await writeAtomically(target, temporary, (handle) => pipeline(body, new ExactLength(size, name), handle.createWriteStream()));
-            return;
-          } catch (error) {
-            if (errorCode(error) !== "ENOENT" || attempt >= 3 || body.readableDidRead) throw error;
-          }
-        }
-      });
+      // The write stream closes the handle when it ends or fails (a handle a stream refers to can't close before).
+      await this.writeObject(workspaceId, name, (handle) => pipeline(body, new ExactLength(size, name), handle.createWriteStream()), () => !body.readableDidRead);
     } catch (error) {
       throw (body.errored as Error | null) ?? error; // the body's own failure (a sandbox's read timing out) is what went wrong
     } finally {
       body.destroy();
     }
+  }
+
+  /**
+   * Writes an object atomically: a temporary file in its folder, renamed over it. A concurrent
+   * delete may remove a folder just made (it prunes empty ones): it is made again while the write
+   * can start over (once the temporary file is open in it, the folder is not empty and stays).
+   */
+  private async writeObject(workspaceId: string, name: string, write: (handle: FileHandle) => Promise<void>, canRetry: () => boolean): Promise<void> {
+    const { folder, target, segments } = this.locate(workspaceId, name);
+    await this.run("write", async () => {
+      await this.ensureRoot();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.makeParents(folder, segments);
+          await this.clearTarget(folder, target);
+          await writeAtomically(target, await openTemporary(target), write);
+          return;
+        } catch (error) {
+          if (errorCode(error) !== "ENOENT" || attempt >= 3 || !canRetry()) throw error;
+        }
+      }
+    });
   }
 
   async get(workspaceId: string, name: string): Promise<Buffer | undefined> {
