@@ -6,6 +6,9 @@ import { DATA_DIR, SANDBOX_UID } from "./container-spec.js";
 import { ExactLength, type FileSource } from "./file-streams.js";
 import { SandboxError } from "./sandbox-error.js";
 
+/** What the archive being uploaded may hold in memory before its writer waits for the engine. */
+const PACK_BUFFER_BYTES = 1 << 20;
+
 export interface WriteArchiveOptions {
   /** The files' mode; 0o644 unless given. */
   mode?: number;
@@ -48,7 +51,8 @@ async function copyInto(body: Readable, entry: NodeJS.WritableStream & { once: N
  */
 export async function writeArchive(container: Docker.Container, files: Iterable<FileSource> | AsyncIterable<FileSource>, options: WriteArchiveOptions): Promise<{ files: number; bytes: number }> {
   const { mode = 0o644, dirMode = 0o755 } = options;
-  const pack = tar.pack();
+  // A 1 MiB buffer: bodies come in 64 KiB-1 MiB chunks, and a smaller one would stop the writer at each.
+  const pack = tar.pack({ highWaterMark: PACK_BUFFER_BYTES });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new SandboxError("TRANSFER_TIMEOUT", `Writing files into the sandbox took longer than ${Math.round(options.timeoutMs / 1000)}s.`)), options.timeoutMs);
   const upload = container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: DATA_DIR, abortSignal: abort.signal });

@@ -37,8 +37,9 @@ export interface ReadBudget {
 
 /**
  * What a worker holds per transfer, whatever its size: the engine's archive stream and the tar
- * parser keep a few 64 KiB chunks; a small file (≤ SMALL_FILE_BYTES) read through the supervisor is
- * one answer of at most this much (base64 on the wire). Stores add their own bound (workspace-store.ts).
+ * parser keep a few chunks (the tar being uploaded buffers 1 MiB); small files (≤ SMALL_FILE_BYTES)
+ * read through the supervisor come in answers of at most this much (base64 on the wire). Stores
+ * add their own bound (workspace-store.ts).
  */
 export const SMALL_FILE_BYTES = 1 << 20;
 

@@ -13,6 +13,8 @@ import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
 
 /** How long the supervisor may take to list, stat or read. */
 const LISTING_TIMEOUT_MS = 120_000;
+/** Pages of one listing at most (a page holds up to 10,000 files, or 1 MiB of them). */
+const MAX_TREE_PAGES = 1000;
 
 /** The listing of /mnt/data: at most maxFiles files; complete is false when there were more. */
 export interface Tree {
@@ -27,6 +29,16 @@ export interface ReadOutcome {
   read: TreeEntry[];
   refused: TreeEntry[];
   missing: string[];
+}
+
+/** The promise, or the signal's reason as soon as it fires (the transfer's timeout holds while a request is out). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -60,11 +72,13 @@ export class SessionFiles {
     const files = new Map<string, TreeEntry>();
     let unnamed = 0;
     let start: number | null = 0;
-    while (start !== null && files.size < maxFiles) {
+    for (let pages = 1; start !== null && files.size < maxFiles; pages++) {
+      if (pages > MAX_TREE_PAGES) throw new SandboxError("RUNNER_PROTOCOL", `The sandbox's listing went on past ${MAX_TREE_PAGES} pages.`);
       const page: z.infer<typeof treeAnswerSchema> = await this.connection.request({ op: "tree", start, maxEntries: Math.min(MAX_TREE_PAGE, maxFiles - files.size) }, treeAnswerSchema, LISTING_TIMEOUT_MS);
       for (const file of page.files) files.set(file.path, file);
       unnamed += page.unnamed;
-      if (page.next !== null && page.next <= start) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox's listing went backwards.");
+      // Each page moves on and holds something: a sandbox can't keep the worker asking forever.
+      if (page.next !== null && (page.next <= start || page.files.length + page.unnamed === 0)) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox's listing did not move on.");
       start = page.next;
     }
     return { files: [...files.values()], complete: start === null, unnamed };
@@ -164,7 +178,8 @@ export class SessionFiles {
       signal.throwIfAborted();
       const batch = files.slice(start, start + MAX_NAMED_PATHS);
       const paths = batch.map((file) => file.path);
-      const answer = await this.connection.request({ op: "readMany", paths, maxBytes: this.bulkBytes, maxFileBytes: this.bulkBytes }, readManyAnswerSchema(batch.length, this.bulkBytes), LISTING_TIMEOUT_MS);
+      const asked = this.connection.request({ op: "readMany", paths, maxBytes: this.bulkBytes, maxFileBytes: this.bulkBytes }, readManyAnswerSchema(batch.length, this.bulkBytes), LISTING_TIMEOUT_MS);
+      const answer = await untilAborted(asked, signal);
       if (!answer.files.length) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox read none of the files asked for.");
       for (const [i, got] of answer.files.entries()) {
         const file = batch[i]!;

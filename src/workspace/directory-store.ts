@@ -16,6 +16,8 @@ import { WorkspaceStoreError } from "./workspace-store-error.js";
 const UNAVAILABLE_CODES = new Set(["EACCES", "EPERM", "EROFS", "EIO", "ENOSPC", "EDQUOT", "ENODEV", "ENXIO", "ESTALE", "ETIMEDOUT", "ENOTCONN", "EHOSTDOWN"]);
 
 const DIRECTORY_MODE = 0o700;
+/** Chunks a streamed get reads from disk (a few of them in memory at once). */
+const READ_CHUNK_BYTES = 1 << 20;
 
 /**
  * Workspaces in a directory of the worker's host: `<root>/<workspaceId>/<name>`. Writes are atomic
@@ -92,7 +94,7 @@ export class DirectoryStore implements WorkspaceStore {
           return { body: Readable.from([]), size };
         }
         // Never more than the size it had when opened: a file growing meanwhile can't make it longer.
-        return { body: handle.createReadStream({ start: 0, end: size - 1, autoClose: true }), size };
+        return { body: handle.createReadStream({ start: 0, end: size - 1, autoClose: true, highWaterMark: READ_CHUNK_BYTES }), size };
       } catch (error) {
         await handle.close();
         throw error;

@@ -14,7 +14,7 @@ export interface StoredObject {
  * Failures are WorkspaceStoreError: STORE_UNAVAILABLE (can't reach or use the store), STORE_FAILED.
  *
  * Files and snapshots move as streams (putStream, getStream): a store holds a fixed amount of each
- * in memory whatever its size (the directory store a few 64 KiB chunks; the S3 store the parts of a
+ * in memory whatever its size (the directory store a few 1 MiB chunks; the S3 store the parts of a
  * multipart upload in flight, STORE_PART_BYTES each, at most two). put and get are for small
  * objects (the meta).
  *
