@@ -132,6 +132,7 @@ const configSchema = z.object({
   WORKSPACE_S3_FORCE_PATH_STYLE: boolean(false),
   WORKSPACE_MAX_MB: integer(1024, 1, 1048576),
   WORKSPACE_MAX_STATE_MB: integer(256, 1, 65536),
+  WORKSPACE_MAX_FILES: integer(10_000, 1, 1_000_000),
   WORKSPACE_RETENTION_DAYS: integer(30, 1, 3650),
   /** Longest one session's going to sleep may take before a sweep (or a new session it makes room for) goes on without it. */
   WORKSPACE_SLEEP_TIMEOUT_SECONDS: integer(180, 1, 3600),

@@ -18,6 +18,16 @@ lines. Requests:
                                                              "eof"} or {"id", "op": "read", "problem"}: a chunk
                                                              (at most 8 MiB) of a regular file of /mnt/data,
                                                              links never followed (data_read.py)
+  {"id", "op": "tree", "start", "maxEntries"}            -> {"id", "op": "tree", "files": [{"path", "size",
+                                                             "mtimeMs"}], "unnamed", "next"}: a page of the
+                                                             listing of /mnt/data, sizes apparent (data_tree.py)
+  {"id", "op": "stat", "paths"}                          -> {"id", "op": "stat", "files": [{"size", "mtimeMs"}
+                                                             or null]}, one per path (at most 2000)
+  {"id", "op": "readMany", "paths", "maxBytes", "maxFileBytes"}
+                                                         -> {"id", "op": "readMany", "files": [{"size",
+                                                             "mtimeMs", "data" (base64)} or null]}: small
+                                                             files whole, in order, while they fit maxBytes
+                                                             (at most 1 MiB) together
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
 A request that can't be done is answered {"id", "op": "error", "message"}.
 
@@ -35,11 +45,18 @@ An execution's result also says what it changed in /mnt/data, for the host's che
 most 10,000 each; complete is false when a list was cut or the walk stopped at its cap (the host
 then copies everything). /mnt/data/.codebot, the runner's own, is never listed nor counted.
 
+The host saves a thread's files as streams, never whole: "tree" and "stat" give sizes (apparent:
+a sparse file at its full length) and mtimes, so it decides what fits its caps before a byte is
+read; small files then come in bulk ("readMany", at most 1 MiB an answer), larger ones one by one
+through the engine's archive API, each checked against its listed size at its header. Every
+request names at most 2000 paths; every answer is bounded (a page of the tree at most 10,000 files
+and 1 MiB), and the host checks each against what it asked and what it reads (data_tree.py).
+
 Durable workspaces: "snapshot" has the kernel pickle the session's variables, one at a time, to
 /mnt/data/.codebot/state.pkl (namespace_snapshot.py); what can't be pickled is skipped, and over
-maxBytes nothing is written (tooLarge, with the largest variables). The host downloads the file
-(the kernel removes it at the next execution) and, in the thread's next sandbox, uploads it there
-and asks "restore": the kernel loads each variable it can, lists those that fail, and deletes the
+maxBytes nothing is written (tooLarge, with the largest variables). The host streams the file out
+("stat", then the engine's archive API; the kernel removes it at the next execution)
+and, in the thread's next sandbox, streams it in and asks "restore": the kernel loads each variable it can, lists those that fail, and deletes the
 file. The file is the user's data, unpickled only in the kernel (uid 1000), like their own code;
 its answers are checked like an execution's (kernel_frames.py). A kernel that dies, breaks the
 protocol or takes over 120 s doing either is restarted (its variables are lost) and the request
@@ -73,6 +90,7 @@ sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
 
 from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
 from data_read import read_chunk  # noqa: E402
+from data_tree import list_tree, read_many, stat_files  # noqa: E402
 from data_files import DATA_DIR, changed_files, describe, disk_note, file_changes, snapshot_files  # noqa: E402
 from kernel_frames import SNAPSHOT_FRAME_BYTES, TABLE_COLUMNS, TABLE_ROWS, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
@@ -673,6 +691,12 @@ class Supervisor:
             return self.namespace_op(request)
         if op == "read":
             return read_chunk(request)
+        if op == "tree":
+            return list_tree(request)
+        if op == "stat":
+            return stat_files(request)
+        if op == "readMany":
+            return read_many(request)
         if op == "claim":
             if self.claimed_by is None:
                 self.claimed_by = request.get("session")

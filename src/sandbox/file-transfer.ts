@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path/posix";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import tar, { type Header as TarHeader } from "tar-stream";
+import tar from "tar-stream";
 import { DATA_DIR, SANDBOX_UID } from "./container-spec.js";
 import { safeFilename } from "./safe-filename.js";
 import { SandboxError } from "./sandbox-error.js";
@@ -71,71 +71,6 @@ export async function uploadFiles(container: Docker.Container, sources: UploadSo
   pack.finalize();
   await upload;
   return names.map((name, i) => ({ path: `${DATA_DIR}/${name}`, size: sizes[i] ?? 0 }));
-}
-
-export interface PutDataFileOptions {
-  /** The file's mode; 0o644 unless given. */
-  mode?: number;
-  /** The mode of the folders on its way (created, or set if they exist); 0o755 unless given. */
-  dirMode?: number;
-}
-
-/** A file to write at a path relative to /mnt/data. */
-export interface DataFile {
-  path: string;
-  data: Buffer;
-}
-
-function relativeSegments(relativePath: string): string[] {
-  const segments = relativePath.split("/");
-  if (relativePath.startsWith("/") || relativePath.includes("\0") || segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
-    throw new SandboxError("FILE_NOT_FOUND", `${relativePath} is not a relative path under ${DATA_DIR}.`);
-  }
-  return segments;
-}
-
-/**
- * Writes files at paths relative to /mnt/data (folders included: "a/b/c.csv") in one archive upload,
- * owned by the sandbox's user, like the user's own. The tar carries each folder on the way, so none
- * is created as root, and one the code replaced with a link is replaced in turn rather than
- * followed. Refuses absolute paths, "..", empty and "." segments.
- */
-export async function putDataFiles(container: Docker.Container, files: DataFile[], { mode = 0o644, dirMode = 0o755 }: PutDataFileOptions = {}): Promise<void> {
-  if (!files.length) return;
-  const folders = new Set<string>();
-  for (const file of files) {
-    const segments = relativeSegments(file.path);
-    for (let depth = 1; depth < segments.length; depth++) folders.add(segments.slice(0, depth).join("/"));
-  }
-  const pack = tar.pack();
-  const upload = container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: DATA_DIR });
-  const owner = { uid: SANDBOX_UID, gid: SANDBOX_UID, mtime: new Date() };
-  const entry = (header: Partial<TarHeader> & { name: string }, body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const done = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (body) pack.entry(header, body, done);
-      else pack.entry(header, done);
-    });
-  const writing = (async () => {
-    for (const folder of [...folders].sort()) await entry({ ...owner, name: `${folder}/`, type: "directory", mode: dirMode });
-    for (const file of files) await entry({ ...owner, name: file.path, size: file.data.length, mode }, file.data);
-    pack.finalize();
-  })();
-  writing.catch(() => undefined); // awaited below; a tar destroyed after a refused upload fails it late
-  // The engine refusing the upload (the sandbox is gone, its disk is full) ends the tar's writing too.
-  await Promise.all([
-    upload.catch((error: unknown) => {
-      pack.destroy();
-      throw error;
-    }),
-    writing,
-  ]);
-}
-
-/** Writes one file at a path relative to /mnt/data (see putDataFiles); returns its absolute path. */
-export async function putDataFile(container: Docker.Container, relativePath: string, data: Buffer, options: PutDataFileOptions = {}): Promise<string> {
-  await putDataFiles(container, [{ path: relativePath, data }], options);
-  return `${DATA_DIR}/${relativePath}`;
 }
 
 /** The absolute path of a file under /mnt/data, refusing anything that would leave it. */

@@ -16,6 +16,12 @@ export type RunnerRequest =
   | { id: string; op: "restore" }
   /** A chunk of a regular file of /mnt/data (links are never followed), base64 in the answer. */
   | { id: string; op: "read"; path: string; offset: number; length: number; maxBytes: number }
+  /** A page of the listing of /mnt/data (regular files, .codebot left out), from the start-th file on. */
+  | { id: string; op: "tree"; start: number; maxEntries: number }
+  /** The size and modification time of each named file (null: no regular file there). */
+  | { id: string; op: "stat"; paths: string[] }
+  /** Small files whole, in order, while they fit maxBytes together (base64 in the answer). */
+  | { id: string; op: "readMany"; paths: string[]; maxBytes: number; maxFileBytes: number }
   | {
       id: string;
       op: "exec";
@@ -168,6 +174,33 @@ export function readAnswerSchema(chunkBytes: number) {
     data: z.string().max(Math.ceil(chunkBytes / 3) * 4).optional(),
     eof: z.boolean().optional(),
   });
+}
+
+/** Files per page of a listing, and paths per stat or readMany request (as the supervisor caps them: data_tree.py). */
+export const MAX_TREE_PAGE = 10_000;
+export const MAX_NAMED_PATHS = 2000;
+const MAX_LISTED_PATH = 1024;
+
+const fileFacts = z.object({ size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), mtimeMs: z.number().int().safe() });
+
+/** A page of the listing: each file's path (relative to /mnt/data), apparent size and mtime; next: where the next page starts. */
+export const treeAnswerSchema = z.object({
+  id: z.string(),
+  op: z.literal("tree"),
+  files: z.array(fileFacts.extend({ path: z.string().min(1).max(MAX_LISTED_PATH) })).max(MAX_TREE_PAGE),
+  unnamed: z.number().int().nonnegative().max(MAX_TREE_PAGE),
+  next: z.number().int().nonnegative().nullable(),
+});
+
+/** The facts of each named file, in the order asked (null: none there). */
+export function statAnswerSchema(count: number) {
+  return z.object({ id: z.string(), op: z.literal("stat"), files: z.array(fileFacts.nullable()).length(count) });
+}
+
+/** The files read, in the order asked, as many as fit (null: not a regular file, or over maxFileBytes). */
+export function readManyAnswerSchema(count: number, maxBytes: number) {
+  const data = z.string().max(Math.ceil(maxBytes / 3) * 4);
+  return z.object({ id: z.string(), op: z.literal("readMany"), files: z.array(fileFacts.extend({ data }).nullable()).max(count) });
 }
 
 export const runnerErrorSchema = z.object({ id: z.string().nullable(), op: z.literal("error"), message: z.string() });

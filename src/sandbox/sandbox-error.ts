@@ -15,7 +15,9 @@ export type SandboxErrorCode =
   /** A fleet placed the session on another host meanwhile: it is routed there. */
   | "SESSION_ELSEWHERE"
   | "FILE_TOO_LARGE"
-  | "FILE_NOT_FOUND";
+  | "FILE_NOT_FOUND"
+  /** Moving files into or out of a sandbox took longer than its timeout: it was stopped. */
+  | "TRANSFER_TIMEOUT";
 
 export class SandboxError extends Error {
   constructor(

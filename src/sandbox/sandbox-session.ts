@@ -4,14 +4,14 @@ import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { z } from "zod";
 import { DATA_DIR } from "./container-spec.js";
-import { dataPath, downloadFile, megabytes, putDataFile, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
+import { checkedBytes, transferTimeoutMs, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
+import { dataPath, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
 import { RunnerConnection } from "./runner-connection.js";
 import { SandboxError } from "./sandbox-error.js";
-import { boundedExecAnswerSchema, filesAnswerSchema, readAnswerSchema, restoreAnswerSchema, snapshotAnswerSchema } from "./runner-protocol.js";
+import { boundedExecAnswerSchema, filesAnswerSchema, restoreAnswerSchema, snapshotAnswerSchema } from "./runner-protocol.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
+import { SessionFiles, type ReadOutcome, type Tree } from "./session-files.js";
 
-/** Files up to this size come back through the supervisor in one answer; larger ones through the archive API. */
-const SMALL_FILE_BYTES = 1 << 20;
 /** How long past its own timeout the supervisor may take to interrupt, restart Python and answer. */
 const SUPERVISOR_GRACE_MS = 60_000;
 /** How long a sandbox may take to start Python and import the data stack. */
@@ -50,15 +50,22 @@ export interface ExecuteOptions {
 export class SandboxSession {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly answerSchema: ReturnType<typeof boundedExecAnswerSchema>;
+  private readonly files: SessionFiles;
 
   private constructor(
     readonly sessionId: string,
-    readonly container: Docker.Container,
+    private readonly container: Docker.Container,
     private readonly connection: RunnerConnection,
     private readonly limits: SandboxLimits,
     private readonly log: Logger,
   ) {
     this.answerSchema = boundedExecAnswerSchema(limits);
+    this.files = new SessionFiles(container, connection, limits);
+  }
+
+  /** The engine's id of the session's container (for logs and measurements; Docker stays under src/sandbox). */
+  get containerId(): string {
+    return this.container.id;
   }
 
   /** Attaches to a started sandbox (or uses the connection a pool claim already made) once its Python is ready. */
@@ -94,61 +101,76 @@ export class SandboxSession {
     return this.serial(() => uploadFiles(this.container, sources, this.limits.maxFileBytes));
   }
 
-  /** Reads a file of the session, refusing it (before any byte is buffered) past maxBytes. */
-  download(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
-    return this.serial(() => this.readFile(path, Math.min(maxBytes, this.limits.maxFileBytes)));
+  /** Reads a file of the session whole, refusing it (before any byte is buffered) past maxBytes (at most SANDBOX_MAX_FILE_MB). */
+  async download(path: string, maxBytes = this.limits.maxFileBytes): Promise<Buffer> {
+    const limit = Math.min(checkedBytes(maxBytes, "maxBytes"), this.limits.maxFileBytes);
+    return this.serial(() => this.files.readSmall(dataPath(path).slice(DATA_DIR.length + 1), limit));
   }
 
   /**
-   * Snapshots the session's variables in its sandbox and downloads the snapshot (at most maxBytes;
-   * SANDBOX_MAX_FILE_MB does not apply). data is absent when the snapshot is tooLarge: nothing was
-   * written, outcome.largest says which variables weigh most. The file stays in the sandbox, hidden,
-   * until its next execution removes it. The snapshot is the user's data: it is only ever loaded
-   * inside a sandbox (loadState), never unpickled here. Rejects (SandboxError) when the sandbox
-   * could not do it; its Python was then restarted and the variables are lost.
+   * The regular files of /mnt/data (its hidden .codebot folder left out) with their apparent sizes
+   * (a sparse file at its full length) and mtimes; at most maxFiles, complete false when there are more.
    */
-  saveState(maxBytes: number): Promise<{ outcome: SnapshotOutcome; data?: Buffer }> {
-    return this.serial(async () => {
-      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "snapshot", maxBytes }, snapshotAnswerSchema, NAMESPACE_TIMEOUT_MS);
-      if (outcome.tooLarge) return { outcome };
-      const data = await this.readFile(STATE_FILE, maxBytes);
-      this.log.debug({ bytes: data.length, saved: outcome.saved.length, skipped: outcome.skipped.length }, "saved the session's variables");
-      return { outcome, data };
-    });
+  async listTree(maxFiles: number): Promise<Tree> {
+    const limit = checkedBytes(maxFiles, "maxFiles");
+    return this.serial(() => this.files.listTree(limit));
+  }
+
+  /** The size and mtime of each named file (relative to /mnt/data) that is a regular file now. */
+  statFiles(paths: string[]): Promise<Map<string, TreeEntry>> {
+    return this.serial(() => this.files.stat(paths));
   }
 
   /**
-   * Loads a snapshot saveState made (in this thread's earlier sandbox) into this session: each
-   * variable it can, outcome.failed says which could not and why. The file is deleted in the
-   * sandbox once read. Rejects (SandboxError) when the sandbox could not do it.
+   * Streams listed files out of the session within a byte budget and a timeout: each is handed to
+   * `each` as a stream (take it before returning), in order; what would go past the budget is
+   * refused before a byte of it is read. The worker holds a few chunks per transfer, whatever the
+   * files weigh (file-streams.ts). The session is held until it is done.
    */
-  loadState(data: Buffer): Promise<RestoreOutcome> {
+  readFiles(files: TreeEntry[], budget: ReadBudget, each: (file: FileRead) => Promise<void>): Promise<ReadOutcome> {
+    return this.serial(() => this.files.readFiles(files, budget, each));
+  }
+
+  /** Streams files into /mnt/data, owned by the sandbox's user, bodies opened one at a time as their turn comes. */
+  async putFiles(files: Iterable<FileSource> | AsyncIterable<FileSource>, budget: { maxBytes: number; timeoutMs?: number }): Promise<{ files: number; bytes: number }> {
+    const timeoutMs = budget.timeoutMs ?? transferTimeoutMs(checkedBytes(budget.maxBytes, "maxBytes"));
+    return this.serial(() => this.files.putFiles(files, { timeoutMs }));
+  }
+
+  /**
+   * Snapshots the session's variables in its sandbox and streams the snapshot to `keep` (at most
+   * maxBytes; SANDBOX_MAX_FILE_MB does not apply). Nothing is kept when the snapshot is tooLarge:
+   * nothing was written, outcome.largest says which variables weigh most. The file stays in the
+   * sandbox, hidden, until its next execution removes it. The snapshot is the user's data: it is
+   * only ever loaded inside a sandbox (loadState), never unpickled here. Rejects (SandboxError) when
+   * the sandbox could not do it; its Python was then restarted and the variables are lost.
+   */
+  async saveState(maxBytes: number, keep: (snapshot: FileRead) => Promise<void>): Promise<SnapshotOutcome> {
+    const limit = checkedBytes(maxBytes, "maxBytes");
     return this.serial(async () => {
-      await putDataFile(this.container, STATE_FILE, data, { mode: 0o600, dirMode: 0o700 });
-      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "restore" }, restoreAnswerSchema, NAMESPACE_TIMEOUT_MS);
+      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "snapshot", maxBytes: limit }, snapshotAnswerSchema, NAMESPACE_TIMEOUT_MS);
+      if (outcome.tooLarge) return outcome;
+      const listed = (await this.files.stat([STATE_FILE])).get(STATE_FILE);
+      if (!listed || listed.size > limit) throw new SandboxError("FILE_TOO_LARGE", `The snapshot of the variables is missing or over ${limit} bytes.`);
+      const read = await this.files.readFiles([listed], { maxBytes: limit }, keep);
+      if (!read.read.length) throw new SandboxError("FILE_NOT_FOUND", "The snapshot of the variables could not be read.");
+      this.log.debug({ bytes: listed.size, saved: outcome.saved.length, skipped: outcome.skipped.length }, "saved the session's variables");
       return outcome;
     });
   }
 
   /**
-   * A file of /mnt/data (absolute or relative to it). The supervisor reads it (links never
-   * followed, regular files only): a small file comes back in its first answer, in a millisecond or
-   * two where the engine's archive API takes 60 ms or more. A larger one, now known to be a regular
-   * file, comes through the archive API, which carries megabytes faster than the attach stream
-   * (nothing of the user's runs between cells to swap it meanwhile). Refused past maxBytes
-   * (FILE_TOO_LARGE), whatever size the sandbox claimed.
+   * Loads a snapshot saveState made (in this thread's earlier sandbox) into this session, streamed
+   * in: each variable it can, outcome.failed says which could not and why. The file is deleted in
+   * the sandbox once read. Rejects (SandboxError) when the sandbox could not do it.
    */
-  private async readFile(file: string, maxBytes: number): Promise<Buffer> {
-    const target = dataPath(file);
-    const path = target.slice(DATA_DIR.length + 1);
-    const chunkBytes = Math.max(4096, Math.min(SMALL_FILE_BYTES, Math.floor(((maxFrameBytes(this.limits) - 4096) * 3) / 4)));
-    const answer = await this.connection.request({ op: "read", path, offset: 0, length: chunkBytes, maxBytes }, readAnswerSchema(chunkBytes), READY_TIMEOUT_MS);
-    if (answer.problem === "too-large") throw new SandboxError("FILE_TOO_LARGE", `${target} is ${megabytes(answer.size ?? 0)}, over the ${megabytes(maxBytes)} download limit.`);
-    if (answer.problem) throw new SandboxError("FILE_NOT_FOUND", answer.problem === "not-found" ? `${target} does not exist in the session.` : `${target} is not a regular file.`);
-    const data = Buffer.from(answer.data ?? "", "base64");
-    if (answer.offset !== 0 || data.length > chunkBytes) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox answered a read with the wrong part of the file.");
-    if (answer.eof) return data;
-    return downloadFile(this.container, target, maxBytes);
+  loadState(snapshot: Omit<FileSource, "path" | "mtimeMs">): Promise<RestoreOutcome> {
+    return this.serial(async () => {
+      const source: FileSource = { ...snapshot, path: STATE_FILE };
+      await this.files.putFiles([source], { mode: 0o600, dirMode: 0o700, timeoutMs: transferTimeoutMs(snapshot.size) });
+      const { id: _id, op: _op, ...outcome } = await this.connection.request({ op: "restore" }, restoreAnswerSchema, NAMESPACE_TIMEOUT_MS);
+      return outcome;
+    });
   }
 
   detach(): void {

@@ -79,6 +79,7 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
       maxBytes: config.WORKSPACE_MAX_MB * 1024 * 1024,
       maxStateBytes: config.WORKSPACE_MAX_STATE_MB * 1024 * 1024,
       maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
+      maxFiles: config.WORKSPACE_MAX_FILES,
       retentionDays: config.WORKSPACE_RETENTION_DAYS,
       log: log.child({ component: "workspace" }),
     });

@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import type { Dirent, Stats } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { checkObjectName, compareObjectNames, isObjectName } from "./object-name.js";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ExactLength } from "../sandbox/file-streams.js";
+import { errorCode, hasObject, ignore, openTemporary, pruneEmptyParents, reason, TEMP_MARK, walkFiles, writeAtomically } from "./directory-files.js";
+import { checkObjectName, compareObjectNames } from "./object-name.js";
 import { checkWorkspaceId, isWorkspaceId } from "./workspace-id.js";
 import type { StoredObject, WorkspaceStore } from "./workspace-store.js";
 import { WorkspaceStoreError } from "./workspace-store-error.js";
@@ -11,14 +15,9 @@ import { WorkspaceStoreError } from "./workspace-store-error.js";
 /** Errors that say the directory as a whole can't be used (permissions, a read-only or full disk, a gone mount). */
 const UNAVAILABLE_CODES = new Set(["EACCES", "EPERM", "EROFS", "EIO", "ENOSPC", "EDQUOT", "ENODEV", "ENXIO", "ESTALE", "ETIMEDOUT", "ENOTCONN", "EHOSTDOWN"]);
 
-/**
- * Temporary files carry a backslash, which no object name may hold: they never collide with an
- * object and `list` never shows them.
- */
-const TEMP_MARK = ".codebot-partial\\";
-
 const DIRECTORY_MODE = 0o700;
-const FILE_MODE = 0o600;
+/** Chunks a streamed get reads from disk (a few of them in memory at once). */
+const READ_CHUNK_BYTES = 1 << 20;
 
 /**
  * Workspaces in a directory of the worker's host: `<root>/<workspaceId>/<name>`. Writes are atomic
@@ -36,45 +35,92 @@ export class DirectoryStore implements WorkspaceStore {
   }
 
   async put(workspaceId: string, name: string, body: Buffer): Promise<void> {
+    await this.writeObject(workspaceId, name, (handle) => handle.writeFile(body), () => true);
+  }
+
+  async putStream(workspaceId: string, name: string, body: Readable, size: number): Promise<void> {
+    try {
+      // The write stream closes the handle when it ends or fails (a handle a stream refers to can't close before).
+      await this.writeObject(workspaceId, name, (handle) => pipeline(body, new ExactLength(size, name), handle.createWriteStream()), () => !body.readableDidRead);
+    } catch (error) {
+      throw (body.errored as Error | null) ?? error; // the body's own failure (a sandbox's read timing out) is what went wrong
+    } finally {
+      body.destroy();
+    }
+  }
+
+  /**
+   * Writes an object atomically: a temporary file in its folder, renamed over it. A concurrent
+   * delete may remove a folder just made (it prunes empty ones): it is made again while the write
+   * can start over (once the temporary file is open in it, the folder is not empty and stays).
+   */
+  private async writeObject(workspaceId: string, name: string, write: (handle: FileHandle) => Promise<void>, canRetry: () => boolean): Promise<void> {
     const { folder, target, segments } = this.locate(workspaceId, name);
     await this.run("write", async () => {
       await this.ensureRoot();
-      // A concurrent delete may remove a folder just made (it prunes empty ones): make it again.
       for (let attempt = 1; ; attempt++) {
         try {
           await this.makeParents(folder, segments);
           await this.clearTarget(folder, target);
-          await writeAtomically(target, body);
+          await writeAtomically(target, await openTemporary(target), write);
           return;
         } catch (error) {
-          if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
+          if (errorCode(error) !== "ENOENT" || attempt >= 3 || !canRetry()) throw error;
         }
       }
     });
   }
 
   async get(workspaceId: string, name: string): Promise<Buffer | undefined> {
-    const { folder, target, segments } = this.locate(workspaceId, name);
     return this.run("read", async () => {
-      await this.ensureRoot();
-      if (!(await this.parentsExist(folder, segments))) return undefined;
-      const kind = await this.kindOf(folder, target);
-      if (kind !== "file") return undefined;
-      let handle: FileHandle;
+      const handle = await this.openObject(workspaceId, name);
+      if (!handle) return undefined;
       try {
-        handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (error) {
-        if (errorCode(error) === "ENOENT") return undefined;
-        if (errorCode(error) === "ELOOP") throw this.symlinkRefused(folder, target);
-        throw error;
-      }
-      try {
-        if (!(await handle.stat()).isFile()) return undefined;
         return await handle.readFile();
       } finally {
         await handle.close();
       }
     });
+  }
+
+  async getStream(workspaceId: string, name: string): Promise<{ body: Readable; size: number } | undefined> {
+    return this.run("read", async () => {
+      const handle = await this.openObject(workspaceId, name);
+      if (!handle) return undefined;
+      try {
+        const { size } = await handle.stat();
+        if (size === 0) {
+          await handle.close();
+          return { body: Readable.from([]), size };
+        }
+        // Never more than the size it had when opened: a file growing meanwhile can't make it longer.
+        return { body: handle.createReadStream({ start: 0, end: size - 1, autoClose: true, highWaterMark: READ_CHUNK_BYTES }), size };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    });
+  }
+
+  /** The object's regular file, opened without following a link; undefined when absent. */
+  private async openObject(workspaceId: string, name: string): Promise<FileHandle | undefined> {
+    const { folder, target, segments } = this.locate(workspaceId, name);
+    await this.ensureRoot();
+    if (!(await this.parentsExist(folder, segments))) return undefined;
+    if ((await this.kindOf(folder, target)) !== "file") return undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return undefined;
+      if (errorCode(error) === "ELOOP") throw this.symlinkRefused(folder, target);
+      throw error;
+    }
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      return undefined;
+    }
+    return handle;
   }
 
   async list(workspaceId: string): Promise<StoredObject[]> {
@@ -132,7 +178,7 @@ export class DirectoryStore implements WorkspaceStore {
     try {
       await this.ensureRoot();
       const probe = path.join(this.root, `${TEMP_MARK}check-${randomBytes(8).toString("hex")}`);
-      await writeAtomically(probe, Buffer.from("ok"));
+      await writeAtomically(probe, await openTemporary(probe), (handle) => handle.writeFile(Buffer.from("ok")));
       await unlink(probe);
     } catch (error) {
       if (error instanceof WorkspaceStoreError && error.code === "STORE_UNAVAILABLE") throw error;
@@ -219,69 +265,4 @@ export class DirectoryStore implements WorkspaceStore {
       throw new WorkspaceStoreError(code, `${this.description}: can't ${operation}: ${reason(error)}`, { cause: error });
     }
   }
-}
-
-/** Writes a temporary file beside the target, then renames it over the target. */
-async function writeAtomically(target: string, body: Buffer): Promise<void> {
-  const temporary = path.join(path.dirname(target), `${TEMP_MARK}${randomBytes(8).toString("hex")}`);
-  try {
-    const handle = await open(temporary, "wx", FILE_MODE);
-    try {
-      await handle.writeFile(body);
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Regular files under a folder (relative POSIX names that are object names), never through a symlink. */
-async function* walkFiles(folder: string, prefix: string): AsyncGenerator<string> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(prefix ? path.join(folder, prefix) : folder, { withFileTypes: true });
-  } catch (error) {
-    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return; // removed meanwhile
-    throw error;
-  }
-  for (const entry of entries) {
-    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walkFiles(folder, name);
-    else if (entry.isFile() && isObjectName(name)) yield name;
-  }
-}
-
-async function hasObject(folder: string): Promise<boolean> {
-  for await (const _ of walkFiles(folder, "")) return true;
-  return false;
-}
-
-/** Removes the folders from `from` up to (not including) the workspace's folder while they are empty. */
-async function pruneEmptyParents(folder: string, from: string): Promise<void> {
-  for (let current = from; current.startsWith(folder + path.sep); current = path.dirname(current)) {
-    try {
-      await rmdir(current);
-    } catch (error) {
-      if (["ENOTEMPTY", "EEXIST", "ENOENT", "EBUSY"].includes(errorCode(error) ?? "")) return;
-      throw error;
-    }
-  }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function ignore(code: string): (error: unknown) => void {
-  return (error) => {
-    if (errorCode(error) !== code) throw error;
-  };
-}
-
-function reason(error: unknown): string {
-  return errorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }

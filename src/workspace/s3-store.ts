@@ -6,6 +6,10 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { pipeline, Readable } from "node:stream";
+import { ExactLength } from "../sandbox/file-streams.js";
+import { endpointOrigin, isMissingKey, isNetworkFailure, reason } from "./s3-errors.js";
 import { checkObjectName, compareObjectNames, isObjectName } from "./object-name.js";
 import { checkWorkspaceId, isWorkspaceId } from "./workspace-id.js";
 import type { StoredObject, WorkspaceStore } from "./workspace-store.js";
@@ -26,27 +30,14 @@ export interface S3StoreOptions {
 
 /** Tries of one request (the SDK's standard retries with backoff: 5xx, throttling, connection errors). */
 const MAX_ATTEMPTS = 3;
+/**
+ * A streamed put is a multipart upload of parts this large (S3's smallest), at most two in flight;
+ * a body shorter than one part is one PutObject. So a transfer holds about 2 parts in memory.
+ */
+export const STORE_PART_BYTES = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
 /** DeleteObjects takes at most 1000 keys. */
 const DELETE_BATCH = 1000;
-
-/** Error codes (Node's, the SDK's) that mean the endpoint can't be reached. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-  "EPROTO",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-const NETWORK_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "NetworkingError"]);
 
 /**
  * Workspaces in any S3-compatible store: `<prefix>/<workspaceId>/<name>`. Credentials come from the
@@ -85,6 +76,53 @@ export class S3Store implements WorkspaceStore {
   async put(workspaceId: string, name: string, body: Buffer): Promise<void> {
     const key = this.keyOf(workspaceId, name);
     await this.run("write", () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length })));
+  }
+
+  async putStream(workspaceId: string, name: string, body: Readable, size: number): Promise<void> {
+    let key: string;
+    try {
+      key = this.keyOf(workspaceId, name);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+    const checked = pipeline(body, new ExactLength(size, name), () => undefined);
+    try {
+      await this.run("write", async () => {
+        const upload = new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: key, Body: checked },
+          partSize: STORE_PART_BYTES,
+          queueSize: PARTS_IN_FLIGHT,
+          leavePartsOnError: false, // a failed upload is aborted: no part is kept, the old object stays
+        });
+        await upload.done();
+      });
+    } catch (error) {
+      throw (body.errored as Error | null) ?? (checked.errored as Error | null) ?? error; // the body's own failure is what went wrong
+    } finally {
+      checked.destroy();
+      body.destroy();
+    }
+  }
+
+  async getStream(workspaceId: string, name: string): Promise<{ body: Readable; size: number } | undefined> {
+    const key = this.keyOf(workspaceId, name);
+    return this.run("read", async () => {
+      try {
+        const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        const body = answer.Body as Readable | undefined;
+        if (answer.ContentLength === undefined || !Number.isSafeInteger(answer.ContentLength) || answer.ContentLength < 0) {
+          body?.destroy();
+          throw new WorkspaceStoreError("STORE_FAILED", `${this.description}: an object came without a length`);
+        }
+        if (!body) return { body: Readable.from([]), size: 0 };
+        return { body, size: answer.ContentLength };
+      } catch (error) {
+        if (isMissingKey(error)) return undefined;
+        throw error;
+      }
+    });
   }
 
   async get(workspaceId: string, name: string): Promise<Buffer | undefined> {
@@ -202,50 +240,5 @@ export class S3Store implements WorkspaceStore {
       if (isNetworkFailure(error)) throw new WorkspaceStoreError("STORE_UNAVAILABLE", `${this.description} is unavailable: ${reason(error)}`, { cause: error });
       throw new WorkspaceStoreError("STORE_FAILED", `${this.description}: can't ${operation}: ${reason(error)}`, { cause: error });
     }
-  }
-}
-
-interface SdkError {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  cause?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function isMissingKey(error: unknown): boolean {
-  const failure = error as SdkError | null;
-  if (failure?.name === "NoSuchKey" || failure?.name === "NotFound") return true;
-  // A 404 that names no bucket problem: some S3-compatible stores send no error code for a missing key.
-  return failure?.$metadata?.httpStatusCode === 404 && failure.name !== "NoSuchBucket";
-}
-
-/** Connection errors, timeouts, DNS, and 5xx or throttling left after the SDK's retries. */
-function isNetworkFailure(error: unknown): boolean {
-  for (let failure = error as SdkError | null, depth = 0; failure && depth < 5; failure = failure.cause as SdkError | null, depth++) {
-    if (typeof failure.code === "string" && NETWORK_CODES.has(failure.code)) return true;
-    if (typeof failure.name === "string" && NETWORK_NAMES.has(failure.name)) return true;
-    const status = failure.$metadata?.httpStatusCode;
-    if (status !== undefined && (status >= 500 || status === 429)) return true;
-  }
-  return false;
-}
-
-/** A short reason: the error's code or name and message, which never hold credentials. */
-function reason(error: unknown): string {
-  const failure = error as SdkError | null;
-  const code = typeof failure?.code === "string" ? failure.code : typeof failure?.name === "string" && failure.name !== "Error" ? failure.name : undefined;
-  const message = typeof failure?.message === "string" && failure.message && failure.message !== code ? failure.message : undefined;
-  const status = failure?.$metadata?.httpStatusCode;
-  const text = [code, message].filter(Boolean).join(": ") || "unknown error";
-  return status ? `${text} (HTTP ${status})` : text;
-}
-
-/** The endpoint without any user or password in it, for messages. */
-function endpointOrigin(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return "the configured endpoint";
   }
 }

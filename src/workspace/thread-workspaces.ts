@@ -1,12 +1,13 @@
 import type { Logger } from "../log.js";
+import { megabytes } from "../sandbox/file-transfer.js";
+import type { TreeEntry } from "../sandbox/file-streams.js";
 import type { SandboxSession } from "../sandbox/sandbox-session.js";
-import { isObjectName } from "./object-name.js";
-import { putDataFiles, type DataFile } from "../sandbox/file-transfer.js";
-import { isHidden, readDataTree } from "./sandbox-archive.js";
-import { FILES_PREFIX, META_OBJECT, newMeta, parseMeta, STATE_OBJECT, totalBytes, type WorkspaceMeta } from "./workspace-meta.js";
+import { isHidden, isKeepable, planNotes, planSave, type WorkspaceCaps } from "./workspace-plan.js";
+import { FILES_PREFIX, META_OBJECT, newMeta, parseMeta, serializeMeta, STATE_OBJECT, totalBytes, type WorkspaceMeta } from "./workspace-meta.js";
 import { threadWorkspaceId, isWorkspaceId } from "./workspace-id.js";
 import type { WorkspaceStore } from "./workspace-store.js";
 import type { ResumeReport } from "./resume-report.js";
+import { keptSources, saveFiles } from "./workspace-transfer.js";
 
 /** What changed under /mnt/data in one execution (paths relative to it), as the sandbox reports it. */
 export interface FileChanges {
@@ -26,6 +27,8 @@ export interface ThreadWorkspacesOptions {
   maxStateBytes: number;
   /** The largest single file moved out of a sandbox (SANDBOX_MAX_FILE_MB). */
   maxFileBytes: number;
+  /** WORKSPACE_MAX_FILES: files kept per thread. */
+  maxFiles: number;
   retentionDays: number;
   log: Logger;
   now?: () => Date;
@@ -44,24 +47,15 @@ export interface WorkspaceSummary {
   expiresAt: Date;
 }
 
-const PARALLEL_TRANSFERS = 8;
-/** Up to this many changed files are downloaded one by one; more come in one archive. */
-const FEW_FILES = 8;
 const DAY_MS = 86_400_000;
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 1 : 0)} MB`;
-}
-
-async function inBatches<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += PARALLEL_TRANSFERS) await Promise.all(items.slice(i, i + PARALLEL_TRANSFERS).map(task));
-}
 
 /**
  * Durable thread workspaces: a thread's /mnt/data files, saved to the store after every execution
  * that changed them, and a snapshot of its variables saved when its session goes to sleep; both
  * put back in a fresh sandbox when the thread comes back. Snapshots are the user's data: they move
- * as bytes and are only ever loaded inside the thread's own sandbox.
+ * as bytes and are only ever loaded inside the thread's own sandbox. Files and snapshots are
+ * streamed between the sandbox and the store (workspace-transfer.ts), never held whole: a worker
+ * holds a fixed amount per transfer, whatever a thread weighs.
  */
 export class ThreadWorkspaces {
   private readonly now: () => Date;
@@ -79,69 +73,59 @@ export class ThreadWorkspaces {
     return this.options.store;
   }
 
+  private get caps(): WorkspaceCaps {
+    return { maxBytes: this.options.maxBytes, maxFileBytes: this.options.maxFileBytes, maxFiles: this.options.maxFiles };
+  }
+
   /**
    * Saves what an execution changed. Returns notes for the people in the thread when something
    * could not be saved (the session itself is never affected).
    */
   async checkpoint(sessionId: string, session: SandboxSession, changes: FileChanges): Promise<string[]> {
-    const written = changes.written.filter((path) => !isHidden(path));
-    const deleted = changes.deleted.filter((path) => !isHidden(path));
-    if (changes.complete && !written.length && !deleted.length) return [];
+    const visible = changes.written.filter((path) => !isHidden(path));
+    const written = visible.filter(isKeepable);
+    const deleted = changes.deleted.filter(isKeepable);
+    if (changes.complete && !visible.length && !deleted.length) return [];
     const id = this.id(sessionId);
     const meta = (await this.meta(id)) ?? newMeta(this.options.namespace, sessionId, this.now());
-    const notes: string[] = [];
     if (!changes.complete) return this.fullSync(id, meta, session);
-    const keepable = written.filter((path) => isObjectName(FILES_PREFIX + path));
-    const unnamed = written.length - keepable.length;
-    if (unnamed) notes.push(`${unnamed === 1 ? "A file has a name" : `${unnamed} files have names`} that can't be saved (control characters, or too long): lost if the session ends.`);
-    const room = this.options.maxBytes - totalBytes(meta) + keepable.reduce((sum, path) => sum + (meta.files[path] ?? 0), 0);
-    const { files, left: refused } = await this.readChanged(session, keepable, room);
-    if (refused.length) {
-      notes.push(
-        `This thread's saved files are limited to ${megabytes(this.options.maxBytes)} (and ${megabytes(this.options.maxFileBytes)} a file): ` +
-          `${refused.slice(0, 5).map((path) => `"${path}"`).join(", ")}${refused.length > 5 ? ` and ${refused.length - 5} more` : ""} ` +
-          "could not be saved and would be lost if the session ended. Delete files you no longer need to make room.",
-      );
-    }
-    await this.write(id, meta, files, deleted.filter((path) => meta.files[path] !== undefined));
-    return notes;
+    const now = await session.statFiles(written);
+    const changed = written.flatMap((path) => now.get(path) ?? []);
+    // Written, then gone before it could be looked at: gone.
+    const gone = [...deleted, ...written.filter((path) => !now.has(path))].filter((path) => meta.files.has(path));
+    return this.save(id, meta, session, changed, gone, visible.length - written.length);
   }
 
-  /** Puts the thread's saved files and variables into a fresh sandbox; undefined when it has none. */
+  /** Puts the thread's saved files and variables into a fresh sandbox, streamed from the store; undefined when it has none. */
   async restore(sessionId: string, session: SandboxSession): Promise<ResumeReport | undefined> {
     const id = this.id(sessionId);
     const meta = await this.meta(id);
     if (!meta) return undefined;
-    const files: DataFile[] = [];
     const missing: string[] = [];
-    await inBatches(Object.keys(meta.files), async (path) => {
-      const data = await this.options.store.get(id, FILES_PREFIX + path);
-      if (data) files.push({ path, data });
-      else missing.push(path);
-    });
-    await putDataFiles(session.container, files);
+    const put = meta.files.size ? await session.putFiles(keptSources(this.options.store, id, [...meta.files], missing), { maxBytes: totalBytes(meta) }) : { files: 0, bytes: 0 };
     let state: ResumeReport["state"] = { kind: "none" };
-    const snapshot = meta.stateAt ? await this.options.store.get(id, STATE_OBJECT) : undefined;
+    const snapshot = meta.stateAt ? await this.options.store.getStream(id, STATE_OBJECT) : undefined;
     if (snapshot) {
-      const outcome = await session.loadState(snapshot);
+      const outcome = await session.loadState({ size: snapshot.size, open: async () => snapshot.body }).finally(() => snapshot.body.destroy());
       state = { kind: "restored", at: meta.stateAt!, failed: outcome.failed.map((failure) => `${failure.name} (${failure.reason})`) };
       // Loaded once: a later hard stop must not bring back these older variables with newer files.
       await this.options.store.delete(id, [STATE_OBJECT]);
     }
-    const report: ResumeReport = { files: files.length, bytes: files.reduce((sum, file) => sum + file.data.length, 0), missing, state, stateNotes: meta.stateNotes, filesAt: meta.updatedAt, hibernatedAt: meta.hibernatedAt };
-    await this.putMeta(id, { ...meta, stateAt: null, stateNotes: [], hibernatedAt: null, updatedAt: this.now().toISOString() });
+    const report: ResumeReport = { files: put.files, bytes: put.bytes, missing, state, stateNotes: meta.stateNotes, filesAt: meta.updatedAt, hibernatedAt: meta.hibernatedAt };
+    const files = new Map(meta.files);
+    for (const path of missing) files.delete(path);
+    await this.putMeta(id, { ...meta, files, stateAt: null, stateNotes: [], hibernatedAt: null, updatedAt: this.now().toISOString() });
     this.options.log.info({ sessionId, files: report.files, bytes: report.bytes, state: state.kind }, "resumed the thread's workspace");
     return report;
   }
 
-  /** Saves the session's variables before it goes to sleep; what could not be kept is remembered for the resume's note. */
+  /** Saves the session's variables (streamed to the store) before it goes to sleep; what could not be kept is remembered for the resume's note. */
   async saveState(sessionId: string, session: SandboxSession): Promise<void> {
     const id = this.id(sessionId);
-    const { outcome, data } = await session.saveState(this.options.maxStateBytes);
+    const outcome = await session.saveState(this.options.maxStateBytes, (snapshot) => this.options.store.putStream(id, STATE_OBJECT, snapshot.body, snapshot.size));
     const meta = (await this.meta(id)) ?? newMeta(this.options.namespace, sessionId, this.now());
     const skipped = outcome.skipped.map((entry) => `${entry.name} (${entry.reason})`).slice(0, 20);
-    if (data) {
-      await this.options.store.put(id, STATE_OBJECT, data);
+    if (!outcome.tooLarge) {
       await this.putMeta(id, { ...meta, stateAt: this.now().toISOString(), stateNotes: skipped, hibernatedAt: this.now().toISOString() });
     } else {
       const largest = outcome.largest.map((entry) => `${entry.name} (${megabytes(entry.bytes)})`).join(", ");
@@ -149,7 +133,7 @@ export class ThreadWorkspaces {
       await this.options.store.delete(id, [STATE_OBJECT]);
       await this.putMeta(id, { ...meta, stateAt: null, stateNotes: [why], hibernatedAt: this.now().toISOString() });
     }
-    this.options.log.info({ sessionId, bytes: data?.length ?? 0, saved: outcome.saved.length, skipped: outcome.skipped.length, tooLarge: outcome.tooLarge }, "saved the session's variables");
+    this.options.log.info({ sessionId, bytes: outcome.tooLarge ? 0 : outcome.bytes, saved: outcome.saved.length, skipped: outcome.skipped.length, tooLarge: outcome.tooLarge }, "saved the session's variables");
   }
 
   /** Deletes the thread's saved files and variables for good (/reset, `sessions kill`). */
@@ -192,7 +176,7 @@ export class ThreadWorkspaces {
     const updatedAt = new Date(meta.updatedAt);
     return {
       sessionId: meta.threadKey,
-      files: Object.keys(meta.files).length,
+      files: meta.files.size,
       bytes: totalBytes(meta),
       updatedAt,
       hibernatedAt: meta.hibernatedAt ? new Date(meta.hibernatedAt) : undefined,
@@ -202,44 +186,43 @@ export class ThreadWorkspaces {
   }
 
   /**
-   * The changed files' contents, within room bytes in all: one download each when they are few,
-   * one archive of the folder when they are many (2,000 small files are one call, not 2,000).
+   * Syncs the whole folder, when an execution changed more files than the sandbox could list: a
+   * file whose size and mtime are what the store has is not sent again, a kept file no longer there
+   * is deleted. The listing goes no further than WORKSPACE_MAX_FILES (and one); kept files beyond
+   * it are looked at one by one rather than taken for gone.
    */
-  private async readChanged(session: SandboxSession, paths: string[], room: number): Promise<{ files: DataFile[]; left: string[] }> {
-    if (paths.length > FEW_FILES) return readDataTree(session.container, this.options.maxFileBytes, Math.max(room, 0), new Set(paths));
-    const files: DataFile[] = [];
-    const left: string[] = [];
-    for (const path of paths) {
-      const data = await session.download(path, Math.min(this.options.maxFileBytes, Math.max(room, 0))).catch(() => undefined);
-      if (!data) left.push(path);
-      else {
-        room -= data.length;
-        files.push({ path, data });
-      }
-    }
-    return { files, left };
-  }
-
-  /** Syncs the whole folder: when an execution changed more files than the sandbox could list. */
   private async fullSync(id: string, meta: WorkspaceMeta, session: SandboxSession): Promise<string[]> {
-    const { files, left } = await readDataTree(session.container, this.options.maxFileBytes, this.options.maxBytes);
-    const named = files.filter((file) => isObjectName(FILES_PREFIX + file.path));
-    const present = new Set(files.map((file) => file.path));
-    const gone = Object.keys(meta.files).filter((path) => !present.has(path) && !left.includes(path));
-    await this.write(id, meta, named, gone);
-    return left.length
-      ? [`This thread's saved files are limited to ${megabytes(this.options.maxBytes)}: ${left.length} files could not be saved and would be lost if the session ended.`]
-      : [];
+    const tree = await session.listTree(this.options.maxFiles + 1);
+    const listed = new Map(tree.files.filter((file) => isKeepable(file.path)).map((file) => [file.path, file]));
+    const unlisted = [...meta.files.keys()].filter((path) => !listed.has(path));
+    const beyond = tree.complete ? new Map<string, TreeEntry>() : await session.statFiles(unlisted);
+    const gone = unlisted.filter((path) => !beyond.has(path));
+    const changed = [...listed.values(), ...beyond.values()].filter((file) => {
+      const kept = meta.files.get(file.path);
+      return !kept || kept.size !== file.size || kept.mtimeMs !== file.mtimeMs;
+    });
+    const unnamed = tree.unnamed + tree.files.length - listed.size;
+    return this.save(id, meta, session, changed, gone, unnamed);
   }
 
-  /** Puts the new files first, then deletes what is gone, then the meta (a crash between leaves extra files, never missing ones). */
-  private async write(id: string, meta: WorkspaceMeta, files: DataFile[], deleted: string[]): Promise<void> {
-    await inBatches(files, (file) => this.options.store.put(id, FILES_PREFIX + file.path, file.data));
+  /**
+   * Saves the changed files that fit the caps (streamed out of the session into the store), then
+   * deletes what is gone, then writes the meta (a crash between leaves extra files, never missing
+   * ones). Returns the notes on what was left out.
+   */
+  private async save(id: string, meta: WorkspaceMeta, session: SandboxSession, changed: TreeEntry[], gone: string[], unnamed: number): Promise<string[]> {
+    const files = new Map(meta.files);
+    for (const path of gone) files.delete(path);
+    const plan = planSave({ ...meta, files }, changed, this.caps);
+    const outcome = plan.save.length ? await saveFiles(this.options.store, id, session, plan.save, this.options.maxFileBytes) : { read: [], missing: [] };
+    for (const file of outcome.read) files.set(file.path, { size: file.size, mtimeMs: file.mtimeMs });
+    // Listed, then gone before it was read: gone too.
+    const vanished = outcome.missing.filter((path) => files.has(path));
+    for (const path of vanished) files.delete(path);
+    const deleted = [...gone, ...vanished];
     if (deleted.length) await this.options.store.delete(id, deleted.map((path) => FILES_PREFIX + path));
-    const kept = { ...meta.files };
-    for (const path of deleted) delete kept[path];
-    for (const file of files) kept[file.path] = file.data.length;
-    await this.putMeta(id, { ...meta, files: kept, updatedAt: this.now().toISOString() });
+    if (outcome.read.length || deleted.length) await this.putMeta(id, { ...meta, files, updatedAt: this.now().toISOString() });
+    return planNotes(plan, this.caps, unnamed);
   }
 
   private async meta(id: string): Promise<WorkspaceMeta | undefined> {
@@ -247,6 +230,6 @@ export class ThreadWorkspaces {
   }
 
   private putMeta(id: string, meta: WorkspaceMeta): Promise<void> {
-    return this.options.store.put(id, META_OBJECT, Buffer.from(JSON.stringify(meta)));
+    return this.options.store.put(id, META_OBJECT, serializeMeta(meta));
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { bufferSource, readWhole } from "../../src/sandbox/file-streams.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
+import type { SandboxSession } from "../../src/sandbox/sandbox-session.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 
@@ -7,6 +9,17 @@ import { useSandboxes } from "../helpers/sandbox-fixture.js";
 // opaque bytes, and loaded inside the thread's next sandbox, never unpickled on the host.
 
 const MB = 1024 * 1024;
+
+/** The snapshot as the host streams it out, gathered here (a test's few MB) to look at and load elsewhere. */
+async function saveState(session: SandboxSession, maxBytes: number): Promise<{ outcome: Awaited<ReturnType<SandboxSession["saveState"]>>; data?: Buffer }> {
+  let data: Buffer | undefined;
+  const outcome = await session.saveState(maxBytes, async (snapshot) => {
+    data = await readWhole(snapshot.body);
+  });
+  return { outcome, data };
+}
+
+const loadState = (session: SandboxSession, data: Buffer) => session.loadState(bufferSource("state", data));
 
 const SETUP = [
   "import io, socket",
@@ -58,7 +71,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
 
   test("a session's variables come back in another sandbox: data, models, figures, functions, classes, modules", async () => {
     expect(await manager.execute("snap-a", SETUP)).toMatchObject({ status: "ok" });
-    const { outcome, data } = await (await manager.session("snap-a")).saveState(64 * MB);
+    const { outcome, data } = await saveState(await manager.session("snap-a"), 64 * MB);
     expect(outcome.tooLarge).toBe(false);
     expect(outcome.saved).toEqual(expect.arrayContaining(["np", "pd", "plt", "df", "model", "fig", "offset", "double", "square", "Point", "Point3", "p", "points"]));
     expect(outcome.saved).not.toContain("handle");
@@ -74,7 +87,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     const next = await manager.execute("snap-a", "import os\nos.path.exists('/mnt/data/.codebot/state.pkl')");
     expect(next).toMatchObject({ status: "ok", result: "False", files: [], changes: { written: [], deleted: [], complete: true } });
 
-    const restored = await (await manager.session("snap-b")).loadState(data ?? Buffer.alloc(0));
+    const restored = await loadState(await manager.session("snap-b"), data ?? Buffer.alloc(0));
     expect(restored.failed).toEqual([]);
     expect([...restored.restored].sort()).toEqual([...outcome.saved].sort());
     const check = await manager.execute("snap-b", CHECK);
@@ -89,7 +102,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   test("over maxBytes nothing is written, and the largest variables are named", async () => {
     await manager.execute("snap-big", "import numpy as np\nbig = np.zeros(2_000_000)\nsmall = 'x' * 1000\nn = 1");
     const session = await manager.session("snap-big");
-    const { outcome, data } = await session.saveState(1 * MB);
+    const { outcome, data } = await saveState(session, 1 * MB);
     expect(data).toBeUndefined();
     expect(outcome).toMatchObject({ tooLarge: true, saved: [] });
     expect(outcome.bytes).toBeGreaterThan(16_000_000);
@@ -98,7 +111,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     expect(outcome.largest.map((entry) => entry.name)).toContain("small");
     await expect(session.download(".codebot/state.pkl")).rejects.toThrow(SandboxError);
     // Under the limit it fits.
-    const fits = await session.saveState(32 * MB);
+    const fits = await saveState(session, 32 * MB);
     expect(fits.outcome.tooLarge).toBe(false);
     expect(fits.data?.length).toBeGreaterThan(16_000_000);
   });
@@ -107,7 +120,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     const target = "snap-tampered";
     await manager.execute(target, "mine = 'kept'");
     const session = await manager.session(target);
-    const garbage = await session.loadState(Buffer.from("this is not a snapshot at all"));
+    const garbage = await loadState(session, Buffer.from("this is not a snapshot at all"));
     expect(garbage.restored).toEqual([]);
     expect(garbage.failed).toEqual([{ name: "(snapshot)", reason: expect.stringMatching(/not a namespace snapshot/) }]);
     // A file made by hand: a class whose module is gone, a good value, bytes that are no pickle, a reserved name.
@@ -123,7 +136,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     );
     expect(crafted.status).toBe("ok");
     const bytes = await manager.download("snap-crafter", "crafted.pkl");
-    const partial = await session.loadState(bytes);
+    const partial = await loadState(session, bytes);
     expect(partial.restored).toEqual(["good"]);
     expect(Object.fromEntries(partial.failed.map((entry) => [entry.name, entry.reason]))).toEqual({
       gone: expect.stringMatching(/ModuleNotFoundError: No module named 'nonexistent_mod'/),
@@ -138,7 +151,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     const S = "snap-hostile";
     await manager.execute(S, "import os\nclass Bomb:\n    def __reduce__(self):\n        os._exit(3)\nbomb = Bomb()");
     const session = await manager.session(S);
-    await expect(session.saveState(16 * MB)).rejects.toThrow(/ended while saving the session's variables \(exit code 3\).*variables are lost/);
+    await expect(saveState(session, 16 * MB)).rejects.toThrow(/ended while saving the session's variables \(exit code 3\).*variables are lost/);
     expect(await manager.execute(S, "'bomb' in globals()")).toMatchObject({ status: "ok", result: "False" });
     // A snapshot whose value ends Python as it loads.
     await manager.execute(
@@ -154,7 +167,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
       ].join("\n"),
     );
     const bytes = await manager.download(S, "exit.pkl");
-    await expect(session.loadState(bytes)).rejects.toThrow(/ended while restoring the session's variables \(exit code 4\)/);
+    await expect(loadState(session, bytes)).rejects.toThrow(/ended while restoring the session's variables \(exit code 4\)/);
     expect(await manager.execute(S, "print('alive')")).toMatchObject({ status: "ok", stdout: "alive\n" });
     // A forged answer on the runner's channel during a snapshot is a protocol violation, not believed.
     await manager.execute(
@@ -168,7 +181,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
         "forge = Forge()",
       ].join("\n"),
     );
-    await expect(session.saveState(16 * MB)).rejects.toThrow(/tampered with the runner's private channel/);
+    await expect(saveState(session, 16 * MB)).rejects.toThrow(/tampered with the runner's private channel/);
     expect(await manager.execute(S, "print('alive')")).toMatchObject({ status: "ok", stdout: "alive\n" });
   });
 
@@ -179,7 +192,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     const second = await manager.execute(S, "import os\nos.remove('/mnt/data/a.txt')\nopen('/mnt/data/sub/b.txt', 'a').write('more')");
     expect(second.changes).toEqual({ written: ["sub/b.txt"], deleted: ["a.txt"], complete: true });
     const session = await manager.session(S);
-    await session.saveState(16 * MB);
+    await saveState(session, 16 * MB);
     // The code writing into the hidden folder itself is not reported either.
     const third = await manager.execute(S, "import os\nos.makedirs('/mnt/data/.codebot', exist_ok=True)\nopen('/mnt/data/.codebot/mine', 'w').write('x')\nopen('/mnt/data/c.txt', 'w').write('c')");
     expect(third.changes).toEqual({ written: ["c.txt"], deleted: [], complete: true });
@@ -193,11 +206,11 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     const build = "import numpy as np, pandas as pd\nbig = pd.DataFrame({'a': np.arange(1_000_000), 'b': np.random.rand(1_000_000), 'c': ['s%d' % i for i in range(1_000_000)]})";
     expect(await manager.execute("snap-rows-a", build)).toMatchObject({ status: "ok" });
     let started = performance.now();
-    const { outcome, data } = await (await manager.session("snap-rows-a")).saveState(256 * MB);
+    const { outcome, data } = await saveState(await manager.session("snap-rows-a"), 256 * MB); // gathered by the test only
     const saveMs = performance.now() - started;
     expect(outcome.saved).toContain("big");
     started = performance.now();
-    const restored = await (await manager.session("snap-rows-b")).loadState(data ?? Buffer.alloc(0));
+    const restored = await loadState(await manager.session("snap-rows-b"), data ?? Buffer.alloc(0));
     const loadMs = performance.now() - started;
     expect(restored.restored).toContain("big");
     expect(await manager.execute("snap-rows-b", "print(len(big), big['c'].iloc[-1])")).toMatchObject({ stdout: "1000000 s999999\n" });

@@ -183,7 +183,9 @@ describe("directory store on the host", () => {
       await writeFile(file, "not a folder");
       const store = new DirectoryStore(path.join(file, "workspaces"));
       const id = workspaceIdFor("t");
-      for (const operation of [store.check(), store.put(id, "meta.json", Buffer.from("{}")), store.get(id, "meta.json"), store.list(id), store.listWorkspaces()]) {
+      const operations = [store.check(), store.put(id, "meta.json", Buffer.from("{}")), store.get(id, "meta.json"), store.list(id), store.listWorkspaces()];
+      for (const operation of operations) operation.catch(() => undefined); // each is awaited below, in turn
+      for (const operation of operations) {
         const error = await failure(operation);
         expect(error.code).toBe("STORE_UNAVAILABLE");
         expect(error.message).toContain(store.description);

@@ -18,7 +18,7 @@ describe("workspace retention", () => {
     const store = new DirectoryStore(path.join(scratch, "store"));
     const started = Date.now();
     let now = new Date(started);
-    const workspaces = new ThreadWorkspaces({ store, namespace: "prod", maxBytes: 1 << 20, maxStateBytes: 1 << 20, maxFileBytes: 1 << 20, retentionDays: 30, log: createLogger("silent"), now: () => now });
+    const workspaces = new ThreadWorkspaces({ store, namespace: "prod", maxBytes: 1 << 20, maxStateBytes: 1 << 20, maxFileBytes: 1 << 20, maxFiles: 100, retentionDays: 30, log: createLogger("silent"), now: () => now });
     const put = async (namespace: string, thread: string, daysAgo: number) => {
       const id = workspaceIdFor(`${namespace}/${thread}`);
       await store.put(id, "files/a.txt", Buffer.from("a"));

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import { describe, expect, test } from "vitest";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
 import type { WorkspaceStore } from "../../src/workspace/workspace-store.js";
@@ -63,6 +64,32 @@ function fresh(): string {
   return workspaceIdFor(`thread-${randomBytes(8).toString("hex")}`);
 }
 
+/** A body of `size` pseudo-random bytes made as it is read, in 1 MiB chunks (never held whole); hash: what it carried. */
+function generated(size: number, failAfter?: number): { body: Readable; hash: () => string; pulled: () => number } {
+  const hash = createHash("sha256");
+  let pulled = 0;
+  async function* chunks() {
+    while (pulled < size) {
+      if (failAfter !== undefined && pulled >= failAfter) throw new Error("the sandbox went away");
+      const chunk = randomBytes(Math.min(1 << 20, size - pulled));
+      pulled += chunk.length;
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  return { body: Readable.from(chunks(), { objectMode: false }), hash: () => hash.digest("hex"), pulled: () => pulled };
+}
+
+async function digest(body: Readable): Promise<{ hash: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of body) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { hash: hash.digest("hex"), bytes };
+}
+
 /** What every WorkspaceStore does; `makeStore` gives an empty store for each test. */
 export function storeContract(name: string, makeStore: () => Promise<WorkspaceStore>): void {
   describe(`${name}: the workspace store contract`, () => {
@@ -86,6 +113,54 @@ export function storeContract(name: string, makeStore: () => Promise<WorkspaceSt
       const back = await store.get(id, "state/namespace.pkl");
       expect(back?.length).toBe(large.length);
       expect(back?.equals(large)).toBe(true);
+    });
+
+    test("a streamed put and get carry 23 MB (several S3 parts) byte for byte, and the size", async () => {
+      const store = await makeStore();
+      const id = fresh();
+      const size = 23 * 1024 * 1024 + 123;
+      const source = generated(size);
+      await store.putStream(id, "files/big.bin", source.body, size);
+      const back = await store.getStream(id, "files/big.bin");
+      expect(back?.size).toBe(size);
+      expect(await digest(back!.body)).toEqual({ hash: source.hash(), bytes: size });
+      expect((await store.list(id)).map(({ name, size: bytes }) => ({ name, size: bytes }))).toEqual([{ name: "files/big.bin", size }]);
+      // Small and empty bodies too, and what put wrote reads back as a stream.
+      await store.putStream(id, "files/small.txt", Readable.from([Buffer.from("small")]), 5);
+      await store.putStream(id, "files/empty", Readable.from([]), 0);
+      await store.put(id, "meta.json", Buffer.from("{}"));
+      expect((await store.get(id, "files/small.txt"))?.toString()).toBe("small");
+      const empty = await store.getStream(id, "files/empty");
+      expect(empty?.size).toBe(0);
+      expect((await digest(empty!.body)).bytes).toBe(0);
+      expect((await digest((await store.getStream(id, "meta.json"))!.body)).bytes).toBe(2);
+    });
+
+    test("a streamed put that fails midway, ends short or runs long fails and leaves the old object whole", async () => {
+      const store = await makeStore();
+      const id = fresh();
+      await store.put(id, "files/x.bin", Buffer.from("old body"));
+      const failing = generated(12 * 1024 * 1024, 7 * 1024 * 1024);
+      await expect(store.putStream(id, "files/x.bin", failing.body, 12 * 1024 * 1024)).rejects.toThrow(/the sandbox went away/);
+      await expect(store.putStream(id, "files/x.bin", generated(1000).body, 2000)).rejects.toThrow();
+      await expect(store.putStream(id, "files/x.bin", generated(6 * 1024 * 1024).body, 1000)).rejects.toThrow();
+      expect((await store.get(id, "files/x.bin"))?.toString()).toBe("old body");
+      expect((await store.list(id)).map((object) => object.name)).toEqual(["files/x.bin"]);
+      // A new object that failed is not there at all.
+      await expect(store.putStream(id, "files/new.bin", generated(10, 0).body, 10)).rejects.toThrow(/the sandbox went away/);
+      expect(await store.getStream(id, "files/new.bin")).toBeUndefined();
+      expect(await store.listWorkspaces()).toEqual([id]);
+    });
+
+    test("streamed puts and gets refuse bad names and ids with BAD_NAME", async () => {
+      const store = await makeStore();
+      for (const bad of BAD_NAMES.slice(0, 8)) {
+        expect((await rejection(store.putStream(fresh(), bad, Readable.from([Buffer.from("x")]), 1))).code, JSON.stringify(bad)).toBe("BAD_NAME");
+        expect((await rejection(store.getStream(fresh(), bad))).code, JSON.stringify(bad)).toBe("BAD_NAME");
+      }
+      expect((await rejection(store.getStream(BAD_IDS[2] as string, "files/x"))).code).toBe("BAD_NAME");
+      expect(await store.getStream(fresh(), "files/never")).toBeUndefined();
+      expect(await store.listWorkspaces()).toEqual([]);
     });
 
     test("absent objects and workspaces read as nothing", async () => {
