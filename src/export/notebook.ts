@@ -1,4 +1,4 @@
-import { boundTurn, type RecordedResult, type ThreadTurnInput } from "./turn-record.js";
+import { boundTurn, type RecordedQuery, type RecordedResult, type ThreadTurnInput } from "./turn-record.js";
 import { inertMarkdown, markdownName } from "./inert-markdown.js";
 
 /**
@@ -55,6 +55,22 @@ function errorOutput(error: NonNullable<RecordedResult["error"]>): Output {
   return { output_type: "error", ename: error.name, evalue: error.value, traceback: lines.split("\n") };
 }
 
+/** A fence longer than any run of backticks in text, so the text can't close it. */
+function fenceFor(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((run) => run[0].length));
+  return "`".repeat(Math.max(3, longest + 1));
+}
+
+/** A cell's data-source calls (codebot.sql, fetch) as a markdown cell: source, what it got, the SQL or path as code. */
+function queriesCell(queries: RecordedQuery[]): string {
+  const parts = queries.map((query) => {
+    const got = query.outcome === "ok" || query.outcome === "truncated" ? (query.kind === "sql" ? `${query.rows ?? 0} rows${query.outcome === "truncated" ? " (cut)" : ""}` : `${query.bytes} bytes`) : markdownName(query.outcome);
+    const fence = fenceFor(query.text);
+    return `**${markdownName(query.source)}** (${markdownName(query.kind)}) · ${got} · ${Math.round(query.ms)} ms\n\n${fence}${query.kind === "sql" ? "sql" : ""}\n${query.text}\n${fence}`;
+  });
+  return `Data queries of the cell above:\n\n${parts.join("\n\n")}`;
+}
+
 /** The notebook of a thread's turns (bounded again here: the builder trusts no input). */
 export function buildNotebook(turns: ThreadTurnInput[], facts: NotebookFacts): Notebook {
   const cells: Cell[] = [];
@@ -74,6 +90,7 @@ export function buildNotebook(turns: ThreadTurnInput[], facts: NotebookFacts): N
     for (const step of turn.steps) {
       executionCount++;
       add({ cell_type: "code", metadata: {}, execution_count: executionCount, source: step.code, outputs: outputsOf(step.result, executionCount) });
+      if (step.result.queries?.length) markdown(queriesCell(step.result.queries));
     }
     if (!turn.ranAsWritten && turn.answerMarkdown.trim()) markdown(inertMarkdown(turn.answerMarkdown));
   }
