@@ -72,7 +72,10 @@ export class PostgresSource implements SqlDriver {
           fields = columns.map((column) => fieldOf(column.type));
         }
         for (const row of rows) {
-          if (!(await cut.add(writer, row.map((value, i) => fields[i]!(value))))) return { columns, truncated: true, cutBy: cut.cutBy };
+          if (!(await cut.add(writer, row.map((value, i) => fields[i]!(value))))) {
+            await cursor.close(); // the portal is closed: the rest of the result is never sent
+            return { columns, truncated: true, cutBy: cut.cutBy };
+          }
         }
         if (rows.length < batch) break;
         batch = Math.max(10, Math.min(MAX_BATCH_ROWS, Math.floor(BATCH_BYTES / Math.max(1, guard.received / rows.length))));
@@ -103,6 +106,10 @@ export class PostgresSource implements SqlDriver {
   private async transaction<T>(timeoutMs: number, signal: AbortSignal, work: (client: pg.PoolClient, guard: MessageGuard) => Promise<T>): Promise<T> {
     const client = (await connectWithin(() => this.pool.connect(), (late) => late.release(), timeoutMs, signal, this.config.name, postgresFailure, () => this.pool.totalCount >= this.config.pool_size)) as CancellableClient;
     const guard = new MessageGuard(client.connection.stream, MAX_MESSAGE_BYTES, MAX_BATCH_BYTES);
+    // A connection that breaks while checked out (the guard ended it, the server went away) says so
+    // here, and to the running query; unheard, it would end the worker.
+    const onError = (error: Error) => this.log.debug({ source: this.config.name, err: { message: error.message } }, "a data source's connection failed during a call");
+    client.on("error", onError);
     let cancelled: "signal" | "timer" | undefined;
     const cancel = (why: "signal" | "timer") => {
       cancelled ??= why;
@@ -130,6 +137,7 @@ export class PostgresSource implements SqlDriver {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       guard.detach();
+      client.off("error", onError);
       // A connection whose call failed or was cancelled is closed (the server rolls back what it had), never reused.
       client.release(healthy ? undefined : true);
     }
