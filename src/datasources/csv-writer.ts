@@ -22,23 +22,33 @@ export class CsvWriter {
   /** Bytes written (or gathered) so far. */
   bytes = 0;
   rows = 0;
+  /** Which columns have held a NULL so far (the session reads the others with plain numpy dtypes, faster). */
+  readonly nulls: boolean[] = [];
 
   constructor(
     private readonly sink: ByteSink,
     private readonly maxBytes: number,
   ) {}
 
-  /** Adds a row of fields (already CSV text, NULL_FIELD for NULL); false, and nothing added, when it would pass maxBytes. */
-  async row(fields: string[]): Promise<boolean> {
+  /**
+   * Adds a row of fields (already CSV text, NULL_FIELD for NULL); false, and nothing added, when it
+   * would pass maxBytes. Once `full`, the caller flushes before adding more.
+   */
+  row(fields: string[]): boolean {
     const line = `${fields.join(",")}\n`;
     const size = Buffer.byteLength(line);
     if (this.bytes + size > this.maxBytes) return false;
+    for (let i = 0; i < fields.length; i++) if (fields[i] === NULL_FIELD) this.nulls[i] = true;
     this.lines.push(line);
     this.pending += size;
     this.bytes += size;
     this.rows++;
-    if (this.pending >= CHUNK_BYTES) await this.flush();
     return true;
+  }
+
+  /** A chunk's worth is gathered: flush it. */
+  get full(): boolean {
+    return this.pending >= CHUNK_BYTES;
   }
 
   async flush(): Promise<void> {

@@ -53,6 +53,8 @@ export interface ByteSink {
 export interface ResultColumn {
   name: string;
   type: string;
+  /** Whether it held a NULL (an int or bool column without one is read as numpy int64 / bool, else as pandas' nullable Int64 / boolean). */
+  nulls?: boolean;
 }
 
 export interface QueryRequest {

@@ -69,7 +69,8 @@ export class SourceRegistry implements DataSources {
       const cut = new RowCut(maxRows, request.strict, entry.config.name);
       const outcome = await entry.sql.run({ text: request.statement, params: request.params, timeoutMs, signal: limits.signal }, writer, cut);
       await writer.flush();
-      return { ...outcome, rows: writer.rows, bytes: writer.bytes };
+      const columns = outcome.columns.map((column, i) => ({ ...column, nulls: writer.nulls[i] === true }));
+      return { ...outcome, columns, rows: writer.rows, bytes: writer.bytes };
     });
   }
 

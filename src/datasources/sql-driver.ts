@@ -42,9 +42,9 @@ export class RowCut {
   ) {}
 
   /** Adds one row; false when the result is cut here (the row is not kept). Throws too-many-rows when strict. */
-  async add(writer: CsvWriter, fields: string[]): Promise<boolean> {
+  add(writer: CsvWriter, fields: string[]): boolean {
     if (writer.rows >= this.maxRows) return this.cut("max_rows", `${this.source} returned more than ${this.maxRows.toLocaleString("en-US")} rows`);
-    if (!(await writer.row(fields))) return this.cut("max_bytes", `${this.source}'s result is larger than its max_bytes`);
+    if (!writer.row(fields)) return this.cut("max_bytes", `${this.source}'s result is larger than its max_bytes`);
     return true;
   }
 

@@ -81,7 +81,8 @@ export interface ThreadTurnInput {
   ranAsWritten?: boolean;
   steps: Array<{
     code: string;
-    result: Pick<ExecutionResult, "stdout" | "stderr" | "result" | "error" | "notes" | "calls"> & { status: string; images: Array<{ mime: string; data: string }> };
+    /** calls: as the worker recorded them; queries: as a stored record keeps them (bounded again). */
+    result: Pick<ExecutionResult, "stdout" | "stderr" | "result" | "error" | "notes" | "calls"> & { status: string; images: Array<{ mime: string; data: string }>; queries?: RecordedQuery[] };
   }>;
   answerMarkdown: string;
 }
@@ -133,7 +134,7 @@ function boundedResult(result: ThreadTurnInput["steps"][number]["result"], budge
   // The note on dropped images comes first, so bounding a bounded record again changes nothing.
   const notes = dropped ? [`${dropped} image${dropped === 1 ? " was" : "s were"} left out of the export (not a PNG or JPEG, over ${EXPORT_BOUNDS.maxImageBytes / 1048576} MB, or too many).`, ...result.notes] : result.notes;
   kept.notes = notes.slice(0, EXPORT_BOUNDS.maxNotes).map((note) => budget.text(note, EXPORT_BOUNDS.maxNoteChars));
-  const queries = (result.calls ?? []).slice(0, EXPORT_BOUNDS.maxQueriesPerStep);
+  const queries = (result.calls ?? result.queries ?? []).slice(0, EXPORT_BOUNDS.maxQueriesPerStep);
   if (queries.length) {
     kept.queries = queries.map((query) => ({
       kind: boundedText(String(query.kind), 10),

@@ -105,17 +105,20 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
         "print(m['amount'].tolist(), m['big'].tolist())",
         "e = sql('shop', 'select id from orders where id < 0')",
         "print(e.shape, str(e.dtypes['id']))",
+        "n = sql('shop', 'select nullif(id % 3, 0) as m, case when id % 3 = 0 then null else ok end as b from orders where id <= 6 order by id')",
+        "print({k: str(v) for k, v in n.dtypes.items()}, n['m'].tolist(), n['b'].tolist())",
       ].join("\n"),
     );
     expect(result.stderr).toBe("");
     expect(result.error).toBeUndefined();
     expect(result.stdout.split("\n")).toEqual([
       `${ORDER_ROWS} False shop`,
-      "{'id': 'Int64', 'region': 'object', 'amount': 'float64', 'ok': 'boolean', 'at': 'datetime64[ns, UTC]', 'day': 'datetime64[ns]', 'note': 'object', 'big': 'Int64', 'ratio': 'float64'}",
+      "{'id': 'int64', 'region': 'object', 'amount': 'float64', 'ok': 'bool', 'at': 'datetime64[ns, UTC]', 'day': 'datetime64[ns]', 'note': 'object', 'big': 'int64', 'ratio': 'float64'}",
       `${Math.floor(ORDER_ROWS / 7)} note, "quoted" 1 2026-01-01 01:00:00+00:00 2026-01-03 True 30000000000`,
-      "{'id': 'Int64', 'amount': 'float64', 'ok': 'Int64', 'at': 'datetime64[ns]', 'day': 'datetime64[ns]', 'big': 'UInt64'}",
+      "{'id': 'int64', 'amount': 'float64', 'ok': 'int64', 'at': 'datetime64[ns]', 'day': 'datetime64[ns]', 'big': 'uint64'}",
       "[1.5, 3.0, 4.5] [10000000000, 20000000000, 30000000000]",
-      "(0, 1) Int64",
+      "(0, 1) int64",
+      "{'m': 'Int64', 'b': 'boolean'} [1, 2, <NA>, 1, 2, <NA>] [False, True, <NA>, True, False, <NA>]",
       "",
     ]);
   });

@@ -188,10 +188,12 @@ down:
     expect(lines).toHaveLength(7);
     expect(lines[0]).toMatch(
       kind === "postgres"
-        ? /^1,south,1\.50,False,2026-01-01 01:00:00\+00:00,2026-01-02,"note, ""quoted"" 1",10000000000,0\.3333/
+        ? /^1,south,1\.50,False,2026-01-01 01:00:00,2026-01-02,"note, ""quoted"" 1",10000000000,0\.3333/
         : /^1,south,1\.50,0,2026-01-01 01:00:00,2026-01-02,"note, ""quoted"" 1",10000000000,0\.3333/,
     );
     expect(lines[6]).toMatch(/^7,west,\\N,/); // NULL, unquoted
+    // The session is told which columns held a NULL (those are read with pandas' nullable dtypes).
+    expect(result!.columns.map((column) => column.nulls)).toEqual([false, false, true, false, false, false, false, false, false]);
   });
 
   test("every form of write is refused, even for the role that owns the tables, and nothing changed", async () => {

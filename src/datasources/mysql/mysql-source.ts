@@ -65,10 +65,11 @@ export class MysqlSource implements SqlDriver {
       });
       for await (const row of rows as AsyncIterable<unknown>) {
         if (!Array.isArray(row)) continue; // a statement without rows answers with its OK packet
-        if (!(await cut.add(writer, row.map((value, i) => fields[i]!(value))))) {
+        if (!cut.add(writer, row.map((value, i) => fields[i]!(value)))) {
           // Only the server can stop a result it is sending: the statement is killed, the connection dropped.
           throw new CutShort({ columns, truncated: true, cutBy: cut.cutBy });
         }
+        if (writer.full) await writer.flush();
       }
       return { columns, truncated: false };
     });

@@ -10,7 +10,8 @@ const FLOAT = new Set([0, 4, 5, 246]); // DECIMAL, FLOAT, DOUBLE, NEWDECIMAL
 const INT = new Set([1, 2, 3, 9, 13, 16]); // TINY, SHORT, LONG, INT24, YEAR, BIT
 const LONGLONG = 8;
 const DATE = new Set([10, 14]);
-const DATETIME = new Set([7, 12]); // TIMESTAMP (in the session's UTC), DATETIME
+const TIMESTAMP = 7; // an instant, shown in the session's time zone: UTC
+const DATETIME = 12;
 const UNSIGNED_FLAG = 32;
 const BINARY_CHARSET = 63;
 
@@ -29,7 +30,8 @@ export function columnType(field: MysqlField): string {
   if (INT.has(type)) return "int";
   if (FLOAT.has(type)) return "float";
   if (DATE.has(type)) return "date";
-  if (DATETIME.has(type)) return "datetime";
+  if (type === TIMESTAMP) return "datetimetz";
+  if (type === DATETIME) return "datetime";
   return field.characterSet === BINARY_CHARSET ? "bytes" : "text";
 }
 

@@ -16,9 +16,9 @@ import type { SqlSourceConfig } from "../source-config.js";
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const MAX_BATCH_BYTES = 48 * 1024 * 1024;
 /** Rows of the first read; later reads aim at BATCH_BYTES each. */
-const FIRST_BATCH = 200;
-const BATCH_BYTES = 2 * 1024 * 1024;
-const MAX_BATCH_ROWS = 10_000;
+const FIRST_BATCH = 500;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_BATCH_ROWS = 50_000;
 /** Past the statement's own timeout, the worker cancels it itself (the database's timer is per protocol message). */
 const CANCEL_MARGIN_MS = 250;
 
@@ -64,21 +64,30 @@ export class PostgresSource implements SqlDriver {
       let columns: SqlOutcome["columns"] | undefined;
       let fields: Array<(value: string | null) => string> = [];
       let batch = FIRST_BATCH;
-      for (;;) {
-        guard.startBatch();
-        const { rows, result } = await read(cursor, batch);
+      guard.startBatch();
+      let next: Promise<{ rows: Row[]; result: pg.QueryResult }> | undefined = read(cursor, batch);
+      while (next) {
+        const { rows, result } = await next;
+        // The next batch is asked for at once: the database produces it while this one is written.
+        next = undefined;
+        if (rows.length === batch) {
+          batch = Math.max(10, Math.min(MAX_BATCH_ROWS, Math.floor(BATCH_BYTES / Math.max(1, guard.received / rows.length))));
+          guard.startBatch();
+          next = read(cursor, batch);
+          next.catch(() => undefined); // awaited below; a failure while this batch is written must not go unhandled
+        }
         if (!columns) {
           columns = checkColumns(result.fields.map((field) => ({ name: field.name, type: columnType(field.dataTypeID) })));
           fields = columns.map((column) => fieldOf(column.type));
         }
         for (const row of rows) {
-          if (!(await cut.add(writer, row.map((value, i) => fields[i]!(value))))) {
+          if (!cut.add(writer, row.map((value, i) => fields[i]!(value)))) {
+            await next?.catch(() => undefined);
             await cursor.close(); // the portal is closed: the rest of the result is never sent
             return { columns, truncated: true, cutBy: cut.cutBy };
           }
+          if (writer.full) await writer.flush();
         }
-        if (rows.length < batch) break;
-        batch = Math.max(10, Math.min(MAX_BATCH_ROWS, Math.floor(BATCH_BYTES / Math.max(1, guard.received / rows.length))));
       }
       await cursor.close();
       return { columns: columns ?? [], truncated: false };
