@@ -180,6 +180,10 @@ class SourceCalls:
         current = self.current
         if current is None or frame.get("target") != current["exec"] or frame.get("call") != current["call"]:
             return
+        # Two host processes attached to one execution (a takeover) both answer: the first one wins.
+        current.setdefault("by", frame.get("by"))
+        if frame.get("by") != current["by"]:
+            return
         op = frame.get("op")
         if op == "call-data":
             self.write(current, frame.get("data"))

@@ -28,10 +28,12 @@ running execution's id, and the host answers on stdin; these frames are handled 
       "maxRows"?, "strict"} | {"kind": "fetch", "source", "path", "method", "query", "body"?,
       "contentType"?} | {"kind": "sources"}}        a call of the running execution, checked and bounded
   -> {"id": execId, "op": "call-cancel", "call", "reason"}   stop sending (the session's disk is full)
-  <- {"op": "call-data", "target": execId, "call", "data" (base64)}   a chunk of the answer, written to
-      /mnt/data/.codebot/sources/<call>.data (the file the session created for it)
-  <- {"op": "call-end", "target", "call", "end": {...}} or {"op": "call-error", "target", "call",
-      "error": {"code", "message"}}                  the call's end, passed to the session as one line
+  <- {"op": "call-data", "target": execId, "call", "by", "data" (base64)}   a chunk of the answer, written
+      to /mnt/data/.codebot/sources/<call>.data (the file the session created for it)
+  <- {"op": "call-end", "target", "call", "by", "end": {...}} or {"op": "call-error", "target", "call",
+      "by", "error": {"code", "message"}}            the call's end, passed to the session as one line
+  ("by" names the answering host process: were two attached to one execution, the first one's frames
+  are kept and the other's dropped.)
 One call runs at a time; a frame for another execution or call (one that ended) is dropped. A call
 still running when its execution ends is dropped here; the host cancels it when the result reaches it.
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { RunnerConnection } from "./runner-connection.js";
 import { CALL_CHUNK_BYTES, callCancelSchema, CallFailure, callFrameSchema, sessionCallSchema, type SessionCallHandler } from "./session-calls.js";
@@ -12,6 +13,8 @@ const NO_SOURCES = "Data sources are not available here (codebot was not given a
  */
 export class ExecutionCalls {
   private readonly ended = new AbortController();
+  /** Names this answerer in every frame: were two processes attached to one execution (a takeover), the sandbox keeps to the first that answered. */
+  private readonly by = randomUUID();
   private running: { call: string; cancel: AbortController } | undefined;
   private readonly unlisten: () => void;
 
@@ -48,8 +51,8 @@ export class ExecutionCalls {
   }
 
   private async answer(call: string, raw: unknown): Promise<void> {
-    const target = this.executionId;
-    const reply = (message: object) => this.connection.send({ target, call, ...message }).catch(() => undefined);
+    const { executionId: target, by } = this;
+    const reply = (message: object) => this.connection.send({ target, call, by, ...message }).catch(() => undefined);
     if (this.running) {
       await reply({ op: "call-error", error: { code: "bad-request", message: "One data-source call at a time." } });
       return;
@@ -71,7 +74,7 @@ export class ExecutionCalls {
         write: async (chunk: Buffer) => {
           if (signal.aborted) throw new CallFailure("cancelled", "The execution ended before the answer was sent.");
           for (let start = 0; start < chunk.length; start += CALL_CHUNK_BYTES) {
-            await this.connection.send({ op: "call-data", target, call, data: chunk.subarray(start, start + CALL_CHUNK_BYTES).toString("base64") });
+            await this.connection.send({ op: "call-data", target, call, by, data: chunk.subarray(start, start + CALL_CHUNK_BYTES).toString("base64") });
           }
         },
       };

@@ -13,6 +13,10 @@ import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 import { ORDER_ROWS, seedMariadbShop, seedPostgresShop } from "../helpers/shop-data.js";
 import { startHttpApi, type HttpApiStandIn } from "../stand-ins/http-api-stand-in.js";
+import { ExecutionCalls } from "../../src/sandbox/execution-calls.js";
+import { RunnerConnection } from "../../src/sandbox/runner-connection.js";
+import { maxFrameBytes } from "../../src/sandbox/sandbox-limits.js";
+import type { SessionCallHandler } from "../../src/sandbox/session-calls.js";
 
 /**
  * Data sources from the sandbox's own Python (`from codebot import sql, fetch, sources`), through
@@ -278,6 +282,27 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
       );
       expect(result.stdout).toBe("bad-request\nbad-request\nbad-request\nuntouched already\n");
       expect(result.durationMs).toBeLessThan(5000);
+    });
+
+    test("two worker processes attached to one execution (a takeover) both answer: the sandbox keeps the first one's answer whole", async () => {
+      await run("twice", "ready = 1");
+      const session = await manager.session("twice");
+      const second = await RunnerConnection.attach(session.container, pino({ level: "silent" }), maxFrameBytes(manager.limits));
+      const answer = (letter: string, pauseMs: number): SessionCallHandler => async (_call, sink) => {
+        for (let i = 0; i < 5; i++) {
+          await sink.write(Buffer.from(`${letter.repeat(9)}\n`));
+          await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        }
+        return { columns: [{ name: "v", type: "text" }], rows: 5 };
+      };
+      const other = new ExecutionCalls("takeover-1", second, answer("B", 30), Date.now() + 30_000, pino({ level: "silent" }));
+      try {
+        const result = await manager.execute("twice", "from codebot import sql\n''.join(sorted(set(''.join(sql('shop', 'select 1')['v']))))", { executionId: "takeover-1", onCall: answer("A", 20) });
+        expect(["'A'", "'B'"]).toContain(result.result);
+      } finally {
+        other.end();
+        second.close();
+      }
     });
 
     test("calls come from the cell's own thread only", async () => {
