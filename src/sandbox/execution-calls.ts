@@ -74,7 +74,7 @@ export class ExecutionCalls {
         write: async (chunk: Buffer) => {
           if (signal.aborted) throw new CallFailure("cancelled", "The execution ended before the answer was sent.");
           for (let start = 0; start < chunk.length; start += CALL_CHUNK_BYTES) {
-            await this.connection.send({ op: "call-data", target, call, by, data: chunk.subarray(start, start + CALL_CHUNK_BYTES).toString("base64") });
+            await this.connection.send({ op: "call-data", target, call, by }, chunk.subarray(start, start + CALL_CHUNK_BYTES));
           }
         },
       };

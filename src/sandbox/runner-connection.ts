@@ -16,6 +16,15 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 type RequestBody = RunnerRequest extends infer R ? (R extends { id: string } ? Omit<R, "id"> : never) : never;
 
 /**
+ * A frame whose last field is "data", bytes as base64, built as bytes: a chunk of megabytes is
+ * never copied through a JSON string (the base64 text is ASCII, so its Latin-1 bytes are its UTF-8).
+ */
+function frameWithData(message: object, data: Buffer): Buffer {
+  const head = JSON.stringify(message).slice(0, -1);
+  return Buffer.concat([Buffer.from(`${head}${head.length > 1 ? "," : ""}"data":"`), Buffer.from(data.toString("base64"), "latin1"), Buffer.from('"}\n')]);
+}
+
+/**
  * One attached stdin/stdout stream to a sandbox's supervisor. Requests carry ids and answers are
  * routed by id, so several codebot processes may be attached to the same sandbox at once.
  * The container is hostile: a line longer than maxFrameBytes or one that is not a JSON object
@@ -111,9 +120,9 @@ export class RunnerConnection {
    * Writes one frame that is no request (a call's answer), waiting while the stream's buffer is
    * full, so a large answer is never held in memory ahead of what the sandbox has taken.
    */
-  async send(message: object): Promise<void> {
+  async send(message: object, data?: Buffer): Promise<void> {
     if (this.closedError) throw this.closedError;
-    if (this.stream.write(`${JSON.stringify(message)}\n`)) return;
+    if (this.stream.write(data ? frameWithData(message, data) : `${JSON.stringify(message)}\n`)) return;
     const stop = new AbortController();
     const settled = (event: string) => once(this.stream, event, { signal: stop.signal }).then(() => undefined, () => undefined);
     try {

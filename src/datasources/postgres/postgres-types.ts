@@ -20,7 +20,12 @@ export function columnType(oid: number): string {
   return TYPE_BY_OID.get(oid) ?? "text";
 }
 
-const FLOAT_WORDS: Record<string, string> = { NaN: "nan", Infinity: "inf", "-Infinity": "-inf" };
+const FLOAT_WORDS = new Map([
+  ["NaN", "nan"],
+  ["Infinity", "inf"],
+  ["-Infinity", "-inf"],
+]);
+const isDigit = (code: number) => code >= 48 && code <= 57;
 
 export type FieldOf = (value: string | null) => string;
 
@@ -30,7 +35,8 @@ export function fieldOf(type: string): FieldOf {
     case "int":
       return (value) => value ?? NULL_FIELD;
     case "float":
-      return (value) => (value === null ? NULL_FIELD : (FLOAT_WORDS[value] ?? value));
+      // A number ends with a digit; only NaN and the infinities are words.
+      return (value) => (value === null ? NULL_FIELD : isDigit(value.charCodeAt(value.length - 1)) ? value : (FLOAT_WORDS.get(value) ?? value));
     case "bool":
       return (value) => (value === null ? NULL_FIELD : value === "t" ? "True" : "False");
     case "datetimetz":
