@@ -1,93 +1,27 @@
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { SourceCallRecord } from "../../src/core/source-call.js";
-import { CallAudit } from "../../src/datasources/call-audit.js";
 import type { Caller } from "../../src/datasources/data-sources.js";
 import { sessionCallHandler } from "../../src/datasources/session-call-handler.js";
-import { parseDataSources } from "../../src/datasources/source-config.js";
-import { SourceRegistry } from "../../src/datasources/source-registry.js";
-import { startMariadb, type TestMariadb } from "../helpers/mariadb-server.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres-server.js";
-import { freePort } from "../helpers/redis-server.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { ORDER_ROWS, seedMariadbShop, seedPostgresShop } from "../helpers/shop-data.js";
-import { startHttpApi, type HttpApiStandIn } from "../stand-ins/http-api-stand-in.js";
-import { ExecutionCalls } from "../../src/sandbox/execution-calls.js";
-import { RunnerConnection } from "../../src/sandbox/runner-connection.js";
-import { maxFrameBytes } from "../../src/sandbox/sandbox-limits.js";
-import type { SessionCallHandler } from "../../src/sandbox/session-calls.js";
+import { ORDER_ROWS } from "../helpers/shop-data.js";
+import { API_TOKEN, useSourceServers } from "../helpers/source-fixture.js";
 
 /**
  * Data sources from the sandbox's own Python (`from codebot import sql, fetch, sources`), through
  * real sandboxes under every runtime, the real supervisor and real servers: DataFrames with the
- * right dtypes, every failure a DataSourceError subclass, no secret anywhere the code can look,
- * forged frames and planted files refused, the module there in a resumed session, and 20 threads
- * querying at once through a pool of 5.
+ * right dtypes, every failure a DataSourceError subclass, no secret anywhere the code can look, the
+ * module there in a resumed session, and 20 threads querying at once through a pool of 5. What the
+ * session sends that is hostile: sandbox-source-attacks.test.ts.
  */
 
-const TOKEN = "Bearer api-t0ken-93e1c7";
-let pg: TestPostgres;
-let my: TestMariadb;
-let api: HttpApiStandIn;
-let sources: SourceRegistry;
-let secrets: string[];
-const logLines: string[] = [];
-
-beforeAll(async () => {
-  [pg, my, api] = await Promise.all([startPostgres(), startMariadb(), startHttpApi()]);
-  const [pgShop, myShop] = await Promise.all([seedPostgresShop(pg), seedMariadbShop(my)]);
-  secrets = [...new Set([...pgShop.secrets, ...myShop.secrets, "api-t0ken-93e1c7", pg.adminUrl.split(":")[2]!.split("@")[0]!])];
-  const closed = await freePort();
-  const yaml = `
-shop:
-  kind: postgres
-  url_env: PG_URL
-  description: Orders of the shop
-  channels: ["local:*"]
-  timeout_seconds: 3
-  max_rows: 100000
-few:
-  kind: postgres
-  url_env: PG_URL
-  channels: ["local:*"]
-  max_rows: 100
-myshop:
-  kind: mysql
-  url_env: MY_URL
-  channels: ["local:*"]
-stats:
-  kind: http
-  base_url: ${api.baseUrl}
-  headers_env: {Authorization: API_AUTH}
-  channels: ["local:*"]
-down:
-  kind: postgres
-  url_env: DOWN_URL
-  channels: ["local:*"]
-hidden:
-  kind: postgres
-  url_env: PG_URL
-  description: another team's
-  channels: ["slack:T9:*"]
-`;
-  const env = { PG_URL: pgShop.ownerUrl, MY_URL: myShop.ownerUrl, API_AUTH: TOKEN, DOWN_URL: pgShop.ownerUrl.replace(`:${pg.port}/`, `:${closed}/`) };
-  const log = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
-  sources = new SourceRegistry(parseDataSources(yaml, env), { log, audit: new CallAudit(log, false) });
-});
-afterAll(async () => {
-  await sources?.close();
-  await Promise.all([pg?.stop(), my?.stop(), api?.close()]);
-});
-
-const pgActive = async (like: string) => Number((await pg.admin(`select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '${like}'`, [], "shop")).rows[0]?.n);
-
+const servers = useSourceServers();
 describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   const { manager } = useSandboxes({ SANDBOX_RUNTIME: runtime, SANDBOX_POOL_SIZE: "0", SANDBOX_TIMEOUT_SECONDS: "20", SANDBOX_MAX_SESSIONS: "40" });
   const calls: SourceCallRecord[] = [];
   const caller = (session: string): Caller => ({ channel: "local:-:cli", user: "local:U1", thread: `local:-:cli:${session}`, requestId: `req-${session}` });
   const run = (session: string, code: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}) =>
-    manager.execute(session, code, { ...options, onCall: sessionCallHandler(sources, caller(session), (call) => calls.push(call)) });
+    manager.execute(session, code, { ...options, onCall: sessionCallHandler(servers.sources, caller(session), (call) => calls.push(call)) });
 
   test("sources() lists this channel's sources with their tables, never another channel's", async () => {
     const result = await run("s", "from codebot import sources\nlisted = sources()\nprint([(s['name'], s['kind']) for s in listed])\nprint([t['name'] for t in listed[0]['tables']])");
@@ -181,13 +115,13 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     ];
     expect(lines).toHaveLength(expected.length);
     lines.forEach((line, i) => expect(line).toMatch(expected[i]!));
-    expect(await pgActive("%pg_sleep(10)%")).toBe(0);
+    expect(await servers.pgActive("%pg_sleep(10)%")).toBe(0);
   });
 
   test("fetch() returns the body as bytes with its status and type; the token was added outside", async () => {
     const result = await run("s", "import json\nfrom codebot import fetch\nraw = fetch('stats', 'daily.json', params={'day': '2026-12-01'})\nprint(type(raw).__name__, raw.status, raw.content_type, json.loads(raw)['visits'])");
     expect(result.stdout).toBe("FetchedBytes 200 application/json [3, 5, 8]\n");
-    expect(api.requests.at(-1)?.headers.authorization).toBe(TOKEN);
+    expect(servers.api.requests.at(-1)?.headers.authorization).toBe(API_TOKEN);
   });
 
   test("no password or token anywhere the code can look: environment, files, /proc; nor in what it answered", async () => {
@@ -196,7 +130,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
       "s",
       [
         "import os, json",
-        `secrets = ${JSON.stringify(secrets)}`,
+        `secrets = ${JSON.stringify(servers.secrets)}`,
         "found = [('environ', s) for s in secrets if s in json.dumps(dict(os.environ))]",
         "def look(path):",
         "    try:",
@@ -216,8 +150,8 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
       ].join("\n"),
     );
     expect(scan.stdout).toBe("[]\n");
-    const everything = JSON.stringify(scan) + logLines.join("\n") + JSON.stringify(calls);
-    for (const secret of secrets) expect(everything).not.toContain(secret);
+    const everything = JSON.stringify(scan) + servers.logLines.join("\n") + JSON.stringify(calls);
+    for (const secret of servers.secrets) expect(everything).not.toContain(secret);
   });
 
   test("the execution's timeout bounds a query, and a stopped execution stops its query in the database", async () => {
@@ -227,12 +161,12 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     expect(Date.now() - started).toBeLessThan(6000);
     const stop = new AbortController();
     const running = run("s", "from codebot import sql\nsql('shop', 'select pg_sleep(2.5)')", { signal: stop.signal });
-    for (let i = 0; i < 100 && (await pgActive("%pg_sleep(2.5)%")) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await pgActive("%pg_sleep(2.5)%")).toBe(1);
+    for (let i = 0; i < 100 && (await servers.pgActive("%pg_sleep(2.5)%")) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await servers.pgActive("%pg_sleep(2.5)%")).toBe(1);
     stop.abort();
     expect((await running).status).toBe("cancelled");
-    for (let i = 0; i < 20 && (await pgActive("%pg_sleep(2.5)%")) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await pgActive("%pg_sleep(2.5)%")).toBe(0);
+    for (let i = 0; i < 20 && (await servers.pgActive("%pg_sleep(2.5)%")) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await servers.pgActive("%pg_sleep(2.5)%")).toBe(0);
     expect((await run("s", "from codebot import sql\nlen(sql('shop', 'select 1'))")).result).toBe("1");
   });
 
@@ -243,77 +177,6 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
       { kind: "sql", source: "shop", text: "select id from orders where id <= 3", rows: 3, bytes: 6, ms: expect.any(Number), outcome: "ok" },
       { kind: "sql", source: "shop", text: "delete from orders", rows: 0, bytes: 0, ms: expect.any(Number), outcome: "read-only" },
     ]);
-  });
-
-  describe("what the session sends is hostile", () => {
-    const LINK = "import os, secrets\nfrom codebot import link\ntoken = secrets.token_hex(12)\nos.makedirs('/mnt/data/.codebot/sources', exist_ok=True)\npath = '/mnt/data/.codebot/sources/%s.data' % token\n";
-
-    test("a forged call frame without a call id breaks the protocol: that Python session is replaced", async () => {
-      await run("h", "keep = 1");
-      const result = await run("h", "import json, os\nos.write(4, (json.dumps({'op': 'call', 'call': '../x', 'kind': 'sql'}) + '\\n').encode())\nimport time\ntime.sleep(5)");
-      expect(result).toMatchObject({ status: "killed", stateLost: true });
-      expect(result.notes.join(" ")).toMatch(/tampered with the runner's private channel \(a data-source call without a call id\)/);
-      expect((await run("h", "'keep' in globals()")).result).toBe("False");
-    });
-
-    test("oversized or malformed fields are refused with an answer, the session kept", async () => {
-      const result = await run("h", `${LINK}open(path, 'w').close(); os.chmod(path, 0o602)\nprint(link.call({'op': 'call', 'call': token, 'kind': 'sql', 'source': 'shop', 'statement': 'x' * 300000})['error'])\nprint(link.call({'op': 'call', 'call': token, 'kind': 'sql', 'source': 'shop', 'statement': 'select 1', 'params': [{'a': 1}]})['error']['code'])\nprint(link.call({'op': 'call', 'call': token, 'kind': 'drop'})['error']['code'])`);
-      expect(result.stdout).toBe("{'code': 'bad-request', 'message': 'The call was refused: the statement is not a text of at most 262144 characters.'}\nbad-request\nbad-request\n");
-      expect(result.stateLost).toBe(false);
-    });
-
-    test("a link, a FIFO or a non-empty file planted where the answer goes is never written", async () => {
-      const result = await run(
-        "h",
-        [
-          LINK,
-          "victim = '/mnt/data/victim.txt'",
-          "open(victim, 'w').write('untouched')",
-          "os.symlink(victim, path)",
-          "print(link.call({'op': 'call', 'call': token, 'kind': 'sql', 'source': 'shop', 'statement': 'select 1'})['error']['code'])",
-          "token2 = secrets.token_hex(12); fifo = '/mnt/data/.codebot/sources/%s.data' % token2",
-          "os.mkfifo(fifo, 0o606)",
-          "print(link.call({'op': 'call', 'call': token2, 'kind': 'sql', 'source': 'shop', 'statement': 'select 1'})['error']['code'])",
-          "token3 = secrets.token_hex(12); full = '/mnt/data/.codebot/sources/%s.data' % token3",
-          "open(full, 'w').write('already'); os.chmod(full, 0o606)",
-          "print(link.call({'op': 'call', 'call': token3, 'kind': 'sql', 'source': 'shop', 'statement': 'select 1'})['error']['code'])",
-          "print(open(victim).read(), open(full).read())",
-        ].join("\n"),
-      );
-      expect(result.stdout).toBe("bad-request\nbad-request\nbad-request\nuntouched already\n");
-      expect(result.durationMs).toBeLessThan(5000);
-    });
-
-    test("two worker processes attached to one execution (a takeover) both answer: the sandbox keeps the first one's answer whole", async () => {
-      await run("twice", "ready = 1");
-      const session = await manager.session("twice");
-      const second = await RunnerConnection.attach(session.container, pino({ level: "silent" }), maxFrameBytes(manager.limits));
-      const answer = (letter: string, pauseMs: number): SessionCallHandler => async (_call, sink) => {
-        for (let i = 0; i < 5; i++) {
-          await sink.write(Buffer.from(`${letter.repeat(9)}\n`));
-          await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        }
-        return { columns: [{ name: "v", type: "text" }], rows: 5 };
-      };
-      const other = new ExecutionCalls("takeover-1", second, answer("B", 30), Date.now() + 30_000, pino({ level: "silent" }));
-      try {
-        const result = await manager.execute("twice", "from codebot import sql\n''.join(sorted(set(''.join(sql('shop', 'select 1')['v']))))", { executionId: "takeover-1", onCall: answer("A", 20) });
-        expect(["'A'", "'B'"]).toContain(result.result);
-      } finally {
-        other.end();
-        second.close();
-      }
-    });
-
-    test("calls come from the cell's own thread only", async () => {
-      const result = await run("h", "import threading\nfrom codebot import sql, DataSourceError\nout = []\ndef go():\n    try:\n        sql('shop', 'select 1')\n    except DataSourceError as error:\n        out.append(error.code)\nt = threading.Thread(target=go); t.start(); t.join()\nout");
-      expect(result.result).toBe("['bad-request']");
-    });
-
-    test("without a handler (codebot exec) a call is refused at once", async () => {
-      const result = await manager.execute("h", "from codebot import sql, NotAllowedHere\ntry:\n    sql('shop', 'select 1')\nexcept NotAllowedHere as error:\n    print(error)");
-      expect(result.stdout).toBe("Data sources are not available here (codebot was not given any for this execution).\n");
-    });
   });
 
   test("a resumed session (its variables restored in a new sandbox) still reaches the sources", async () => {
@@ -330,7 +193,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
     let watching = true;
     const watch = (async () => {
       while (watching) {
-        most = Math.max(most, await pgActive("%pg_sleep(0.4)%"));
+        most = Math.max(most, await servers.pgActive("%pg_sleep(0.4)%"));
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();

@@ -1,14 +1,9 @@
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { CallAudit } from "../../src/datasources/call-audit.js";
-import type { Caller, DataSources } from "../../src/datasources/data-sources.js";
 import { parseDataSources } from "../../src/datasources/source-config.js";
-import { SourceError } from "../../src/datasources/source-error.js";
 import { SourceRegistry } from "../../src/datasources/source-registry.js";
-import { startMariadb, type TestMariadb } from "../helpers/mariadb-server.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres-server.js";
-import { freePort } from "../helpers/redis-server.js";
-import { ORDER_ROWS, seedMariadbShop, seedPostgresShop, type Shop } from "../helpers/shop-data.js";
+import { caller, CHANNEL, type Kind, type Server, useSqlSources } from "../helpers/sql-source-fixture.js";
 
 /**
  * The SQL sources against real servers (a private PostgreSQL and MariaDB, test/helpers), through
@@ -16,67 +11,6 @@ import { ORDER_ROWS, seedMariadbShop, seedPostgresShop, type Shop } from "../hel
  * role that owns the tables, timeouts cancelled in the database, cuts, failures said clearly, pools
  * capped, introspection limited to what the role reads, and what the audit log keeps.
  */
-
-type Kind = "postgres" | "mysql";
-interface Server {
-  /** Runs SQL as the server's administrator; rows as objects. */
-  rows(sql: string): Promise<Array<Record<string, unknown>>>;
-  stop(): Promise<void>;
-}
-
-const CHANNEL = "local:-:cli";
-const caller: Caller = { channel: CHANNEL, user: "local:U1", thread: "local:-:cli:t1", requestId: "req-1" };
-
-async function startServer(kind: Kind): Promise<{ server: Server; shop: Shop; port: number }> {
-  if (kind === "postgres") {
-    const pg: TestPostgres = await startPostgres();
-    const shop = await seedPostgresShop(pg);
-    return { server: { rows: async (sql) => (await pg.admin(sql, [], "shop")).rows, stop: () => pg.stop() }, shop, port: pg.port };
-  }
-  const my: TestMariadb = await startMariadb();
-  const shop = await seedMariadbShop(my);
-  await my.admin("use shop");
-  return { server: { rows: async (sql) => (await my.admin(sql)) as Array<Record<string, unknown>>, stop: () => my.stop() }, shop, port: my.port };
-}
-
-/** Writes of every form, each refused inside the read-only transaction (or as a chain, by the one-statement rule). */
-const WRITES: Record<Kind, string[]> = {
-  postgres: [
-    "delete from orders",
-    "update orders set amount = 0",
-    "insert into orders (id) values (100000)",
-    "create table intruder (a int)",
-    "drop table salaries",
-    "truncate salaries",
-    "alter table orders add column intruder int",
-    "select 1; delete from orders",
-    "commit; delete from orders",
-    "with gone as (delete from orders returning *) select count(*) from gone",
-    "set transaction read write",
-    "select set_config('transaction_read_only', 'off', false)",
-    "do $$ begin delete from orders; end $$",
-    "grant select on salaries to public",
-  ],
-  mysql: [
-    "delete from orders",
-    "update orders set amount = 0",
-    "insert into orders (id) values (100000)",
-    "create table intruder (a int)",
-    "drop table salaries",
-    "truncate table salaries",
-    "alter table orders add column intruder int",
-    "select 1; delete from orders",
-    "commit; delete from orders",
-    "set transaction read write",
-    "rename table salaries to s2",
-  ],
-};
-
-/** Statements that succeed, or fail, without writing: the next call must still be read-only. */
-const LOOSENERS: Record<Kind, string[]> = {
-  postgres: ["commit", "select set_config('default_transaction_read_only', 'off', false)", "set session characteristics as transaction read write", "rollback"],
-  mysql: ["commit", "set session transaction read write", "set autocommit = 1", "rollback"],
-};
 
 const SLEEP: Record<Kind, (seconds: number) => string> = { postgres: (s) => `select pg_sleep(${s})`, mysql: (s) => `select sleep(${s})` };
 
@@ -104,74 +38,8 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
 }
 
 describe.each(["postgres", "mysql"] as const)("%s sources", (kind) => {
-  let server: Server;
-  let shop: Shop;
-  let port: number;
-  let sources: DataSources;
-  const logLines: string[] = [];
-
-  beforeAll(async () => {
-    ({ server, shop, port } = await startServer(kind));
-    const closed = await freePort();
-    const env = {
-      OWNER_URL: shop.ownerUrl,
-      READER_URL: shop.readerUrl,
-      WRONG_URL: shop.wrongPasswordUrl,
-      DOWN_URL: shop.ownerUrl.replace(`:${port}/`, `:${closed}/`),
-    };
-    const yaml = `
-shop:
-  kind: ${kind}
-  url_env: OWNER_URL
-  channels: ["local:*"]
-  timeout_seconds: 2
-  pool_size: 5
-  max_rows: 100
-reader:
-  kind: ${kind}
-  url_env: READER_URL
-  channels: ["*"]
-tiny:
-  kind: ${kind}
-  url_env: OWNER_URL
-  channels: ["local:*"]
-  max_bytes: 2048
-elsewhere:
-  kind: ${kind}
-  url_env: OWNER_URL
-  channels: ["slack:T9:C9"]
-wrongpw:
-  kind: ${kind}
-  url_env: WRONG_URL
-  channels: ["*"]
-down:
-  kind: ${kind}
-  url_env: DOWN_URL
-  channels: ["*"]
-`;
-    const log = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
-    sources = new SourceRegistry(parseDataSources(yaml, env), { log, audit: new CallAudit(log, false) });
-  });
-  afterAll(async () => {
-    await sources?.close();
-    await server?.stop();
-  });
-
-  /** Runs a statement as the test's caller; the CSV it streamed, or the SourceError. */
-  async function query(statement: string, options: { source?: string; maxRows?: number; strict?: boolean; deadlineMs?: number; signal?: AbortSignal; who?: Caller; params?: Array<string | number | null> } = {}) {
-    let csv = "";
-    const sink = { write: async (chunk: Buffer) => void (csv += chunk.toString("utf8")) };
-    try {
-      const result = await sources.query(options.who ?? caller, { source: options.source ?? "shop", statement, params: options.params ?? [], maxRows: options.maxRows, strict: options.strict ?? false }, sink, {
-        deadline: Date.now() + (options.deadlineMs ?? 30_000),
-        signal: options.signal ?? new AbortController().signal,
-      });
-      return { result, csv };
-    } catch (error) {
-      if (!(error instanceof SourceError)) throw error;
-      return { error, csv };
-    }
-  }
+  const fixture = useSqlSources(kind);
+  const { query, logLines } = fixture;
 
   test("a SELECT streams its rows as CSV, each column typed for pandas; parameters fill placeholders", async () => {
     const placeholder = kind === "postgres" ? "$1" : "?";
@@ -196,41 +64,13 @@ down:
     expect(result!.columns.map((column) => column.nulls)).toEqual([false, false, true, false, false, false, false, false, false]);
   });
 
-  test("every form of write is refused, even for the role that owns the tables, and nothing changed", async () => {
-    for (const statement of WRITES[kind]) {
-      const { error } = await query(statement);
-      expect(error, statement).toBeInstanceOf(SourceError);
-      expect(["read-only", "query-failed"], `${statement}: ${error?.message}`).toContain(error?.code);
-      if (!statement.includes(";")) expect(error?.code, `${statement}: ${error?.message}`).toBe("read-only");
-    }
-    for (const statement of LOOSENERS[kind]) {
-      await query(statement);
-      const after = await query("delete from orders");
-      expect(after.error?.code, `after ${statement}`).toBe("read-only");
-    }
-    expect(Number((await server.rows("select count(*) as n from orders"))[0]?.n)).toBe(ORDER_ROWS);
-    expect(Number((await server.rows("select count(*) as n from salaries"))[0]?.n)).toBe(1);
-    const tables = await server.rows(kind === "postgres" ? "select tablename as name from pg_tables where schemaname = 'public' order by 1" : "select table_name as name from information_schema.tables where table_schema = 'shop' order by 1");
-    expect(tables.map((row) => row.name ?? row.NAME ?? row.TABLE_NAME)).toEqual(["orders", "salaries"]);
-    const columns = await server.rows(kind === "postgres" ? "select count(*)::int as n from information_schema.columns where table_name = 'orders'" : "select count(*) as n from information_schema.columns where table_schema = 'shop' and table_name = 'orders'");
-    expect(Number(columns[0]?.n)).toBe(9);
-  });
-
-  test("session state never outlives a call: a lock taken in one is free for anyone after", async () => {
-    const lock = kind === "postgres" ? "select pg_advisory_lock(4242)" : "select get_lock('codebot-test', 0)";
-    expect((await query(lock)).result?.rows).toBe(1);
-    const free = kind === "postgres" ? "select pg_try_advisory_lock(4242) as got" : "select get_lock('codebot-test', 0) as got";
-    const got = (await server.rows(free))[0]?.got;
-    expect(got === true || Number(got) === 1).toBe(true);
-  });
-
   test("a slow query is cancelled in the database at the source's timeout, and said as a timeout", async () => {
     const started = Date.now();
     const { error } = await query(SLEEP[kind](30));
     expect(error?.code).toBe("timeout");
     expect(error?.message).toMatch(/cancelled in the database/);
     expect(Date.now() - started).toBeLessThan(4500);
-    expect(await until(async () => (await sleeping(kind, server)) === 0, 1500)).toBe(true);
+    expect(await until(async () => (await sleeping(kind, fixture.server)) === 0, 1500)).toBe(true);
   });
 
   test("the execution's own time bounds the call, and an execution that ends stops its query in the database", async () => {
@@ -240,13 +80,13 @@ down:
     expect(Date.now() - started).toBeLessThan(2500);
     const stop = new AbortController();
     const running = query(SLEEP[kind](30), { source: "reader", signal: stop.signal });
-    await until(async () => (await sleeping(kind, server)) + (await server.rows(kind === "postgres" ? "select count(*)::int as n from pg_stat_activity where usename = 'shop_reader' and state = 'active'" : "select count(*) as n from information_schema.processlist where user = 'shop_reader' and info like '%sleep(%'")).map((row) => Number(row.n))[0]! > 0, 3000);
+    await until(async () => (await sleeping(kind, fixture.server)) + (await fixture.server.rows(kind === "postgres" ? "select count(*)::int as n from pg_stat_activity where usename = 'shop_reader' and state = 'active'" : "select count(*) as n from information_schema.processlist where user = 'shop_reader' and info like '%sleep(%'")).map((row) => Number(row.n))[0]! > 0, 3000);
     const stopped = Date.now();
     stop.abort();
     expect((await running).error?.code).toBe("cancelled");
     expect(Date.now() - stopped).toBeLessThan(1000);
     const readerSleeping = kind === "postgres" ? "select count(*)::int as n from pg_stat_activity where usename = 'shop_reader' and state = 'active' and query like '%sleep(%'" : "select count(*) as n from information_schema.processlist where user = 'shop_reader' and info like '%sleep(%'";
-    expect(await until(async () => Number((await server.rows(readerSleeping))[0]?.n) === 0, 1500)).toBe(true);
+    expect(await until(async () => Number((await fixture.server.rows(readerSleeping))[0]?.n) === 0, 1500)).toBe(true);
   });
 
   test("a result is cut at max_rows (the source's or the caller's), refused instead when strict, and cut at max_bytes", async () => {
@@ -261,8 +101,8 @@ down:
     expect(bytes.result).toMatchObject({ truncated: true, cutBy: "max_bytes" });
     expect(bytes.result!.bytes).toBeLessThanOrEqual(2048);
     expect(Buffer.byteLength(bytes.csv)).toBe(bytes.result!.bytes);
-    // The cut statement was stopped, not left running in the server.
-    expect(await until(async () => (await connections(kind, server)) <= 5, 2000)).toBe(true);
+    // The cut statement was stopped, not left running in the fixture.server.
+    expect(await until(async () => (await connections(kind, fixture.server)) <= 5, 2000)).toBe(true);
   });
 
   test("an unreachable database and a wrong password are clear errors, with no secret in them", async () => {
@@ -272,7 +112,7 @@ down:
     const wrong = await query("select 1", { source: "wrongpw" });
     expect(wrong.error?.code).toBe("unreachable");
     expect(wrong.error?.message).toContain("refused codebot's credentials");
-    for (const error of [down.error, wrong.error]) for (const secret of [...shop.secrets, "not-the-password-91"]) expect(error?.message).not.toContain(secret);
+    for (const error of [down.error, wrong.error]) for (const secret of [...fixture.shop.secrets, "not-the-password-91"]) expect(error?.message).not.toContain(secret);
   });
 
   test("a source of another channel is as unknown as a made-up name; a channel with no source is told so", async () => {
@@ -284,21 +124,21 @@ down:
     expect(madeUp.error?.message).toMatch(/Usable here: shop, reader, tiny, wrongpw, down/);
     expect(madeUp.error?.message).not.toContain("elsewhere");
     expect((await query("select 1", { source: "shop", who: { ...caller, channel: "slack:T9:C9" } })).error?.code).toBe("unknown-source");
-    const none = new SourceRegistry(parseDataSources(`x:\n  kind: ${kind}\n  url_env: U\n  channels: ["discord:1:2"]\n`, { U: shop.ownerUrl }), { log: pino({ level: "silent" }), audit: new CallAudit(pino({ level: "silent" }), false) });
+    const none = new SourceRegistry(parseDataSources(`x:\n  kind: ${kind}\n  url_env: U\n  channels: ["discord:1:2"]\n`, { U: fixture.shop.ownerUrl }), { log: pino({ level: "silent" }), audit: new CallAudit(pino({ level: "silent" }), false) });
     await expect(none.query(caller, { source: "x", statement: "select 1", params: [], strict: false }, { write: async () => undefined }, { deadline: Date.now() + 5000, signal: new AbortController().signal })).rejects.toMatchObject({ code: "not-allowed" });
-    expect((await sources.listFor(CHANNEL)).map((source) => source.name)).toEqual(["shop", "reader", "tiny", "wrongpw", "down"]);
-    expect((await sources.listFor("slack:T9:C9")).map((source) => source.name)).toEqual(["reader", "elsewhere", "wrongpw", "down"]);
+    expect((await fixture.sources.listFor(CHANNEL)).map((source) => source.name)).toEqual(["shop", "reader", "tiny", "wrongpw", "down"]);
+    expect((await fixture.sources.listFor("slack:T9:C9")).map((source) => source.name)).toEqual(["reader", "elsewhere", "wrongpw", "down"]);
     await none.close();
   });
 
   test("introspection lists only what the role can read", async () => {
-    const reader = await sources.check("reader", 10_000);
+    const reader = await fixture.sources.check("reader", 10_000);
     expect(reader.ok).toBe(true);
     expect(reader.tables?.map((table) => table.name)).toEqual(["orders"]);
     expect(reader.tables?.[0]?.columns.map((column) => column.name)).toEqual(["id", "region", "amount", "ok", "at", "day", "note", "big", "ratio"]);
-    expect((await sources.check("shop", 10_000)).tables?.map((table) => table.name)).toEqual(["orders", "salaries"]);
-    expect(await sources.check("down", 3000)).toMatchObject({ ok: false, problem: expect.stringMatching(/could not be reached/) });
-    const prompt = await sources.describeFor(CHANNEL);
+    expect((await fixture.sources.check("shop", 10_000)).tables?.map((table) => table.name)).toEqual(["orders", "salaries"]);
+    expect(await fixture.sources.check("down", 3000)).toMatchObject({ ok: false, problem: expect.stringMatching(/could not be reached/) });
+    const prompt = await fixture.sources.describeFor(CHANNEL);
     expect(prompt).toContain("- reader (");
     expect(prompt).not.toContain("elsewhere");
   });
@@ -309,7 +149,7 @@ down:
     const running = kind === "postgres" ? "select count(*)::int as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '%sleep(0.25)%'" : "select count(*) as n from information_schema.processlist where info like '%sleep(0.25)%' and user = 'shop_owner'";
     const watch = (async () => {
       while (watching) {
-        most = Math.max(most, Number((await server.rows(running))[0]?.n));
+        most = Math.max(most, Number((await fixture.server.rows(running))[0]?.n));
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -346,16 +186,16 @@ down:
     expect(logLines.join("\n")).not.toContain("from orders");
     const contentLines: string[] = [];
     const log = pino({ level: "info" }, { write: (line: string) => contentLines.push(line) });
-    const withContent = new SourceRegistry(parseDataSources(`shop:\n  kind: ${kind}\n  url_env: U\n  channels: ["*"]\n`, { U: shop.ownerUrl }), { log, audit: new CallAudit(log, true) });
+    const withContent = new SourceRegistry(parseDataSources(`shop:\n  kind: ${kind}\n  url_env: U\n  channels: ["*"]\n`, { U: fixture.shop.ownerUrl }), { log, audit: new CallAudit(log, true) });
     await withContent.query(caller, { source: "shop", statement: "select id from orders where id = 1", params: [], strict: false }, { write: async () => undefined }, { deadline: Date.now() + 5000, signal: new AbortController().signal });
     await withContent.close();
     expect(contentLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.audit === "data-source")).toMatchObject({ statement: "select id from orders where id = 1" });
-    for (const secret of shop.secrets) expect([...logLines, ...contentLines].join("\n")).not.toContain(secret);
+    for (const secret of fixture.shop.secrets) expect([...logLines, ...contentLines].join("\n")).not.toContain(secret);
   });
 
   test("closing the sources closes their pools", async () => {
-    expect(await connections(kind, server)).toBeGreaterThan(0);
-    await sources.close();
-    expect(await until(async () => (await connections(kind, server)) === 0, 3000)).toBe(true);
+    expect(await connections(kind, fixture.server)).toBeGreaterThan(0);
+    await fixture.sources.close();
+    expect(await until(async () => (await connections(kind, fixture.server)) === 0, 3000)).toBe(true);
   });
 });
