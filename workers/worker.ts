@@ -23,6 +23,8 @@ import { workerMetrics } from "../src/ops/metrics.js";
 import { startWorkerOps } from "../src/ops/worker-ops.js";
 import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.js";
 import { FailureLog } from "../src/ops/failure-log.js";
+import { createDataSources } from "../src/datasources/create-data-sources.js";
+import { loadDataSources } from "../src/datasources/source-config.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -35,6 +37,8 @@ export interface WorkerRuntime {
 
 /** Wires config, Redis, sandboxes, the model and the platforms' ports into a started queue worker. */
 export async function startWorkerRuntime(config: Config, log: Logger): Promise<WorkerRuntime> {
+  // Data sources (#19): DATA_SOURCES_FILE and the variables it names are checked before anything starts.
+  const sourceConfigs = loadDataSources(config.DATA_SOURCES_FILE);
   if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
     log.warn("neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions for the model will fail (code blocks still run)");
   }
@@ -51,6 +55,9 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   const ports = createPlatformPorts(config, redis, k, log);
   // METRICS_PORT=0: no endpoint, and nothing is counted for one.
   const metrics = config.METRICS_PORT === 0 ? undefined : workerMetrics();
+  // Data sources (#19): pools per source, calls audited (log, metrics, the admin page's counts); closed with the worker.
+  const dataSources = createDataSources(sourceConfigs, { log, logContent: config.LOG_CONTENT, metrics: metrics?.sources, redis: { redis, keys: k } });
+  if (dataSources) log.info({ sources: dataSources.names }, "data sources: the sandbox's code may call these, in the channels each allows");
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
   const handler = new TurnHandler({
@@ -83,6 +90,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
     metrics: metrics?.turns,
     modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
+    dataSources,
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = new TurnWorker({
@@ -142,6 +150,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
       await ops?.close();
       await sessionReporter?.close();
+      await dataSources?.close();
       redis.disconnect();
       return handedBack;
     },
