@@ -208,6 +208,15 @@ const configSchema = z.object({
   /** Days each day's usage counters (per user and channel, kept whether or not a limit is set) outlive their day. */
   USAGE_HISTORY_DAYS: integer(90, 1, 3650),
 
+  /** Schedules (src/schedules/, #20): the zone whose wall clock `<when>` is read in (an IANA name); unset: BUDGET_TIMEZONE. */
+  SCHEDULE_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").optional(),
+  /** The closest two runs of one schedule may come, in minutes: a schedule that runs more often is refused. */
+  SCHEDULE_MIN_INTERVAL_MINUTES: integer(15, 1, 7 * 24 * 60),
+  /** Schedules one person may have at once (all threads together). */
+  SCHEDULE_MAX_PER_USER: integer(10, 1, 1000),
+  /** Failed runs in a row after which a schedule pauses itself (`resume <id>` starts it again). */
+  SCHEDULE_MAX_FAILURES: integer(3, 1, 100),
+
   SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "a bot token starts with xoxb-").optional(),
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "an app-level token starts with xapp-").optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),

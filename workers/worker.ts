@@ -25,6 +25,13 @@ import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.j
 import { FailureLog } from "../src/ops/failure-log.js";
 import { createDataSources } from "../src/datasources/create-data-sources.js";
 import { loadDataSources } from "../src/datasources/source-config.js";
+import { TurnQueue } from "../src/queue/turn-queue.js";
+import { IDLE_CLOSE_MS, within } from "../src/queue/worker-limits.js";
+import { BullSchedules } from "../src/schedules/bullmq-schedules.js";
+import { accessRulesOf } from "../src/schedules/schedule-access.js";
+import { ScheduleCommands } from "../src/schedules/schedule-commands.js";
+import { ScheduledTurns } from "../src/schedules/scheduled-turns.js";
+import { ScheduleRunner } from "../src/schedules/schedule-runner.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -60,6 +67,9 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   if (dataSources) log.info({ sources: dataSources.names }, "data sources: the sandbox's code may call these, in the channels each allows");
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
+  // Schedules (#20): made and listed by the thread's commands, fired by BullMQ's job schedulers, each run a turn.
+  const schedules = new BullSchedules({ redis, prefix: config.QUEUE_PREFIX, maxPerUser: config.SCHEDULE_MAX_PER_USER, maxFailures: config.SCHEDULE_MAX_FAILURES });
+  const accessRules = accessRulesOf(config);
   const handler = new TurnHandler({
     sandboxes: turnSandboxes,
     memory: new ThreadMemory(redis, k),
@@ -91,6 +101,14 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     metrics: metrics?.turns,
     modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
     dataSources,
+    schedules,
+    scheduleCommands: new ScheduleCommands({
+      schedules,
+      rules: accessRules,
+      timeZone: config.SCHEDULE_TIMEZONE ?? config.BUDGET_TIMEZONE,
+      minIntervalMinutes: config.SCHEDULE_MIN_INTERVAL_MINUTES,
+      admins: config.ADMIN_USERS,
+    }),
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = new TurnWorker({
@@ -106,7 +124,11 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     metrics: metrics?.turns,
     failures: new FailureLog(redis, k),
     logContent: config.LOG_CONTENT,
+    scheduled: new ScheduledTurns({ schedules, rules: accessRules, maxFailures: config.SCHEDULE_MAX_FAILURES, log, metrics: metrics?.schedules }),
   });
+  // Each fired run of a schedule becomes a turn through the same claim and thread order as a platform's event.
+  const turnQueue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
+  const runner = new ScheduleRunner({ redis, prefix: config.QUEUE_PREFIX, schedules, enqueue: (request) => turnQueue.enqueue(request), log });
   // The admin page's sessions, published below; the sleeping-sessions gauge reads its last listing.
   let sessionReporter: SessionReporter | undefined;
   // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
@@ -138,10 +160,13 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   if (durable) log.info({ store: durable.workspaces.store.description, idleSeconds: config.SANDBOX_IDLE_TIMEOUT_SECONDS }, "durable workspaces: idle sessions sleep and resume with their files and variables");
   else log.warn("WORKSPACE_STORE=none: a thread's files and variables end with its session");
   worker.start();
+  runner.start();
   log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
   return {
     sandboxes,
     async close() {
+      // No more runs fired here (one being turned into a turn finishes; another worker takes the next).
+      await within(Promise.all([runner.close(), turnQueue.close(), schedules.close()]), IDLE_CLOSE_MS);
       const handedBack = await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
       await cancels.close();
       // With no turn left running here, the sessions this worker opened go to sleep with their variables.

@@ -12,6 +12,8 @@ import { TurnQueue } from "../queue/turn-queue.js";
 import { exitOnceStopped, waitForShutdownSignal } from "../shutdown.js";
 import type { BotDeps } from "./bot-deps.js";
 import { Intake } from "./intake.js";
+import { ScheduleControl } from "./schedule-control.js";
+import { BullSchedules } from "../schedules/bullmq-schedules.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
 export async function runBot(config: Config, log: Logger): Promise<number> {
@@ -25,10 +27,12 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const k = keys(config.QUEUE_PREFIX);
   // /metrics, /healthz, /readyz on BOT_METRICS_PORT: before the platforms connect, so /readyz can say they haven't yet.
   const ops = await startBotOps(config, log, redis);
+  // Schedules (#20): their Stop buttons here, and the admin page's list; made and fired by the workers.
+  const schedules = new BullSchedules({ redis, prefix: config.QUEUE_PREFIX, maxPerUser: config.SCHEDULE_MAX_PER_USER, maxFailures: config.SCHEDULE_MAX_FAILURES });
   // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
-  const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
+  const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue, schedules });
   const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics, config.ADMIN_USERS);
-  const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
+  const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k, schedules: new ScheduleControl(schedules, config.ADMIN_USERS, log) };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
   if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log)) });
@@ -41,6 +45,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   await ops.close();
   await admin?.close();
   await queue.close();
+  await schedules.close();
   redis.disconnect();
   exitOnceStopped(0);
   return 0;

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 
 export const TURN_QUEUE = "turns";
+/** Schedules (src/schedules/): the BullMQ queue whose job schedulers fire each run of a schedule (one scheduler per schedule, by its id). */
+export const SCHEDULE_QUEUE = "schedules";
 
 /** A BullMQ job id for an event id: stable (so a re-delivered event is the same job) and free of ':'. */
 export function jobIdForEvent(eventId: string): string {
@@ -59,6 +61,14 @@ export function keys(prefix: string) {
     sourceCalls: (period: string) => `${prefix}:sources:calls:${period}`,
     /** Data sources: the newest failed calls (a capped list of JSON entries), for the admin page. */
     sourceFailures: `${prefix}:sources:failures`,
+    /** Schedules (src/schedules/): one schedule (hash: its record as JSON, paused, failures in a row, its last run as JSON). */
+    schedule: (id: string) => `${prefix}:schedule:${id}`,
+    /** Schedules: the ids of one thread's schedules (set), hash-tagged with the thread. */
+    threadSchedules: (threadKey: string) => `${prefix}:schedules:thread:{${threadKey}}`,
+    /** Schedules: the ids of one person's (`slack:U1`) schedules (set): its size is what SCHEDULE_MAX_PER_USER caps. */
+    ownerSchedules: (owner: string) => `${prefix}:schedules:owner:{${owner}}`,
+    /** Schedules: every schedule's id (sorted set, scored by creation time), for `codebot schedules list` and the admin page. */
+    allSchedules: `${prefix}:schedules:all`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

@@ -20,7 +20,7 @@ export interface SlackBot {
  * needed), otherwise Bolt's HTTP receiver on PORT, which verifies every request's signature and
  * serves nothing but Slack's requests (the bot's ops endpoints have a port of their own).
  */
-export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
+export async function startSlackBot(config: Config, { intake, feedback, redis, keys, schedules }: BotDeps, log: Logger): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
   // No request copies on errors, the SDKs' lines through codebot's logger (slack-client-options.ts).
   const clientOptions = slackClientOptions(config, slackLog);
@@ -42,6 +42,7 @@ export async function startSlackBot(config: Config, { intake, feedback, redis, k
     feedback,
     assistantThreads: new AssistantThreads(redis, keys),
     latestDmThreads: new LatestDmThreads(redis, keys),
+    schedules,
     log: slackLog,
     rules: { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS },
   });
