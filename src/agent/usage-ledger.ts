@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 export interface TokenUsage {
   prompt: number;

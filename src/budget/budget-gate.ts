@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "./budget-periods.js";
 import { BudgetPolicy, METRICS, subjectKey } from "./budget-policy.js";
 import type { BudgetHolds } from "./budget-holds.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { BudgetPeriods } from "./budget-periods.js";
 import type { BudgetLimits } from "./budget-policy.js";
 import type { BudgetUse, PeriodUse } from "./budget-store.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { BudgetHolds } from "./budget-holds.js";
 import type { BudgetPeriod, PeriodKind } from "./budget-periods.js";
 

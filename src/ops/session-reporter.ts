@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { SessionInfo } from "../sandbox/sandbox-manager.js";
 import type { SandboxRuntime } from "../workspace/create-sandboxes.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";

@@ -5,7 +5,7 @@ import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/chat-request.js";
 import type { Delivery } from "../core/reply.js";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { BlobStore } from "./local/blob-store.js";
 import { localAttachments } from "./local/local-attachments.js";
 import { discordAttachments } from "./discord/discord-attachments.js";

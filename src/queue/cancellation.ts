@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "./queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 const CANCEL_FLAG_SECONDS = 3600;
 

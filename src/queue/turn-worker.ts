@@ -10,7 +10,7 @@ import type { FailureLog } from "../ops/failure-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
 import { recordFailure, TurnReport, type TurnReporting } from "../ops/turn-report.js";
 import type { CancelListener } from "./cancellation.js";
-import { keys, TURN_QUEUE } from "./queue-keys.js";
+import { keys, TURN_QUEUE } from "../redis/redis-keys.js";
 import { EventClaims } from "./event-claims.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
