@@ -1,20 +1,8 @@
 import { z } from "zod";
-import { isTimeZone } from "./budget/budget-periods.js";
-import { HostSpecError, parseHosts } from "./fleet/host-spec.js";
+import { isTimeZone } from "./core/calendar-periods.js";
+import { HostSpecError, parseHosts } from "./core/host-spec.js";
 
-/** Environment variables that hold secrets: never logged, never passed into a sandbox or a job. */
-export const SECRET_VARIABLES = [
-  "OPENAI_API_KEY",
-  "SLACK_BOT_TOKEN",
-  "SLACK_APP_TOKEN",
-  "SLACK_SIGNING_SECRET",
-  "DISCORD_TOKEN",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "ADMIN_TOKEN",
-  "ADMIN_PASSWORD",
-  "METRICS_TOKEN",
-] as const;
+export { SECRET_VARIABLES } from "./core/secret-variables.js";
 
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -86,7 +74,7 @@ const configSchema = z.object({
   /** Each turn's audit line carries the message's text and the user's display name (never file contents). */
   LOG_CONTENT: boolean(false),
   DOCKER_HOST: z.string().optional(),
-  /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. tcp:// needs TLS (or insecure=true). */
+  /** A fleet of engines (see src/core/host-spec.ts); unset: the one engine of DOCKER_HOST. tcp:// needs TLS (or insecure=true). */
   SANDBOX_HOSTS: z.string().superRefine(checkHosts).optional(),
   /** Seconds between health checks of each fleet host. */
   SANDBOX_HOST_CHECK_SECONDS: integer(2, 1, 600),
@@ -234,7 +222,7 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 /** Every variable the config reads (docker-compose.yml and .env.example list each: test/compose/). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as ReadonlyArray<keyof Config>;
 
-/** SANDBOX_HOSTS as src/fleet/host-spec.ts reads it: a bad entry (tcp:// without TLS among them) is refused at once. */
+/** SANDBOX_HOSTS as src/core/host-spec.ts reads it: a bad entry (tcp:// without TLS among them) is refused at once. */
 function checkHosts(value: string, context: z.RefinementCtx): void {
   try {
     parseHosts(value);

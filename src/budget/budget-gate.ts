@@ -3,7 +3,7 @@ import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import type { Keys } from "../redis/redis-keys.js";
-import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "./budget-periods.js";
+import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "../core/calendar-periods.js";
 import { BudgetPolicy, METRICS, subjectKey } from "./budget-policy.js";
 import type { BudgetHolds } from "./budget-holds.js";
 import { BudgetStore, retention, type BudgetUse, type ChargeOptions } from "./budget-store.js";

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Keys } from "../redis/redis-keys.js";
-import type { BudgetPeriods } from "./budget-periods.js";
+import type { BudgetPeriods } from "../core/calendar-periods.js";
 import type { BudgetLimits } from "./budget-policy.js";
 import type { BudgetUse, PeriodUse } from "./budget-store.js";
 

@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
-import { PERIOD_KINDS, type PeriodKind } from "./budget-periods.js";
+import { PERIOD_KINDS, type PeriodKind } from "../core/calendar-periods.js";
 import type { BudgetUse } from "./budget-store.js";
 
 export type SubjectKind = "user" | "channel";

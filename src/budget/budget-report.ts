@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Keys } from "../redis/redis-keys.js";
-import { PERIOD_KINDS, periodsAt, type PeriodKind } from "./budget-periods.js";
+import { PERIOD_KINDS, periodsAt, type PeriodKind } from "../core/calendar-periods.js";
 import { BudgetPolicy, METRICS, SUBJECT_KINDS, type BudgetLimits, type SubjectKind } from "./budget-policy.js";
 import { BudgetStore, type BudgetUse } from "./budget-store.js";
 

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Keys } from "../redis/redis-keys.js";
 import { BudgetHolds } from "./budget-holds.js";
-import type { BudgetPeriod, PeriodKind } from "./budget-periods.js";
+import type { BudgetPeriod, PeriodKind } from "../core/calendar-periods.js";
 
 /** What a turn spent, or a subject has used in a period. */
 export interface BudgetUse {

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Keys } from "../redis/redis-keys.js";
-import { periodsAt, type BudgetPeriod } from "./budget-periods.js";
+import { periodsAt, type BudgetPeriod } from "../core/calendar-periods.js";
 import type { SubjectKind } from "./budget-policy.js";
 import { BudgetStore, type BudgetUse } from "./budget-store.js";
 

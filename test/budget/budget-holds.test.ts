@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RedisBudgetGate } from "../../src/budget/budget-gate.js";
-import { periodsAt } from "../../src/budget/budget-periods.js";
+import { periodsAt } from "../../src/core/calendar-periods.js";
 import { BudgetPolicy, HOLD_MARGIN_SECONDS, turnWorth } from "../../src/budget/budget-policy.js";
 import { BudgetStore } from "../../src/budget/budget-store.js";
 import { loadConfig } from "../../src/config.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RedisBudgetGate } from "../../src/budget/budget-gate.js";
-import { durationText, periodsAt } from "../../src/budget/budget-periods.js";
+import { durationText, periodsAt } from "../../src/core/calendar-periods.js";
 import { BudgetPolicy } from "../../src/budget/budget-policy.js";
 import { budgetReport } from "../../src/budget/budget-report.js";
 import { BudgetStore, DEFAULT_HISTORY_DAYS, MONTH_KEPT_DAYS } from "../../src/budget/budget-store.js";

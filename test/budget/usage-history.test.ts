@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createBudgetGate } from "../../src/budget/budget-gate.js";
-import { periodsAt } from "../../src/budget/budget-periods.js";
+import { periodsAt } from "../../src/core/calendar-periods.js";
 import { budgetReport } from "../../src/budget/budget-report.js";
 import { BudgetStore, MONTH_KEPT_DAYS } from "../../src/budget/budget-store.js";
 import { lastDays, usageHistory } from "../../src/budget/usage-history.js";
