@@ -16,7 +16,7 @@ import { createRedis } from "../src/redis/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import { createSandboxes } from "../src/workspace/create-sandboxes.js";
-import { workspaceLogImages } from "../src/workspace/export-images.js";
+import { workspaceLogImages } from "../src/export/workspace-log-images.js";
 import { sandboxSetupProblem } from "../src/sandbox/engine-problem.js";
 import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
 import { workerMetrics } from "../src/ops/metrics.js";

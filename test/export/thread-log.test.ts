@@ -10,7 +10,7 @@ import type { ThreadTurnInput } from "../../src/export/turn-record.js";
 import { keys, type Keys } from "../../src/redis/redis-keys.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
-import { EXPORT_PREFIX, workspaceLogImages } from "../../src/workspace/export-images.js";
+import { EXPORT_PREFIX, workspaceLogImages } from "../../src/export/workspace-log-images.js";
 import { threadWorkspaceId } from "../../src/workspace/workspace-id.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 
