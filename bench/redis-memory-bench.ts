@@ -18,7 +18,7 @@ import { createRedis } from "../src/redis/redis-connection.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { DirectoryStore } from "../src/workspace/directory-store.js";
 import { threadWorkspaceId } from "../src/workspace/workspace-id.js";
-import { startWorkerRuntime } from "../workers/worker.js";
+import { startWorkerRuntime } from "../src/app/worker.js";
 import { startChatCompletionsStandIn, type ChatBody } from "../test/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";

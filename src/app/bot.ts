@@ -9,9 +9,9 @@ import { keys } from "../redis/redis-keys.js";
 import { RateLimiter } from "../queue/rate-limiter.js";
 import { createRedis } from "../redis/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
-import { exitOnceStopped, waitForShutdownSignal } from "../shutdown.js";
-import type { BotDeps } from "./bot-deps.js";
-import { Intake } from "./intake.js";
+import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
+import type { BotDeps } from "../bot/bot-deps.js";
+import { Intake } from "../bot/intake.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
 export async function runBot(config: Config, log: Logger): Promise<number> {
