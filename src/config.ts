@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isTimeZone } from "./core/calendar-periods.js";
 import { HostSpecError, parseHosts } from "./core/host-spec.js";
+import { isPlatformUser } from "./core/platform-names.js";
 
 export { SECRET_VARIABLES } from "./core/secret-variables.js";
 
@@ -156,7 +157,7 @@ const configSchema = z.object({
    * People who may stop anyone's request in chat (everyone else only their own): comma-separated
    * `platform:userId`, e.g. `slack:U0123ABCD,discord:123456789012345678`.
    */
-  ADMIN_USERS: list().refine((ids) => ids.every((id) => /^(slack|discord|local):[^\s:]+$/.test(id)), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
+  ADMIN_USERS: list().refine((ids) => ids.every(isPlatformUser), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -187,7 +188,7 @@ const configSchema = z.object({
   /** What one person may add to the export log (/export's record of turns, images included) per day in BUDGET_TIMEZONE, in MB; 0: no limit. */
   EXPORT_LOG_MAX_MB_PER_USER_DAY: integer(64, 0, 1_048_576),
   /** Users never refused by a budget (still counted): `platform:userId`, comma-separated. */
-  BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
+  BUDGET_EXEMPT_USERS: list().refine((users) => users.every(isPlatformUser), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
   /** The zone whose calendar days and months the budgets count in (an IANA name). */
   BUDGET_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").default("UTC"),
   /** Days each day's usage counters (per user and channel, kept whether or not a limit is set) outlive their day. */
