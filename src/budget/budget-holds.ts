@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Keys } from "../redis/redis-keys.js";
 import type { BudgetPeriods } from "../core/calendar-periods.js";
 import type { BudgetLimits } from "./budget-policy.js";
-import type { BudgetUse, PeriodUse } from "./budget-store.js";
+import type { BudgetUse, PeriodUse } from "./budget-use.js";
 
 /**
  * Holds: what the running turns of a subject (a user, a channel) may still spend. A turn is admitted
