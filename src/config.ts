@@ -126,6 +126,9 @@ const configSchema = z.object({
   /** Longest one session's going to sleep may take before a sweep (or a new session it makes room for) goes on without it. */
   WORKSPACE_SLEEP_TIMEOUT_SECONDS: integer(180, 1, 3600),
 
+  /** Data sources (src/datasources/, #19): a YAML file of SQL databases and HTTP APIs, read and checked at the worker's start; unset: none. */
+  DATA_SOURCES_FILE: z.string().min(1).max(4096).optional(),
+
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
     .string()

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { BudgetGate } from "../budget/budget-gate.js";
+import type { DataSources } from "../datasources/data-sources.js";
 import type { ThreadLog } from "../export/thread-log.js";
 import type { WorkerMetrics } from "../ops/metrics.js";
 import type { Keys } from "../redis/redis-keys.js";
@@ -24,6 +25,8 @@ export interface TurnHandlerParts {
   budgets?: BudgetGate;
   /** The Python version the sandboxes report, read at each turn. */
   pythonVersion?: () => string | undefined;
+  /** The data sources the sandbox's code may call (DATA_SOURCES_FILE); none: no sources. */
+  dataSources?: DataSources;
   /** None with METRICS_PORT=0: nothing is counted. */
   metrics?: Pick<WorkerMetrics, "model" | "turns">;
 }
@@ -60,5 +63,6 @@ export function createTurnHandler(config: Config, parts: TurnHandlerParts): Turn
     outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
     metrics: metrics?.turns,
     modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
+    dataSources: parts.dataSources,
   });
 }

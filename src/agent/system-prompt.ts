@@ -6,6 +6,8 @@ export interface PromptFacts {
   diskMb: number;
   /** The Python version the sandboxes report (their image's); unknown: just "Python 3". */
   pythonVersion?: string;
+  /** The channel's data sources (src/datasources/source-prompt.ts), bounded; "" or none: no sources. */
+  dataSources?: string;
 }
 
 /** What the model is told about where it is and what it can do. */
@@ -18,6 +20,6 @@ You have a stateful Python ${facts.pythonVersion ?? "3"} session, like a Jupyter
 - Installed: pandas, numpy, scipy, matplotlib, seaborn, scikit-learn, statsmodels, sympy, openpyxl, xlrd, XlsxWriter, Pillow, pypdf, python-docx, beautifulsoup4, lxml, networkx, tabulate; command-line tools poppler-utils, ffmpeg, imagemagick, sqlite3. There is no internet access and no pip install.
 - Each execution may run ${facts.timeoutSeconds} s and use ${facts.memoryMb} MB of memory; /mnt/data holds ${facts.diskMb} MB.
 - If code fails, read the error, fix the code and run it again.
-
+${facts.dataSources ? `\n${facts.dataSources}\n` : ""}
 Answer in Markdown, briefly: the answer first with the key numbers, then a short explanation. Do not repeat the code in your answer (the users see it separately), and never mention @everyone, @here or @channel.`;
 }

@@ -2,6 +2,8 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { createTurnHandler } from "../agent/create-turn-handler.js";
 import { createBudgetGate } from "../budget/budget-gate.js";
+import { createDataSources } from "../datasources/create-data-sources.js";
+import { loadDataSources } from "../datasources/source-config.js";
 import { createThreadLog } from "../export/create-thread-log.js";
 import { rememberModelName } from "../feedback/feedback-store.js";
 import { workerMetrics } from "../ops/metrics.js";
@@ -28,6 +30,8 @@ export interface WorkerRuntime {
 
 /** `codebot worker`'s composition: config, Redis, sandboxes, the model and the platforms' ports, wired into a started queue worker. */
 export async function startWorkerRuntime(config: Config, log: Logger): Promise<WorkerRuntime> {
+  // Data sources (#19): DATA_SOURCES_FILE and the variables it names are checked before anything starts.
+  const sourceConfigs = loadDataSources(config.DATA_SOURCES_FILE);
   if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
     log.warn("neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions for the model will fail (code blocks still run)");
   }
@@ -44,6 +48,9 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   const ports = platformPorts(config, { redis, keys: k, log });
   // METRICS_PORT=0: no endpoint, and nothing is counted for one.
   const metrics = config.METRICS_PORT === 0 ? undefined : workerMetrics();
+  // Data sources (#19): pools per source, calls audited (log, metrics, the admin page's counts); closed with the worker.
+  const dataSources = createDataSources(sourceConfigs, { log, logContent: config.LOG_CONTENT, metrics: metrics?.sources, redis: { redis, keys: k } });
+  if (dataSources) log.info({ sources: dataSources.names }, "data sources: the sandbox's code may call these, in the channels each allows");
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
   const handler = createTurnHandler(config, {
@@ -58,6 +65,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     // As the image's sandboxes report it (the warm-up pings the pool), never a constant.
     pythonVersion: () => managers.map((manager) => manager.pythonVersion()).find((version) => version !== undefined),
     metrics,
+    dataSources,
   });
   const cancels = await CancelListener.start(redis, k);
   const worker = createTurnWorker(config, { redis, keys: k, handler, deliveries: ports.deliveries, cancels, log, metrics: metrics?.turns });
@@ -104,6 +112,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       if (!handedBack) await Promise.all(managers.map((manager) => manager.close()));
       await ops?.close();
       await sessionReporter?.close();
+      await dataSources?.close();
       redis.disconnect();
       return handedBack;
     },

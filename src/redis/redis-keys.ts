@@ -80,6 +80,10 @@ export function keys(prefix: string) {
     sessionKillChannel: `${prefix}:ops:session-kill`,
     /** Bytes one person (`slack:U1`) added to the export log in one day (`day:2025-01-31`), hash-tagged with them. */
     exportQuota: (owner: string, period: string) => `${prefix}:export-quota:{${owner}}:${period}`,
+    /** Data sources (src/datasources/): one UTC day's calls (`day:2025-01-31`), a hash of `source\toutcome` → count. */
+    sourceCalls: (period: string) => `${prefix}:sources:calls:${period}`,
+    /** Data sources: the newest failed calls (a capped list of JSON entries), for the admin page. */
+    sourceFailures: `${prefix}:sources:failures`,
     /** Sandboxes: one engine's session slots (hash): the namespace's engine, or a fleet host's. */
     sandboxSlots: (namespace: string, hostKey?: string) => `${prefix}:sandbox-slots:${namespace}${hostKey ? `:${hostKey}` : ""}`,
     /** Fleet: failed health checks in a row per host (hash), drained hosts (set). */
