@@ -36,7 +36,7 @@ describe("a step's data-source calls", () => {
     expect(queriesMarkdown([{ result: result(Array.from({ length: 12 }, (_, i) => sql(`select ${i}`))) }])).toMatch(/_and 2 more_$/);
   });
 
-  test("the notebook keeps them in a cell after the code, fenced longer than any backticks in the SQL, through a stored record too", () => {
+  test("the notebook keeps them in a cell after the code, fenced longer than any backticks in the SQL, through a stored record too", async () => {
     const turn = {
       eventId: "e1",
       at: 0,
@@ -47,7 +47,7 @@ describe("a step's data-source calls", () => {
     };
     const stored = boundTurn(turn);
     expect(stored.steps[0]?.result.queries).toEqual([{ kind: "sql", source: "warehouse", text: "select '````' as fence", rows: 1204, bytes: 30_000, ms: 83, outcome: "truncated" }]);
-    for (const notebook of [buildNotebook([turn], { threadName: "t", exportedAt: new Date(0) }), buildNotebook([stored], { threadName: "t", exportedAt: new Date(0) })]) {
+    for (const notebook of [await buildNotebook([turn], { threadName: "t", exportedAt: new Date(0) }), await buildNotebook([stored], { threadName: "t", exportedAt: new Date(0) })]) {
       const cells = notebook.cells.map((cell) => cell.source);
       expect(cells[3]).toBe("Data queries of the cell above:\n\n**warehouse** (sql) · 1204 rows (cut) · 83 ms\n\n`````sql\nselect '````' as fence\n`````");
     }

@@ -4,6 +4,7 @@ import type { Caller } from "../../src/datasources/data-sources.js";
 import { sessionCallHandler } from "../../src/datasources/session-call-handler.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { loadState, saveState } from "../helpers/state-snapshot.js";
 import { ORDER_ROWS } from "../helpers/shop-data.js";
 import { API_TOKEN, useSourceServers } from "../helpers/source-fixture.js";
 
@@ -181,8 +182,8 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
 
   test("a resumed session (its variables restored in a new sandbox) still reaches the sources", async () => {
     expect((await run("resume-a", "from codebot import sql as query\nimport codebot\nn = 3")).status).toBe("ok");
-    const { data } = await (await manager.session("resume-a")).saveState(64 << 20);
-    const restored = await (await manager.session("resume-b")).loadState(data ?? Buffer.alloc(0));
+    const { data } = await saveState(await manager.session("resume-a"), 64 << 20);
+    const restored = await loadState(await manager.session("resume-b"), data ?? Buffer.alloc(0));
     expect(restored.restored).toEqual(expect.arrayContaining(["query", "codebot", "n"]));
     const result = await run("resume-b", "print(len(query('shop', 'select id from orders limit %d' % n)), codebot.fetch('stats', 'daily.json').status)");
     expect(result.stdout).toBe("3 200\n");
