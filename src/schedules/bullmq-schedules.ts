@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { keys, SCHEDULE_QUEUE } from "../queue/queue-keys.js";
+import { keys, SCHEDULE_QUEUE } from "../redis/redis-keys.js";
 import { newScheduleId, type RunOutcome, type Schedule, type ScheduleView } from "./schedule-record.js";
 import { ScheduleStore, type StoredSchedule } from "./schedule-store.js";
 import type { Schedules, ScheduleScope } from "./schedules.js";

@@ -1,18 +1,9 @@
 import { checkAccess, type AccessDecision, type AccessRules } from "../core/access-policy.js";
 import type { Platform } from "../core/chat-request.js";
-import type { Config } from "../config.js";
 import type { Schedule } from "./schedule-record.js";
 
-/** Each platform's access rules, as its bot adapter applies them; the local chat has none (whoever runs the CLI may). */
+/** Each platform's access rules, as its adapter applies them (PlatformAdapter.accessRules); the local chat has none (whoever runs the CLI may). */
 export type RulesByPlatform = Partial<Record<Platform, AccessRules>>;
-
-/** The access rules of the configured platforms, read from the same variables the bot's adapters read. */
-export function accessRulesOf(config: Config): RulesByPlatform {
-  return {
-    slack: { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS },
-    discord: { workspaces: config.DISCORD_ALLOWED_GUILDS, channels: config.DISCORD_ALLOWED_CHANNELS, users: config.DISCORD_ALLOWED_USERS, allowDms: config.DISCORD_ALLOW_DMS },
-  };
-}
 
 /**
  * Whether a schedule's creator may still use the bot where the schedule runs: judged with the rules

@@ -2,7 +2,7 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChatRequestInput } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
-import { SCHEDULE_QUEUE } from "../queue/queue-keys.js";
+import { SCHEDULE_QUEUE } from "../redis/redis-keys.js";
 import type { ScheduledRunJob } from "./bullmq-schedules.js";
 import type { Schedule } from "./schedule-record.js";
 import type { Schedules } from "./schedules.js";

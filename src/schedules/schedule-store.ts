@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { lastRunSchema, ownerOf, scheduleSchema, type LastRun, type RunOutcome, type Schedule, type ScheduleView } from "./schedule-record.js";
 import type { ScheduleScope } from "./schedules.js";
 
@@ -46,7 +46,7 @@ return 1
 /** A schedule as kept: its record, and how it stands (no next run: that is the job scheduler's). */
 export type StoredSchedule = Omit<ScheduleView, "next">;
 
-/** Schedules in Redis: one hash each, and sets of ids per thread, per owner and overall (see queue-keys.ts). */
+/** Schedules in Redis: one hash each, and sets of ids per thread, per owner and overall (see src/redis/redis-keys.ts). */
 export class ScheduleStore {
   constructor(
     private readonly redis: Redis,

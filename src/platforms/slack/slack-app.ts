@@ -1,5 +1,6 @@
 import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { Config } from "../../config.js";
+import type { AccessRules } from "../../core/access-policy.js";
 import { AssistantThreads } from "../../bot/assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
 import { LatestDmThreads } from "../../bot/latest-dm-threads.js";
@@ -13,6 +14,11 @@ export interface SlackBot {
   stop(): Promise<void>;
   /** Socket Mode: its WebSocket to Slack is open (Bolt reconnects on its own); HTTP: always, once started. */
   connected(): boolean;
+}
+
+/** SLACK_ALLOWED_CHANNELS, SLACK_ALLOWED_USERS, SLACK_ALLOW_DMS as access rules. */
+export function slackAccessRules(config: Config): AccessRules {
+  return { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS };
 }
 
 /**
@@ -44,7 +50,7 @@ export async function startSlackBot(config: Config, { intake, feedback, redis, k
     latestDmThreads: new LatestDmThreads(redis, keys),
     schedules,
     log: slackLog,
-    rules: { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS },
+    rules: slackAccessRules(config),
   });
   await app.start(config.PORT);
   slackLog.info({ mode, port: mode === "http" ? config.PORT : undefined }, "slack connected");
