@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { scheduleCommand } from "../bot/text-commands.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { CliError } from "./cli-error.js";
 import { openLocalChat } from "./local-chat-context.js";
@@ -32,7 +33,9 @@ export async function askCommand(args: string[], config: Config, _log: Logger): 
   const chat = openLocalChat(config, wait * 1000);
   try {
     await chat.ready();
-    const eventId = await chat.client.send(thread, text, values.attach);
+    // The schedule commands are commands here too (`codebot ask --thread T "schedule every day at 09:00: report"`).
+    const scheduling = values.attach.length ? undefined : scheduleCommand(text);
+    const eventId = scheduling ? await chat.client.send(thread, scheduling.text, [], scheduling.kind) : await chat.client.send(thread, text, values.attach);
     const answered = await renderReplies(chat.client, eventId, {
       outDir: values.out,
       status: (line) => process.stderr.write(`${line}\n`),

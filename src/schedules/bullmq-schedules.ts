@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { keys, SCHEDULE_QUEUE } from "../redis/redis-keys.js";
 import { newScheduleId, type RunOutcome, type Schedule, type ScheduleView } from "./schedule-record.js";
 import { ScheduleStore, type StoredSchedule } from "./schedule-store.js";
+import { scheduleRepeatStrategy } from "./schedule-times.js";
 import type { Schedules, ScheduleScope } from "./schedules.js";
 
 /** What a fired run's job carries: the schedule's id only (the runner reads the schedule as it stands then). */
@@ -37,7 +38,7 @@ export class BullSchedules implements Schedules {
   private readonly store: ScheduleStore;
 
   constructor(private readonly options: BullSchedulesOptions) {
-    this.queue = new Queue<ScheduledRunJob>(SCHEDULE_QUEUE, { connection: options.redis, prefix: options.prefix });
+    this.queue = new Queue<ScheduledRunJob>(SCHEDULE_QUEUE, { connection: options.redis, prefix: options.prefix, settings: { repeatStrategy: scheduleRepeatStrategy } });
     this.store = new ScheduleStore(options.redis, keys(options.prefix));
   }
 

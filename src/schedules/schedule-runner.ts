@@ -6,6 +6,7 @@ import { SCHEDULE_QUEUE } from "../redis/redis-keys.js";
 import type { ScheduledRunJob } from "./bullmq-schedules.js";
 import type { Schedule } from "./schedule-record.js";
 import type { Schedules } from "./schedules.js";
+import { scheduleRepeatStrategy } from "./schedule-times.js";
 
 /** A run's event id: the schedule and the time it was due, so every delivery of one run is the same event. */
 export function scheduledEventId(scheduleId: string, dueAt: number): string {
@@ -61,6 +62,8 @@ export class ScheduleRunner {
       prefix: options.prefix,
       concurrency: 4,
       autorun: false,
+      // The next run after this one, computed as the confirmation said it (schedule-times.ts).
+      settings: { repeatStrategy: scheduleRepeatStrategy },
     });
     let lastError = "";
     this.worker.on("error", (error) => {
