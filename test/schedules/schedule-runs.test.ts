@@ -26,8 +26,8 @@ const COUNTER = [
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends a command or message in a local thread and waits for its final reply. */
-async function say(p: Pipeline, threadId: string, text: string, kind?: "schedule" | "schedules" | "unschedule" | "resume"): Promise<{ text: string; at: number }> {
-  const request = { ...localRequest(threadId, text), ...(kind ? { kind } : {}) };
+async function say(p: Pipeline, threadId: string, text: string, kind?: "schedule" | "schedules" | "unschedule" | "resume", userId = "U1"): Promise<{ text: string; at: number }> {
+  const request = { ...localRequest(threadId, text, undefined, userId), ...(kind ? { kind } : {}) };
   await p.queue.enqueue(request);
   const { replies, at } = await finalReply(p, request.eventId, 120_000);
   return { text: answerText(replies), at };
@@ -82,7 +82,8 @@ describe("schedules, run by two workers", () => {
     const workers: WorkerProcess[] = [p.worker, await p.startWorker()];
     // Start 15-25 s before a minute turns, so the first run falls due while the slow turn below runs.
     while (new Date().getSeconds() < 35 || new Date().getSeconds() > 45) await sleep(500);
-    const made = await say(p, "counter", `every minute: ${COUNTER}`, "schedule");
+    // Made by U7, who does nothing else: what the runs use is charged to them.
+    const made = await say(p, "counter", `every minute: ${COUNTER}`, "schedule", "U7");
     const id = scheduleId(made.text);
     expect(made.text, made.text).toMatch(/Scheduled `[a-z2-9]{6}`: every minute \(`\* \* \* \* \*`, times in Europe\/Berlin\)/);
     expect(made.text).toMatch(/Next runs: (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d(, )?){3}\./);
@@ -117,7 +118,7 @@ describe("schedules, run by two workers", () => {
     const counts = ended.map((run) => Number(/count=(\d+)/.exec(answerText(run.replies))?.[1]));
     expect(counts).toEqual(counts.map((_, i) => i + 1));
     // Each is headed as a scheduled run of the schedule.
-    for (const run of ended) expect(answerText(run.replies)).toContain(`Scheduled run of \`${id}\` (every minute)`);
+    for (const run of ended) expect(answerText(run.replies)).toContain(`**Scheduled run of \`${id}\`** (every minute)`);
     // Missed while no worker was up: run late once, not a burst.
     const missed = ended.filter((run) => run.dueAt > downAt && run.dueAt < upAt);
     expect(missed).toHaveLength(1);
@@ -125,7 +126,7 @@ describe("schedules, run by two workers", () => {
 
     // unschedule stops it: no run after the next minute turns.
     const workersAgain = [await p.startWorker(), await p.startWorker()];
-    const removed = await say(p, "counter", id!, "unschedule");
+    const removed = await say(p, "counter", id!, "unschedule", "U7");
     expect(removed.text).toContain(`Removed schedule \`${id}\``);
     const before = (await runsOf(p, id!)).length;
     await sleep(65_000);
@@ -136,6 +137,9 @@ describe("schedules, run by two workers", () => {
     const after = await say(p, "counter", "```python\nprint('file=' + open('/mnt/data/count.txt').read())\n```");
     expect(after.text).toContain(`file=${counts.at(-1)}`);
     await Promise.all(workersAgain.map((worker) => worker.stop()));
+    // The runs were U7's turns: their execution time is on U7's budget counters.
+    const day = `day:${new Date().toISOString().slice(0, 10)}`;
+    expect(Number((await p.redis.hgetall(p.keys.budget("user:local:U7", day))).exec_ms ?? 0)).toBeGreaterThan(0);
   }, 600_000);
 
   test("a schedule whose runs fail pauses itself after SCHEDULE_MAX_FAILURES (2) and says so; resume starts it again", async () => {
