@@ -123,6 +123,10 @@ describe("schedules, run by two workers", () => {
     const missed = ended.filter((run) => run.dueAt > downAt && run.dueAt < upAt);
     expect(missed).toHaveLength(1);
     expect(missed[0]!.endedAt!).toBeGreaterThan(upAt);
+    // The audit line marks each run as scheduled, and which schedule's.
+    const audits = restarted.flatMap((worker) => worker.logs().split("\n")).filter((line) => line.includes('"audit":"turn"') && line.includes(`"schedule":"${id}"`));
+    expect(audits.length).toBeGreaterThanOrEqual(2);
+    for (const line of audits) expect(JSON.parse(line)).toMatchObject({ scheduled: true, schedule: id, user: "U7", outcome: "answered" });
 
     // unschedule stops it: no run after the next minute turns.
     const workersAgain = [await p.startWorker(), await p.startWorker()];

@@ -1,7 +1,8 @@
-import { describe, expect, test } from "vitest";
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { answerIn } from "../helpers/slack-answers.js";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
-import { appMention, blockActions } from "../stand-ins/slack-events.js";
+import { appMention, blockActions, slashCommand } from "../stand-ins/slack-events.js";
 
 /*
  * Schedules in Slack, end to end (#20): a real bot and worker against the Slack Web API stand-in.
@@ -21,6 +22,48 @@ function mention(user: string, text: string, threadTs?: string): string {
   void fixture.send(appMention({ user, text: `<@${fixture.slack.botUserId}> ${text}`, channel: CHANNEL, ts, ...(threadTs ? { threadTs } : {}) }, fixture.slack.teamId));
   return threadTs ?? ts;
 }
+
+/** Where slash commands' response_url points: every ephemeral answer the bot sends there. */
+let responses: Server;
+let responseBase = "";
+const answered: Array<{ path: string; body: Record<string, unknown> }> = [];
+beforeAll(async () => {
+  responses = createServer((req, res) => {
+    let raw = "";
+    req.setEncoding("utf8").on("data", (chunk: string) => (raw += chunk));
+    req.on("end", () => {
+      answered.push({ path: req.url ?? "", body: JSON.parse(raw || "{}") });
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => responses.listen(0, "127.0.0.1", resolve));
+  const address = responses.address();
+  responseBase = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => responses?.close(() => resolve()));
+});
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Sends a slash command as Alice; resolves with the ephemeral answer posted to its response_url. */
+async function slash(command: string, text: string, channel: string): Promise<string> {
+  const path = `/respond/${Math.random().toString(36).slice(2)}`;
+  await fixture.command(slashCommand({ command, text, user: ALICE, channel, teamId: fixture.slack.teamId, responseUrl: `${responseBase}${path}` }));
+  return String((await until(`an answer to ${command}`, () => answered.find((entry) => entry.path === path))).body.text);
+}
+
+/** Waits until the bot said something matching in the channel (a post or an update). */
+const said = (channel: string, pattern: RegExp) =>
+  until(`${pattern} in ${channel}`, () => fixture.slack.calls.find((call) => call.method.startsWith("chat.") && call.args.channel === channel && pattern.test(JSON.stringify(call.args))), 60_000);
 
 type Block = { type: string; elements?: Array<{ action_id?: string; value?: string }> };
 
@@ -69,4 +112,16 @@ describe("Slack: schedules", () => {
     const refused = await fixture.slack.waitFor("chat.postEphemeral", (call) => call.args.user === MALLORY, 30_000).catch(() => fixture.slack.waitFor("chat.postMessage", (call) => JSON.stringify(call.args).includes("not on the list"), 30_000));
     expect(JSON.stringify(refused.args)).toContain("not on the list of people who can use me");
   }, 60_000);
+
+  test("/schedule, /schedules and /unschedule in the DM with the bot; in a channel, a hint to use the words in a thread", async () => {
+    const dm = "D0ALICEDM1";
+    expect(await slash("/schedule", "every day at 09:00: daily signups", dm)).toBe("On it.");
+    const made = await said(dm, /Scheduled `[a-z2-9]{6}`: every day at 09:00/);
+    const id = /Scheduled `([a-z2-9]{6})`/.exec(JSON.stringify(made.args))![1]!;
+    expect(await slash("/schedules", "", dm)).toBe("On it.");
+    await said(dm, new RegExp(`Your schedules \\(1\\), in all threads:.*${id}`));
+    expect(await slash("/unschedule", id, dm)).toBe("On it.");
+    await said(dm, new RegExp(`Removed schedule .${id}.`));
+    expect(await slash("/schedule", "every day at 09:00: report", CHANNEL)).toMatch(/mention me with the command instead: <@\w+> schedule every day at 09:00: report$/);
+  }, 120_000);
 });
