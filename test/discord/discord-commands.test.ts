@@ -170,6 +170,9 @@ describe("Discord commands: ephemeral refusals, /run's code box, Run code on a m
     await fixture.discord.waitFor("POST", new RegExp(`^/channels/${where.channelId}/messages$`), (call) => String(call.body?.content ?? "").includes(`\`${id}\` every minute`), 60_000).catch(() =>
       waitForContent(where.channelId, new RegExp(`This thread's schedules \\(1\\):[\\s\\S]*\`${id}\``)),
     );
+    // /reset clears the session and says the schedule goes on, in the fresh session.
+    await interact(chatInputInteraction({ ...where, user: alice, name: "reset" }));
+    await waitForContent(where.channelId, new RegExp(`Started afresh: .* Its schedule keeps running, from now on in this fresh session \\(\`${id}\`; \`unschedule all\` stops it\\)\\.`));
     const removed = chatInputInteraction({ ...where, user: alice, name: "unschedule", options: [{ name: "id", type: 3, value: id }] });
     await interact(removed);
     await waitForContent(where.channelId, new RegExp(`Removed schedule \`${id}\``));

@@ -115,6 +115,8 @@ describe("Slack: schedules", () => {
 
   test("/schedule, /schedules and /unschedule in the DM with the bot; in a channel, a hint to use the words in a thread", async () => {
     const dm = "D0ALICEDM1";
+    // The first test stopped its workers: one with the fixture's own settings.
+    const worker = await fixture.pipeline.startWorker();
     expect(await slash("/schedule", "every day at 09:00: daily signups", dm)).toBe("On it.");
     const made = await said(dm, /Scheduled `[a-z2-9]{6}`: every day at 09:00/);
     const id = /Scheduled `([a-z2-9]{6})`/.exec(JSON.stringify(made.args))![1]!;
@@ -122,6 +124,7 @@ describe("Slack: schedules", () => {
     await said(dm, new RegExp(`Your schedules \\(1\\), in all threads:.*${id}`));
     expect(await slash("/unschedule", id, dm)).toBe("On it.");
     await said(dm, new RegExp(`Removed schedule .${id}.`));
+    await worker.stop();
     expect(await slash("/schedule", "every day at 09:00: report", CHANNEL)).toMatch(/mention me with the command instead: <@\w+> schedule every day at 09:00: report$/);
   }, 120_000);
 });
