@@ -1,7 +1,7 @@
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { answerIn } from "../helpers/slack-answers.js";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
+import { useSlashResponses } from "../helpers/slash-responses.js";
 import { appMention, blockActions, slashCommand } from "../stand-ins/slack-events.js";
 
 /*
@@ -24,25 +24,7 @@ function mention(user: string, text: string, threadTs?: string): string {
 }
 
 /** Where slash commands' response_url points: every ephemeral answer the bot sends there. */
-let responses: Server;
-let responseBase = "";
-const answered: Array<{ path: string; body: Record<string, unknown> }> = [];
-beforeAll(async () => {
-  responses = createServer((req, res) => {
-    let raw = "";
-    req.setEncoding("utf8").on("data", (chunk: string) => (raw += chunk));
-    req.on("end", () => {
-      answered.push({ path: req.url ?? "", body: JSON.parse(raw || "{}") });
-      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => responses.listen(0, "127.0.0.1", resolve));
-  const address = responses.address();
-  responseBase = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => responses?.close(() => resolve()));
-});
+const responses = useSlashResponses();
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const started = Date.now();
@@ -57,8 +39,8 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60
 /** Sends a slash command as Alice; resolves with the ephemeral answer posted to its response_url. */
 async function slash(command: string, text: string, channel: string): Promise<string> {
   const path = `/respond/${Math.random().toString(36).slice(2)}`;
-  await fixture.command(slashCommand({ command, text, user: ALICE, channel, teamId: fixture.slack.teamId, responseUrl: `${responseBase}${path}` }));
-  return String((await until(`an answer to ${command}`, () => answered.find((entry) => entry.path === path))).body.text);
+  await fixture.command(slashCommand({ command, text, user: ALICE, channel, teamId: fixture.slack.teamId, responseUrl: `${responses.base}${path}` }));
+  return String((await until(`an answer to ${command}`, () => responses.answered.find((entry) => entry.path === path))).body.text);
 }
 
 /** Waits until the bot said something matching in the channel (a post or an update). */
