@@ -7,7 +7,7 @@ import { loadEnvFile } from "./cli/env-file.js";
 import * as usages from "./cli/usages.js";
 import { createLogger, secretValues, type Logger } from "./log.js";
 import { lineScrubber } from "./log-redaction.js";
-import { engineUnreachableSentence } from "./sandbox/engine-problem.js";
+import { engineUnreachableSentence } from "./sandbox/docker/engine-problem.js";
 import { SandboxError } from "./sandbox/sandbox-error.js";
 
 type Command = (args: string[], config: Config, log: Logger) => Promise<number>;

@@ -14,10 +14,9 @@ import { CancelListener } from "../src/queue/cancellation.js";
 import { keys } from "../src/queue/queue-keys.js";
 import { createRedis } from "../src/queue/redis-connection.js";
 import { TurnWorker } from "../src/queue/turn-worker.js";
-import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
+import type { SandboxEngine } from "../src/sandbox/sandbox-engine.js";
 import { createSandboxes } from "../src/workspace/create-sandboxes.js";
 import { workspaceLogImages } from "../src/workspace/export-images.js";
-import { sandboxSetupProblem } from "../src/sandbox/engine-problem.js";
 import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
 import { workerMetrics } from "../src/ops/metrics.js";
 import { startWorkerOps } from "../src/ops/worker-ops.js";
@@ -25,7 +24,7 @@ import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.j
 import { FailureLog } from "../src/ops/failure-log.js";
 
 export interface WorkerRuntime {
-  sandboxes: SandboxManager;
+  sandboxes: SandboxEngine;
   /**
    * Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection; returns
    * how many unfinished turns were handed back to the queue for another worker.
@@ -40,10 +39,10 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   }
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
-  const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
+  const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable, events } = createSandboxes(config, log, redis);
   // One engine, checked first: without the image or the runtime nothing could run, so the worker stops
   // and says what to do; an engine that doesn't answer is waited for (a fleet's hosts are checked by the fleet).
-  const engineProblem = fleet ? undefined : await sandboxSetupProblem(sandboxes.engine, config.SANDBOX_IMAGE, config.SANDBOX_RUNTIME);
+  const engineProblem = fleet ? undefined : await sandboxes.setupProblem();
   if (engineProblem && engineProblem.code !== "DOCKER_UNAVAILABLE") {
     redis.disconnect();
     throw engineProblem;
@@ -106,6 +105,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     redis,
     managers,
     fleet,
+    events,
     jobCounts: () => worker.jobCounts(),
     sleeping: durable && (async () => sessionReporter?.sleepingSessions() ?? Promise.reject(new Error("sessions not listed yet"))),
   }));

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "../config.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
-import { createSandboxManager } from "../sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../sandbox/docker/create-sandbox-manager.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
 import { createSandboxes } from "../workspace/create-sandboxes.js";

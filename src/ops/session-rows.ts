@@ -1,4 +1,4 @@
-import type { SessionInfo } from "../sandbox/sandbox-manager.js";
+import type { SessionInfo } from "../sandbox/sandbox-engine.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 
 /** One sandbox session as `codebot sessions list` and the admin page show it. */

@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { SessionCatalog } from "../../src/fleet/session-catalog.js";
 import { createRedis } from "../../src/queue/redis-connection.js";
-import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
+import { LABEL_NAMESPACE } from "../../src/sandbox/docker/container-spec.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
 import { useDockerEngine } from "../helpers/docker-engine.js";

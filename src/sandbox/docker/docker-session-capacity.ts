@@ -1,4 +1,4 @@
-import type { ReserveOutcome, SessionCapacity } from "./session-capacity.js";
+import type { ReserveOutcome, SessionCapacity } from "../session-capacity.js";
 
 /**
  * Capacity without Redis (`codebot exec`, `codebot sessions`): counts the live sessions on the
