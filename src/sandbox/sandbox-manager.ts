@@ -1,20 +1,22 @@
-import pTimeout from "p-timeout";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "./file-transfer.js";
-import { RunnerConnection } from "./runner-connection.js";
 import { SandboxError } from "./sandbox-error.js";
 import type { SandboxEngine, SessionInfo } from "./sandbox-engine.js";
-import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
+import type { SandboxLimits } from "./sandbox-limits.js";
 import type { SandboxProvider } from "./sandbox-provider.js";
-import { LIVE_READY_TIMEOUT_MS, READY_TIMEOUT_MS, SandboxSession, type ExecuteOptions } from "./sandbox-session.js";
+import { READY_TIMEOUT_MS, type ExecuteOptions, type SandboxSession } from "./sandbox-session.js";
 import type { Sandboxes, SessionUse } from "./sandboxes.js";
 import type { AfterUse, HibernateHow } from "./session-backend.js";
 import type { SessionCapacity } from "./session-capacity.js";
 import type { SessionEvents } from "./session-events.js";
 import type { SessionHooks, SessionPlacement } from "./session-hooks.js";
 import type { SessionNaming } from "./session-naming.js";
+import { removeSession, type EngineContext } from "./engine-context.js";
+import { OpenSessions } from "./open-sessions.js";
+import { PoolUpkeep } from "./pool-upkeep.js";
 import { openSession } from "./session-opening.js";
+import { evictSession, hibernateSession } from "./session-sleep.js";
 import { SessionSlots } from "./session-slots.js";
 
 export interface SandboxManagerOptions {
@@ -44,8 +46,6 @@ export interface SandboxManagerOptions {
   log: Logger;
 }
 
-const EVICT_TIMEOUT_MS = 180_000;
-
 /**
  * Creates, finds, uses and ends the sandbox sessions of one engine, whatever the engine is (its
  * SandboxProvider): a session is a sandbox named after its id, so every codebot process (workers,
@@ -53,42 +53,36 @@ const EVICT_TIMEOUT_MS = 180_000;
  * (SessionSlots) say who may hold one; hooks and events tell the layers above what happened.
  */
 export class SandboxManager implements Sandboxes, SandboxEngine {
-  private readonly open = new Map<string, Promise<SandboxSession>>();
-  private warmTimer: NodeJS.Timeout | undefined;
+  private readonly open: OpenSessions;
+  private readonly upkeep: PoolUpkeep;
   private readonly slots: SessionSlots;
+  private readonly context: EngineContext;
   /** The Python version this engine's sandboxes last reported (see pythonVersion). */
   private reportedPython: string | undefined;
   /** Drained (a fleet's host being emptied): no sandbox starts here, and sessions sleep as soon as unused. */
   private draining = false;
 
   constructor(private readonly options: SandboxManagerOptions) {
+    const { naming, events, host } = options;
+    this.open = new OpenSessions(naming, (sessionId, owner) => openSession(this.context, sessionId, owner), {
+      opened: (session) => void (this.reportedPython = session.python ?? this.reportedPython),
+      closed: (session) => session.lost && events?.onSessionEnded?.({ sessionId: session.sessionId, host, reason: "lost" }),
+    });
+    this.upkeep = new PoolUpkeep(options.provider, options.limits, options.log, (python) => void (this.reportedPython = python ?? this.reportedPython));
     this.slots = new SessionSlots(options.capacity, {
       idleTimeoutSeconds: options.limits.idleTimeoutSeconds,
       evictAfterSeconds: options.evictAfterSeconds,
       listLive: () => options.provider.runningSessionNames(),
-      evict: (name) => this.evict(name),
-      forget: (name) => this.drop(name),
+      evict: (name) => evictSession(this.context, name),
+      forget: (name) => this.open.drop(name),
       log: options.log,
     });
+    this.context = { ...options, slots: this.slots, open: this.open, draining: () => this.draining };
   }
 
   /** The live session with this id, attaching to or starting its sandbox as needed. */
   session(sessionId: string, owner?: string): Promise<SandboxSession> {
-    const existing = this.open.get(sessionId);
-    if (existing) return existing;
-    const opening = this.openSession(sessionId, owner);
-    this.open.set(sessionId, opening);
-    opening.then(
-      (session) => {
-        this.reportedPython = session.python ?? this.reportedPython;
-        session.onClose(() => {
-          if (this.open.get(sessionId) === opening) this.open.delete(sessionId);
-          if (session.lost) this.options.events?.onSessionEnded?.({ sessionId, host: this.options.host, reason: "lost" });
-        });
-      },
-      () => this.open.delete(sessionId),
-    );
-    return opening;
+    return this.open.get(sessionId, owner);
   }
 
   /**
@@ -142,37 +136,15 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
   /** Ends a session now: its sandbox, variables and files are gone. False if there was none. */
   async kill(sessionId: string): Promise<boolean> {
     const name = this.options.naming.sessionName(sessionId);
-    const removed = await this.removeSession(name);
+    const removed = await removeSession(this.context, name);
     await this.slots.release(name);
     if (removed) this.options.events?.onSessionEnded?.({ sessionId, host: this.options.host, reason: "killed" });
     return removed;
   }
 
-  /**
-   * Puts an idle session to sleep: marks it (so no turn uses it meanwhile), lets `save` take what
-   * it must from it, then removes its sandbox, gives up its place in a fleet and frees its slot.
-   * False when the session is in use, not idle for idleMs, not running, or being hibernated
-   * elsewhere; nothing is changed then. When save fails the session keeps running (and the error is thrown).
-   */
-  async hibernate(sessionId: string, { idleMs = 0, evicted = false, onlyIfDraining = false }: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
-    if (onlyIfDraining && !this.draining) return false;
-    if (this.draining) idleMs = 0; // a drained engine's sessions don't wait for their idle timeout
-    const name = this.options.naming.sessionName(sessionId);
-    if (!(await this.options.provider.findRunning(name))) return false;
-    // An evicted session's slot was taken already (as it was idle); any other must be idle and unused now.
-    if (!evicted && !(await this.slots.startHibernation(name, idleMs, READY_TIMEOUT_MS))) return false;
-    try {
-      const session = await this.attachRunning(sessionId, name);
-      if (session) await save(session);
-      await this.removeSession(name);
-      await this.options.placement?.release(sessionId);
-    } finally {
-      await this.slots.endHibernation(name);
-    }
-    const { events, host } = this.options;
-    events?.onHibernated?.({ sessionId, host, evicted });
-    events?.onSessionEnded?.({ sessionId, host, reason: "hibernated" });
-    return true;
+  /** Puts an idle session to sleep (see hibernateSession); false when it was not, and nothing was changed. */
+  hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
+    return hibernateSession(this.context, sessionId, how, save);
   }
 
   /**
@@ -214,7 +186,7 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
 
   /** Ids of the sessions this process has open. */
   openSessionIds(): string[] {
-    return [...this.open.keys()];
+    return this.open.ids();
   }
 
   /** Ids of the running sessions idle for at least idleMs and not in use (by any process, through Redis). */
@@ -235,17 +207,8 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
   }
 
   /** Fills the warm pool and waits until every pooled sandbox's Python is ready. */
-  async warmUp(): Promise<void> {
-    const { pool } = this.options.provider;
-    await pool.refill();
-    const members = await pool.members();
-    await Promise.all(
-      members.map(async (member) => {
-        const connection = await RunnerConnection.ready(member, this.options.log, READY_TIMEOUT_MS, maxFrameBytes(this.options.limits));
-        this.reportedPython = connection.python ?? this.reportedPython;
-        connection.close();
-      }),
-    );
+  warmUp(): Promise<void> {
+    return this.upkeep.warmUp();
   }
 
   /**
@@ -253,24 +216,18 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
    * session, so it is topped up every intervalMs (a long-running worker calls this).
    */
   keepWarm(intervalMs: number): void {
-    clearInterval(this.warmTimer);
-    this.warmTimer = setInterval(() => void this.tidy(), intervalMs);
-    this.warmTimer.unref();
+    this.upkeep.keepWarm(intervalMs);
   }
 
   /** Tops the pool up and removes what sessions left behind (after an engine restart, say). */
-  async tidy(): Promise<void> {
-    const removed = await this.options.provider.removeLeftovers().catch(() => ({}));
-    if (Object.values(removed).some((count) => count > 0)) this.options.log.info(removed, "removed what ended sessions left behind");
-    await this.options.provider.pool.refill().catch(() => undefined);
+  tidy(): Promise<void> {
+    return this.upkeep.tidy();
   }
 
   /** Detaches from every session (they keep running until idle) and finishes pool refills. */
   async close(): Promise<void> {
-    clearInterval(this.warmTimer);
-    await this.options.provider.pool.refill().catch(() => undefined);
-    await Promise.all([...this.open.values()].map((opening) => opening.then((session) => session.detach(), () => undefined)));
-    this.open.clear();
+    await this.upkeep.stop();
+    await this.open.detachAll();
   }
 
   /** Removes every sandbox of this namespace, pool included (tests, `codebot sessions kill --all`). */
@@ -283,67 +240,5 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
   private use<T>(sessionId: string, owner: string | undefined, timeoutMs: number | undefined, task: (session: SandboxSession) => Promise<T>): Promise<T> {
     const leaseMs = (timeoutMs ?? this.options.limits.timeoutMs) + READY_TIMEOUT_MS;
     return this.slots.use(this.options.naming.sessionName(sessionId), owner, leaseMs, () => this.session(sessionId, owner), task);
-  }
-
-  private openSession(sessionId: string, owner: string | undefined): Promise<SandboxSession> {
-    return openSession(sessionId, owner, {
-      ...this.options,
-      slots: this.slots,
-      draining: () => this.draining,
-      removeSession: (name) => this.removeSession(name),
-    });
-  }
-
-  /** Removes a session's sandbox and forgets it here; false if there was none. Its slot is the caller's business. */
-  private removeSession(name: string): Promise<boolean> {
-    this.forget(name);
-    return this.options.provider.remove(name);
-  }
-
-  /** Detaches from a session and forgets it here, so the next use opens it again. */
-  private forget(name: string): void {
-    this.drop(name)();
-  }
-
-  /** Forgets a session here (the next use opens it again); returns how to detach from what was open. */
-  private drop(name: string): () => void {
-    const dropped: Array<Promise<SandboxSession>> = [];
-    for (const [sessionId, opening] of this.open) {
-      if (this.options.naming.sessionName(sessionId) !== name) continue;
-      this.open.delete(sessionId);
-      dropped.push(opening);
-    }
-    return () => {
-      for (const opening of dropped) opening.then((session) => session.detach(), () => undefined);
-    };
-  }
-
-  /** The running session, attached to but never started afresh (a session that died stays gone). */
-  private async attachRunning(sessionId: string, name: string): Promise<SandboxSession | undefined> {
-    const cached = await this.open.get(sessionId)?.catch(() => undefined);
-    if (cached) return cached;
-    const sandbox = await this.options.provider.findRunning(name);
-    if (!sandbox) return undefined;
-    return SandboxSession.open(sessionId, sandbox, this.options.limits, this.options.log.child({ sessionId }), undefined, LIVE_READY_TIMEOUT_MS).catch(() => undefined);
-  }
-
-  /**
-   * Ends a session whose slot was taken for a new one: it sleeps through the hooks (its variables
-   * saved) within the evict timeout, else its sandbox is removed.
-   */
-  private async evict(name: string): Promise<void> {
-    const { hooks, events, host, log } = this.options;
-    const sessionId = this.options.naming.sessionIdFromName(name);
-    let slept = false;
-    if (hooks && sessionId !== undefined) {
-      const sleeping = this.hibernate(sessionId, { evicted: true }, (session) => hooks.sleep(sessionId, session));
-      slept = await pTimeout(sleeping, { milliseconds: this.options.evictTimeoutMs ?? EVICT_TIMEOUT_MS }).catch((error: unknown) => {
-        log.warn({ err: error, sessionId }, "could not put a session to sleep to make room; it is ended");
-        return false;
-      });
-    }
-    if (!slept) await this.removeSession(name);
-    events?.onEvicted?.({ sessionId, host, hibernated: slept });
-    if (!slept && sessionId !== undefined) events?.onSessionEnded?.({ sessionId, host, reason: "evicted" });
   }
 }

@@ -1,30 +1,7 @@
-import type { Logger } from "../log.js";
+import { removeSession, type EngineContext } from "./engine-context.js";
 import { SandboxError } from "./sandbox-error.js";
 import type { SandboxHandle } from "./sandbox-handle.js";
-import type { SandboxLimits } from "./sandbox-limits.js";
-import type { SandboxProvider } from "./sandbox-provider.js";
 import { LIVE_READY_TIMEOUT_MS, READY_TIMEOUT_MS, SandboxSession } from "./sandbox-session.js";
-import type { SessionEvents } from "./session-events.js";
-import type { SessionHooks, SessionPlacement } from "./session-hooks.js";
-import type { SessionNaming } from "./session-naming.js";
-import type { SessionSlots } from "./session-slots.js";
-
-/** What opening a session needs of its manager. */
-export interface OpeningContext {
-  provider: SandboxProvider;
-  naming: SessionNaming;
-  limits: SandboxLimits;
-  slots: SessionSlots;
-  hooks?: SessionHooks;
-  placement?: SessionPlacement;
-  events?: SessionEvents;
-  host?: string;
-  log: Logger;
-  /** Whether the engine is drained now (nothing starts on it). */
-  draining(): boolean;
-  /** Removes a session's sandbox and forgets it in the manager. */
-  removeSession(name: string): Promise<boolean>;
-}
 
 const NAME_CONFLICT_RETRIES = 20;
 
@@ -36,7 +13,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * used. Its slot is reserved before anything starts, and given back if the start fails; another
  * process starting the same session at once is attached to, not raced.
  */
-export async function openSession(sessionId: string, owner: string | undefined, context: OpeningContext): Promise<SandboxSession> {
+export async function openSession(context: EngineContext, sessionId: string, owner: string | undefined): Promise<SandboxSession> {
   const { provider, naming, limits, slots, log: parentLog } = context;
   const name = naming.sessionName(sessionId);
   const log = parentLog.child({ sessionId });
@@ -78,7 +55,7 @@ export async function openSession(sessionId: string, owner: string | undefined, 
     }
     void provider.pool.refill();
     return SandboxSession.open(sessionId, started, limits, log).then((session) => fresh(session, false, context)).catch(async (error: unknown) => {
-      await context.removeSession(name).catch(() => undefined);
+      await removeSession(context, name).catch(() => undefined);
       await slots.release(name);
       throw error;
     });
@@ -87,7 +64,7 @@ export async function openSession(sessionId: string, owner: string | undefined, 
 }
 
 /** A session just started: the hooks prepare it before it is used. */
-async function fresh(session: SandboxSession, warm: boolean, { hooks, events, host }: OpeningContext): Promise<SandboxSession> {
+async function fresh(session: SandboxSession, warm: boolean, { hooks, events, host }: EngineContext): Promise<SandboxSession> {
   await hooks?.prepare(session.sessionId, session);
   events?.onFreshSession?.({ sessionId: session.sessionId, host, warm });
   return session;
