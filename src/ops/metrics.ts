@@ -5,7 +5,8 @@ import type { ModelMetrics, TurnMetrics } from "./turn-metrics.js";
 
 /*
  * Every codebot_* metric is defined here, and only here. Labels are bounded on purpose: platform,
- * outcome, status, failure code, model (one per worker's config), host (SANDBOX_HOSTS names). Never
+ * outcome, status, failure code, model (one per worker's config), host (SANDBOX_HOSTS names), data
+ * source (DATA_SOURCES_FILE's names; any other name a sandbox makes up counts as "(unknown)"). Never
  * user text, user ids, channel ids or thread ids: a label value per user would grow without end.
  */
 
@@ -66,10 +67,16 @@ export interface WorkerGaugeSources {
   sleeping?(): Promise<number>;
 }
 
+/** Data-source calls (src/datasources/call-audit.ts): source is a configured name or "(unknown)", outcome a stable code. */
+export interface SourceMetrics {
+  sourceCall(source: string, kind: string, outcome: string, seconds: number, rows: number, bytes: number): void;
+}
+
 export interface WorkerMetrics {
   registry: Registry;
   turns: TurnMetrics;
   model: ModelMetrics;
+  sources: SourceMetrics;
   /**
    * Subscribed to the sandboxes' session events: claims on a host's warm pool (a hit, or a miss: a
    * cold start), and sessions' lives by kind. Session ids never become labels.
@@ -99,6 +106,10 @@ export function workerMetrics(): WorkerMetrics {
     labelNames: ["kind"],
     registers,
   });
+  const sourceCalls = new Counter({ name: "codebot_datasource_calls_total", help: "Data-source calls by source, kind (sql, fetch) and outcome (ok, truncated, read-only, timeout, unreachable...).", labelNames: ["source", "kind", "outcome"], registers });
+  const sourceSeconds = new Histogram({ name: "codebot_datasource_call_seconds", help: "How long a data-source call took, by source and kind.", labelNames: ["source", "kind"], buckets: SECONDS_QUICK, registers });
+  const sourceRows = new Counter({ name: "codebot_datasource_rows_total", help: "Rows data-source calls returned to sandboxes, by source.", labelNames: ["source"], registers });
+  const sourceBytes = new Counter({ name: "codebot_datasource_bytes_total", help: "Bytes data-source calls streamed to sandboxes (CSV, HTTP bodies), by source.", labelNames: ["source"], registers });
   let sources: WorkerGaugeSources | undefined;
   let pooled: Array<() => Promise<number>> = [];
   let sleeping: (() => Promise<number>) | undefined;
@@ -170,6 +181,14 @@ export function workerMetrics(): WorkerMetrics {
       onHibernated: () => lifecycle.inc({ kind: "hibernated" }),
       onEvicted: () => lifecycle.inc({ kind: "evicted" }),
       onSessionEnded: ({ reason }) => void ((reason === "killed" || reason === "lost") && lifecycle.inc({ kind: reason })),
+    },
+    sources: {
+      sourceCall(source, kind, outcome, seconds, rows, bytes) {
+        sourceCalls.inc({ source, kind, outcome });
+        sourceSeconds.observe({ source, kind }, seconds);
+        if (rows) sourceRows.inc({ source }, rows);
+        if (bytes) sourceBytes.inc({ source }, bytes);
+      },
     },
     collectFrom(given) {
       sources = given;

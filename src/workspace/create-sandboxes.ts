@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { ConfigError, type Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { Fleet } from "../fleet/fleet.js";
-import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../fleet/host-spec.js";
+import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../core/host-spec.js";
 import { HostStates } from "../fleet/host-states.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
 import { createSandboxManager } from "../sandbox/docker/create-sandbox-manager.js";

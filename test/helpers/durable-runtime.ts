@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { createSandboxes, type SandboxRuntime } from "../../src/workspace/create-sandboxes.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
 import { testNamespace } from "./sandbox-fixture.js";

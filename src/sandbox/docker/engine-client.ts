@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
+
 /** Where an engine is: unix:///path, tcp://host:port or ssh://user@host, and for tcp:// a folder with ca.pem, cert.pem and key.pem. */
 export interface EngineAddress {
   address: string;
@@ -8,7 +9,7 @@ export interface EngineAddress {
 }
 
 /**
- * A Docker client for one engine of a fleet (SANDBOX_HOSTS, checked by src/fleet/host-spec.ts),
+ * A Docker client for one engine of a fleet (SANDBOX_HOSTS, checked by src/core/host-spec.ts),
  * through its own base address and TLS files (a tcp:// host without them only with insecure=true);
  * none given: the engine of DOCKER_HOST, or the local socket.
  */
