@@ -15,7 +15,7 @@ import { createTurnWorker } from "../queue/create-turn-worker.js";
 import { createRedis } from "../redis/redis-connection.js";
 import { keys } from "../redis/redis-keys.js";
 import type { SandboxEngine } from "../sandbox/sandbox-engine.js";
-import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
+import { createSandboxes, type SandboxRuntime } from "./sandboxes.js";
 import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
 export interface WorkerRuntime {

@@ -5,8 +5,8 @@ import type { SessionBackend } from "./session-backend.js";
 /** A session alive on an engine, as `codebot sessions list` and the admin page show it. */
 export interface SessionInfo {
   sessionId: string;
-  /** The engine's short id of the session's sandbox (a container's; a pod's name). */
-  containerId: string;
+  /** The backend's short id of the session's sandbox (a container's; a pod's name). */
+  sandboxId: string;
   createdAt: Date;
   status: string;
 }

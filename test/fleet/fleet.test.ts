@@ -7,7 +7,7 @@ import { SessionCatalog } from "../../src/fleet/session-catalog.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
 import { LABEL_NAMESPACE } from "../../src/sandbox/docker/container-spec.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
-import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
+import { createSandboxes } from "../../src/app/sandboxes.js";
 import { useDockerEngine } from "../helpers/docker-engine.js";
 import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
 import { usePipeline } from "../helpers/pipeline-fixture.js";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { createSandboxes, type SandboxRuntime } from "../../src/workspace/create-sandboxes.js";
+import { createSandboxes, type SandboxRuntime } from "../../src/app/sandboxes.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
 import { testNamespace } from "./sandbox-fixture.js";
 

@@ -4,6 +4,7 @@ import { bufferSource, readWhole, type FileRead } from "../../src/sandbox/file-s
 import type { SandboxEngine } from "../../src/sandbox/sandbox-engine.js";
 import type { SandboxSession } from "../../src/sandbox/sandbox-session.js";
 import type { SessionBackend } from "../../src/sandbox/session-backend.js";
+import { CALL_CHUNK_BYTES, type SessionCall, type SessionCallHandler } from "../../src/sandbox/session-calls.js";
 import type { SessionEventHub, SessionEvents } from "../../src/sandbox/session-events.js";
 import type { DurableSandboxes } from "../../src/workspace/durable-sandboxes.js";
 
@@ -64,8 +65,8 @@ async function collect(read: (each: (file: FileRead) => Promise<void>) => Promis
 /**
  * A thread's whole life through a sandbox backend: its first execution (a fresh session, from the
  * pool when it has one), its state across executions, files in and out within budgets, sleep and
- * resume with files and variables, a sandbox lost under it, cancel, timeout, running out of memory,
- * and its end. Every backend (Docker: one engine and a fleet; Kubernetes next) passes the same
+ * resume with files and variables, a sandbox lost under it, cancel, the code's data-source calls
+ * answered by the host, timeout, running out of memory, and its end. Every backend (Docker: one engine and a fleet; Kubernetes next) passes the same
  * suite; `subject` is read once the file's hooks have built it.
  */
 export function backendContract(name: string, subject: () => BackendUnderTest): void {
@@ -172,6 +173,24 @@ export function backendContract(name: string, subject: () => BackendUnderTest): 
       expect(result).toMatchObject({ status: "cancelled", stateLost: false });
       expect(Date.now() - started).toBeLessThan(5_000);
       expect((await it.durable.execute(id, "kept")).result).toBe("'yes'");
+    });
+
+    test("the code's data-source calls reach the host through the session, and their answers stream back in", async () => {
+      const id = thread("calls");
+      const calls: SessionCall[] = [];
+      const rows = 40_000;
+      const body = Buffer.from(Array.from({ length: rows }, (_, i) => `row${i}\n`).join(""));
+      const onCall: SessionCallHandler = async (call, sink) => {
+        calls.push(call);
+        for (let at = 0; at < body.length; at += CALL_CHUNK_BYTES) await sink.write(body.subarray(at, at + CALL_CHUNK_BYTES));
+        return { columns: [{ name: "v", type: "text" }], rows };
+      };
+      const result = await it.durable.execute(id, "from codebot import sql\ndf = sql('shop', 'select v')\n(len(df), df['v'].iloc[-1])", { onCall });
+      expect(result).toMatchObject({ status: "ok", result: `(${rows}, 'row${rows - 1}')` });
+      expect(calls).toEqual([expect.objectContaining({ kind: "sql", source: "shop", statement: "select v" })]);
+      // Without a handler (an execution given none) the call is refused, and the session goes on.
+      const refused = await it.durable.execute(id, "from codebot import sql, NotAllowedHere\ntry:\n    sql('shop', 'select 1')\nexcept NotAllowedHere:\n    print('refused')");
+      expect(refused).toMatchObject({ status: "ok", stdout: "refused\n" });
     });
 
     test("an execution past its timeout is interrupted, and the session keeps its variables", async () => {

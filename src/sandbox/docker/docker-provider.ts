@@ -82,7 +82,7 @@ export class DockerProvider implements SandboxProvider {
       const hashed = info.Names.some((name) => name.replace(/^\//, "").startsWith(naming.sessionPrefix));
       if (sessionId === undefined && !hashed) return [];
       const fallback = (info.Names[0] ?? "").replace(/^\//, "");
-      return [{ sessionId: sessionId ?? fallback, containerId: info.Id.slice(0, 12), createdAt: new Date(info.Created * 1000), status: info.Status }];
+      return [{ sessionId: sessionId ?? fallback, sandboxId: info.Id.slice(0, 12), createdAt: new Date(info.Created * 1000), status: info.Status }];
     });
   }
 
