@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { checkedBytes, transferTimeoutMs, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
 import { planUpload, type UploadedFile, type UploadSource } from "./file-transfer.js";
 import { ExecutionCalls } from "./execution-calls.js";
+import { lostExecution } from "./lost-execution.js";
 import { RunnerConnection } from "./runner-connection.js";
 import type { SessionCallHandler } from "./session-calls.js";
 import { SandboxError } from "./sandbox-error.js";
@@ -240,21 +241,7 @@ export class SandboxSession {
       this.discarded = true;
       await this.sandbox.kill().catch(() => undefined);
       this.connection.close();
-      const broke = error instanceof SandboxError && error.code === "RUNNER_PROTOCOL";
-      return {
-        status: "killed",
-        stdout: "",
-        stderr: "",
-        files: [],
-        images: [],
-        durationMs: Math.round(performance.now() - started),
-        stateLost: true,
-        notes: [
-          broke
-            ? "The sandbox sent back something malformed or too large and was discarded: the next execution starts a fresh session (variables and files are lost)."
-            : "The sandbox stopped unexpectedly and was discarded: the next execution starts a fresh session (variables and files are lost).",
-        ],
-      };
+      return lostExecution(error instanceof SandboxError && error.code === "RUNNER_PROTOCOL", Math.round(performance.now() - started));
     } finally {
       calls.end();
       signal?.removeEventListener("abort", onAbort);
