@@ -22,7 +22,7 @@ const LAYERS = [
   { name: "subsystems", paths: ["src/budget/", "src/feedback/", "src/export/", "src/ops/", "src/datasources/"] },
   { name: "stores", paths: ["src/workspace/", "src/fleet/"] },
   { name: "sandbox", paths: ["src/sandbox/"] },
-  { name: "ground", paths: ["src/redis/", "src/config\\.ts$"] },
+  { name: "ground", paths: ["src/redis/", "src/config/", "src/config\\.ts$"] },
   { name: "log", paths: ["src/log(-redaction)?\\.ts$"] },
   { name: "core", paths: ["src/core/"] },
 ];
