@@ -1,8 +1,8 @@
 import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { SlackConfig } from "../../config.js";
-import { AssistantThreads } from "../../bot/assistant-threads.js";
+import { AssistantThreads } from "./slack-assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
-import { LatestDmThreads } from "../../bot/latest-dm-threads.js";
+import { LatestDmThreads } from "./slack-latest-dm-threads.js";
 import type { Logger } from "../../log.js";
 import { slackClientOptions, slackLogger } from "./slack-client-options.js";
 import { registerSlackListeners } from "./slack-listeners.js";
