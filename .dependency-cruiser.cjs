@@ -99,6 +99,13 @@ module.exports = {
       to: { path: "^test/" },
     },
     {
+      name: "bench-imports-only-test-support",
+      comment: "Benchmarks reuse the tests' shared stand-ins and helpers, in test/support/, and nothing else of test/ (its tests and their own modules).",
+      severity: "error",
+      from: { path: "^bench/" },
+      to: { path: "^test/", pathNot: "^test/support/" },
+    },
+    {
       name: "not-to-unresolvable",
       comment: "An import that resolves to nothing (a moved file) fails here before it fails at run time. Packages of types alone (mdast, from @types/mdast) have no module to resolve.",
       severity: "error",
