@@ -97,6 +97,7 @@ class Kernel:
         os.register_at_fork(after_in_child=self._close_control)
         signal.signal(signal.SIGINT, self._on_interrupt)
         builtins.display = self._display
+        _link_data_sources(self._host_call)
 
     def _close_control(self):
         for fd in (self.ctrl_in.fileno(), self.ctrl_out):
@@ -314,11 +315,27 @@ class Kernel:
     def restore(self, request):
         return self._snapshot_op(request, lambda snapshots: snapshots.restore())
 
+    def _host_call(self, frame):
+        """One data-source call of the running cell (codebot.link): the frame to the supervisor,
+        then the worker's answer, which the supervisor writes on the control pipe."""
+        if not self.running or os.getpid() != KERNEL_PID:
+            raise RuntimeError("data sources are called while a cell runs, from the session's own process")
+        self._send(frame)
+        while True:
+            line = self.ctrl_in.readline()
+            if not line:
+                raise EOFError("the runner's channel closed")
+            reply = json.loads(line)
+            if reply.get("op") == "call-reply" and reply.get("call") == frame["call"]:
+                return reply
+
     def serve(self):
         self._send({"op": "ready", "pid": KERNEL_PID})
         for line in self.ctrl_in:
             request = json.loads(line)
             op = request.get("op", "exec")
+            if op == "call-reply":
+                continue  # the answer to a call its cell stopped waiting for (it was interrupted)
             if op == "snapshot":
                 self._send(self.snapshot(request))
             elif op == "restore":
@@ -346,6 +363,16 @@ def _runner_module(name):
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
     return module
+
+
+def _link_data_sources(call):
+    """Lets the image's codebot package (from codebot import sql, fetch, sources) reach the worker
+    through this kernel's control pipe. Without the package (an older image), nothing to link."""
+    try:
+        from codebot import link
+    except ImportError:
+        return
+    link.install(call)
 
 
 def _namespace_snapshot():

@@ -31,6 +31,22 @@ lines. Requests:
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
 A request that can't be done is answered {"id", "op": "error", "message"}.
 
+Data-source calls (source_calls.py): while an execution runs, its code may call the worker
+(`from codebot import sql, fetch, sources`). The supervisor forwards each call, tagged with the
+running execution's id, and the host answers on stdin; these frames are handled at once, never queued:
+  -> {"id": execId, "op": "call", "call", "request": {"kind": "sql", "source", "statement", "params",
+      "maxRows"?, "strict"} | {"kind": "fetch", "source", "path", "method", "query", "body"?,
+      "contentType"?} | {"kind": "sources"}}        a call of the running execution, checked and bounded
+  -> {"id": execId, "op": "call-cancel", "call", "reason"}   stop sending (the session's disk is full)
+  <- {"op": "call-data", "target": execId, "call", "by", "data" (base64)}   a chunk of the answer, written
+      to /mnt/data/.codebot/sources/<call>.data (the file the session created for it)
+  <- {"op": "call-end", "target", "call", "by", "end": {...}} or {"op": "call-error", "target", "call",
+      "by", "error": {"code", "message"}}            the call's end, passed to the session as one line
+  ("by" names the answering host process: were two attached to one execution, the first one's frames
+  are kept and the other's dropped.)
+One call runs at a time; a frame for another execution or call (one that ended) is dropped. A call
+still running when its execution ends is dropped here; the host cancels it when the result reaches it.
+
 "python" in a pong is the image's Python version (platform.python_version(), e.g. "3.13.5"): the
 host names it in the model's system prompt, so the model is told the version it really runs on. The
 host checks it against a strict pattern and ignores anything else.
@@ -95,6 +111,7 @@ from data_files import DATA_DIR, changed_files, describe, disk_note, file_change
 from kernel_frames import SNAPSHOT_FRAME_BYTES, TABLE_COLUMNS, TABLE_ROWS, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
 from session_budget import SessionBudget, process_cpu_seconds  # noqa: E402
+from source_calls import SourceCalls  # noqa: E402
 
 PYTHON_VERSION = platform.python_version()
 INTERRUPT_GRACE_S = 2.0
@@ -211,6 +228,7 @@ class Supervisor:
         # stopped and another took the turn over) gets that result again; the code never runs twice.
         self.results = collections.OrderedDict()
         self.executions = 0  # how many this session has run: the first one says the session is new
+        self.source_calls = SourceCalls(send, log)
         self.start_kernel()
         self.budget.start()
 
@@ -427,6 +445,8 @@ class Supervisor:
                 send({"id": request.get("id"), "op": "pong", "kernelPid": self.kernel_pid, "python": PYTHON_VERSION})
             elif request.get("op") == "interrupt":
                 self.interrupts.add(request.get("target"))
+            elif request.get("op") in ("call-data", "call-end", "call-error"):
+                self.source_calls.on_host(request)
             else:
                 self.pending.append(request)
         if len(self.stdin_buffer) > MAX_REQUEST_BYTES:
@@ -482,7 +502,7 @@ class Supervisor:
         message = dict(limits, id=request["id"], code=request["code"])
         self.thaw()
         os.write(self.ctrl_in, (json.dumps(message) + "\n").encode("utf-8"))
-        line = self.read_ctrl(min(started + timeout_s, lifetime_end), sinks, request["id"], max_frame_bytes(limits))
+        line = self.read_calls(min(started + timeout_s, lifetime_end), sinks, request["id"], limits)
         answer = self.parse(line, request["id"], limits)
         if self.stop_reason == "deadline" and time.monotonic() >= lifetime_end:
             self.stop_reason = "lifetime"
@@ -526,6 +546,7 @@ class Supervisor:
             else:
                 status = "killed"
                 notes.append("The Python process ended (%s): %s." % (self.describe_exit(), LOST))
+        self.source_calls.end_execution()
         self.drain(sinks, until_empty=True)
         self.kill_strays()
         if len(self.open_outputs) < 2 and not state_lost:
@@ -567,6 +588,16 @@ class Supervisor:
         room = host_frame_bytes(limits) - len(json.dumps(result)) - 16 * 1024
         result["changes"] = file_changes(before, after, max(min(room, MAX_CHANGES_BYTES), 0))
         return result
+
+    def read_calls(self, deadline, sinks, request_id, limits):
+        """The execution's answer line, passing on the data-source calls its code makes meanwhile."""
+        line = self.read_ctrl(deadline, sinks, request_id, max_frame_bytes(limits))
+        while line is not None and SourceCalls.is_call(line):
+            problem = self.source_calls.start(line, request_id, self.ctrl_in)
+            if problem:
+                return self.protocol_violation(problem)
+            line = self.read_ctrl(deadline, sinks, request_id, max_frame_bytes(limits))
+        return line
 
     def parse(self, line, request_id, limits):
         if line is None:

@@ -7,7 +7,8 @@ import type { Config } from "../config.js";
 import { FailureLog, type FailureEntry } from "../ops/failure-log.js";
 import { readRedisMemory, type RedisMemory } from "../ops/redis-memory.js";
 import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
+import { SourceCallLog, type SourceCounts, type SourceFailure } from "../datasources/call-log.js";
 
 /** What one section of the page waits for Redis: past it, the section says it is unavailable and the rest still shows. */
 const SECTION_TIMEOUT_MS = 3000;
@@ -15,6 +16,8 @@ const SECTION_TIMEOUT_MS = 3000;
 export const TOTALS_SHOWN = 50;
 /** Failed turns listed (newest first). */
 export const FAILURES_SHOWN = 50;
+/** Failed data-source calls listed (newest first). */
+export const SOURCE_FAILURES_SHOWN = 20;
 
 /** A section's data, or why it is missing (Redis slow or away). */
 export type Section<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -40,6 +43,8 @@ export interface Overview {
   failures: Section<FailureEntry[]>;
   /** Redis' used memory against its maxmemory. */
   redisMemory: Section<RedisMemory>;
+  /** Data-source calls per source (today, the last 7 days) and the newest failed ones. */
+  sources: Section<{ counts: SourceCounts[]; failures: SourceFailure[] }>;
 }
 
 async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
@@ -55,13 +60,15 @@ async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
 /** Everything the overview shows, read at once from Redis. */
 export async function loadOverview(redis: Redis, keys: Keys, config: Config): Promise<Overview> {
   const now = Date.now();
-  const [sessions, budgets, history, totals, failures, redisMemory] = await Promise.all([
+  const sourceCalls = new SourceCallLog(redis, keys);
+  const [sessions, budgets, history, totals, failures, redisMemory, sources] = await Promise.all([
     section(() => readSessionDirectory(redis, keys, now)),
     section(() => budgetReport(redis, keys, config, now)),
     section(() => usageHistory(redis, keys, config, now)),
     section(async () => (await new UsageLedger(redis, keys).all("user")).slice(0, TOTALS_SHOWN)),
     section(() => new FailureLog(redis, keys).recent(FAILURES_SHOWN)),
     section(() => readRedisMemory(redis)),
+    section(async () => ({ counts: await sourceCalls.counts(now), failures: await sourceCalls.failures(SOURCE_FAILURES_SHOWN) })),
   ]);
-  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures, redisMemory };
+  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures, redisMemory, sources };
 }

@@ -8,6 +8,7 @@ import { sizeText } from "../ops/session-rows.js";
 import type { Overview, Section, UserTotal } from "./admin-data.js";
 import { ago, count, html, page, seconds, table, type SafeHtml } from "./admin-html.js";
 import { historySection } from "./admin-usage-page.js";
+import { sourcesSection } from "./admin-sources.js";
 
 /** What the page says after a kill button was pressed (from the redirect's query). */
 export interface KillFlash {
@@ -117,6 +118,7 @@ export function overviewPage(overview: Overview, csrf: string, flash?: KillFlash
 <section id="usage"><h2>Usage</h2>${usageSection(overview)}</section>
 <section id="usage-history"><h2>Usage over time</h2>${historySection(overview.history, overview.historyDays)}</section>
 <section id="failures"><h2>Recent failures</h2>${failuresSection(overview.failures, overview.now)}</section>
+<section id="data-sources"><h2>Data sources</h2>${sourcesSection(overview.sources, overview.now)}</section>
 <section id="redis"><h2>Redis memory</h2>${redisSection(overview.redisMemory)}</section>
 <footer>Read ${ago(overview.now, overview.now)}. The queue's jobs are on the <a href="/admin/queue">board</a>.</footer>`,
   );

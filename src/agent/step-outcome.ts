@@ -1,5 +1,6 @@
 import { displayName, formatCount } from "../core/display-text.js";
 import type { ExecutionResult } from "../core/execution-result.js";
+import { callsSummary } from "./source-calls-text.js";
 
 /** Characters of a step's one-line outcome. */
 const MAX_OUTCOME = 120;
@@ -24,6 +25,9 @@ function firstLine(text: string): string {
  */
 export function stepOutcome(result: ExecutionResult): string {
   const parts: string[] = [STATUS_WORDS[result.status]];
+  // The data the step read first: a long value's first line must not push it off the clipped line.
+  const calls = callsSummary(result.calls);
+  if (calls) parts.push(calls);
   if (result.error) parts.push(`${result.error.name}: ${firstLine(result.error.value)}`);
   else if (result.table) parts.push(`${formatCount(result.table.totalRows)} × ${formatCount(result.table.totalColumns)} table`);
   else if (result.result !== undefined && firstLine(result.result)) parts.push(firstLine(result.result));

@@ -31,6 +31,9 @@ import type { TurnMetrics } from "../ops/turn-metrics.js";
 import { turnOfRequest } from "../export/turn-record.js";
 import { humanSize, ThreadCommands } from "./thread-commands.js";
 import type { TurnTally } from "../ops/turn-tally.js";
+import type { DataSources } from "../datasources/data-sources.js";
+import { queriesMarkdown } from "./source-calls-text.js";
+import { sourcesPromptFor, turnSourceCalls, withCalls } from "./turn-sources.js";
 
 export interface TurnHandlerDeps {
   sandboxes: Sandboxes;
@@ -38,7 +41,9 @@ export interface TurnHandlerDeps {
   ledger: UsageLedger;
   agent: AgentLoop;
   attachments: Partial<Record<Platform, AttachmentSource>>;
-  facts: Omit<PromptFacts, "platform" | "pythonVersion">;
+  facts: Omit<PromptFacts, "place" | "pythonVersion">;
+  /** Where the model works, per platform, for its prompt ("a Slack thread"). */
+  places: Partial<Record<Platform, string>>;
   /** The Python version the sandbox image reports, read at each turn (known once a sandbox has answered). */
   pythonVersion?: () => string | undefined;
   contextTokens: number;
@@ -54,6 +59,8 @@ export interface TurnHandlerDeps {
   metrics?: Pick<TurnMetrics, "executed" | "filesIn" | "filesOut">;
   /** False when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: questions fail at once, code still runs. */
   modelConfigured?: boolean;
+  /** DATA_SOURCES_FILE's sources (#19): the channel's are named in the prompt and answer the code's calls; none: no sources. */
+  dataSources?: DataSources;
 }
 
 export interface TurnContext {
@@ -140,7 +147,7 @@ export class TurnHandler {
     const relay = new EventRelay(context.delivery, request, context.log);
     const transcript = new TurnTranscript();
     const output = await this.deps.agent.run({
-      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.() }),
+      systemPrompt: systemPrompt({ place: this.deps.places[request.conversation.platform] ?? "a chat thread", ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.(), dataSources: await sourcesPromptFor(this.deps.dataSources, request) }),
       history,
       userText: `${request.user.name}: ${request.text}${attachedNote}`,
       userImages: images,
@@ -186,14 +193,17 @@ export class TurnHandler {
     return result;
   }
 
-  private executeOnce(sessionId: string, code: string, context: TurnContext, request: ChatRequest, executionId: string, step: number): Promise<ExecutionResult> {
-    return rideOut(() => this.deps.sandboxes.execute(sessionId, code, { signal: context.signal, requestId: request.eventId, executionId, owner: sessionOwner(request) }), {
+  private async executeOnce(sessionId: string, code: string, context: TurnContext, request: ChatRequest, executionId: string, step: number): Promise<ExecutionResult> {
+    // The code may call the channel's data sources while it runs; each call is kept for the step's line and the export.
+    const { onCall, calls } = turnSourceCalls(this.deps.dataSources, request);
+    const result = await rideOut(() => this.deps.sandboxes.execute(sessionId, code, { signal: context.signal, requestId: request.eventId, executionId, owner: sessionOwner(request), onCall }), {
       waitMs: this.deps.outageWaitMs ?? 0,
       signal: context.signal,
       // The engine can't be reached: nothing was started (a lost running session is a result, not this error).
       transient: (error) => error instanceof SandboxError && error.code === "DOCKER_UNAVAILABLE",
       onWait: () => context.delivery.status(request, { phase: "running", step, text: "Waiting for the sandbox engine (Docker isn't answering); retrying…" }),
     });
+    return withCalls(result, calls);
   }
 
   private async deliver(
@@ -208,7 +218,8 @@ export class TurnHandler {
     const recordNotes = await this.recordTurn(request, sessionId, answer, executions, context);
     // The files the code changed are saved before the answer goes out; what could not be is said.
     const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
-    const markdown = [answer, ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
+    const queries = queriesMarkdown(executions);
+    const markdown = [answer, ...(queries ? [queries] : []), ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
     const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log);
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).

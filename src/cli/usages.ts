@@ -10,4 +10,5 @@ export const EXPORT_USAGE = "codebot export --thread ID [--out DIR] [--zip] [--w
 export const HOSTS_USAGE = "codebot hosts list [--json] | codebot hosts drain HOST | codebot hosts undrain HOST";
 export const SESSIONS_USAGE =
   "codebot sessions list [--json] | codebot sessions hibernate ID | codebot sessions kill ID | codebot sessions kill --all | codebot sessions prune";
+export const SOURCES_USAGE = "codebot sources list [--json] | codebot sources check NAME [--json]";
 export const USAGE_USAGE = "codebot usage [users | threads | feedback | budgets] [--json]";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SourceCallRecord } from "./source-call.js";
 
 /** What one execution in a sandbox produced: the notebook's view of a cell. */
 export const executionStatusSchema = z.enum(["ok", "error", "timeout", "oom", "killed", "cancelled"]);
@@ -88,4 +89,8 @@ export const executionResultSchema = z.object({
    */
   changes: z.object({ written: z.array(z.string()), deleted: z.array(z.string()), complete: z.boolean() }).optional(),
 });
-export type ExecutionResult = z.infer<typeof executionResultSchema>;
+/**
+ * An execution's result; calls: the data-source calls its code made (codebot.sql, fetch), added
+ * by the worker that answered them, never taken from the sandbox's answer.
+ */
+export type ExecutionResult = z.infer<typeof executionResultSchema> & { calls?: SourceCallRecord[] };

@@ -82,3 +82,13 @@ export function titleMarkdown(title: string, paragraph: string): string {
 export function speakerLine(name: string, after: string): string {
   return write({ type: "root", children: [{ type: "paragraph", children: speaker(name, after) }] });
 }
+
+/** A heading line and, per item, "**source** detail" then its code (SQL, a path) as a fenced block: all shown as written. */
+export function queriesMarkdown(heading: string, items: Array<{ source: string; detail: string; code: string; lang: string | null }>): string {
+  const children: RootContent[] = [{ type: "paragraph", children: [text(heading)] }];
+  for (const item of items) {
+    children.push({ type: "paragraph", children: [{ type: "strong", children: [text(item.source)] }, text(item.detail)] });
+    children.push({ type: "code", lang: item.lang, meta: null, value: item.code });
+  }
+  return write({ type: "root", children });
+}

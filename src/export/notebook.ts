@@ -1,5 +1,5 @@
-import { boundTurn, type RecordedResult, type ThreadTurnInput } from "./turn-record.js";
-import { MAX_NOTEBOOK_MARKDOWN_CHARS, NotebookMarkdownBudget, speaker, speakerLine, titleMarkdown } from "./notebook-markdown.js";
+import { boundTurn, type RecordedQuery, type RecordedResult, type ThreadTurnInput } from "./turn-record.js";
+import { MAX_NOTEBOOK_MARKDOWN_CHARS, NotebookMarkdownBudget, queriesMarkdown, speaker, speakerLine, titleMarkdown } from "./notebook-markdown.js";
 
 /**
  * A thread's turns as a Jupyter notebook (nbformat 4.5): per turn, the question as a markdown cell,
@@ -55,6 +55,19 @@ function errorOutput(error: NonNullable<RecordedResult["error"]>): Output {
   return { output_type: "error", ename: error.name, evalue: error.value, traceback: lines.split("\n") };
 }
 
+/** A cell's data-source calls (codebot.sql, fetch) as a markdown cell: source, what it got, the SQL or path as code. */
+function queriesCell(queries: RecordedQuery[]): string {
+  return queriesMarkdown(
+    "Data queries of the cell above:",
+    queries.map((query) => ({
+      source: query.source,
+      detail: ` (${query.kind}) · ${query.outcome === "ok" || query.outcome === "truncated" ? (query.kind === "sql" ? `${query.rows ?? 0} rows${query.outcome === "truncated" ? " (cut)" : ""}` : `${query.bytes} bytes`) : query.outcome} · ${Math.round(query.ms)} ms`,
+      code: query.text,
+      lang: query.kind === "sql" ? "sql" : null,
+    })),
+  );
+}
+
 /** Lets other work of the worker run between turns: a long thread's markdown takes a while to parse. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -82,6 +95,7 @@ export async function buildNotebook(turns: ThreadTurnInput[], facts: NotebookFac
     for (const step of turn.steps) {
       executionCount++;
       add({ cell_type: "code", metadata: {}, execution_count: executionCount, source: step.code, outputs: outputsOf(step.result, executionCount) });
+      if (step.result.queries?.length) markdown(queriesCell(step.result.queries));
     }
     if (!turn.ranAsWritten && turn.answerMarkdown.trim()) markdown(budget.cell(turn.answerMarkdown));
     await breathe();

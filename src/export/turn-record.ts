@@ -22,6 +22,9 @@ export const EXPORT_BOUNDS = {
   maxImageBytes: 2 * 1024 * 1024,
   /** All of a turn's text and images together (images are the first to go when it is full). */
   maxTurnChars: 4 * 1024 * 1024,
+  /** Data-source calls kept per cell, and characters of each one's SQL (or HTTP path). */
+  maxQueriesPerStep: 20,
+  maxQueryChars: 10_000,
 } as const;
 
 const IMAGE_MAGIC = { "image/png": "89504e470d0a1a0a", "image/jpeg": "ffd8ff" } as const;
@@ -29,6 +32,18 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const recordedImageSchema = z.object({ mime: z.enum(["image/png", "image/jpeg"]), data: z.string() });
 export type RecordedImage = z.infer<typeof recordedImageSchema>;
+
+/** A data-source call of the cell (codebot.sql, fetch): its source, SQL or path, what it got. */
+const recordedQuerySchema = z.object({
+  kind: z.string(),
+  source: z.string(),
+  text: z.string(),
+  rows: z.number().int().nonnegative().optional(),
+  bytes: z.number().nonnegative(),
+  ms: z.number().nonnegative(),
+  outcome: z.string(),
+});
+export type RecordedQuery = z.infer<typeof recordedQuerySchema>;
 
 export const recordedResultSchema = z.object({
   /** As the sandbox said it ("ok", "error", "timeout"…); a string, so records outlive new statuses. */
@@ -39,6 +54,8 @@ export const recordedResultSchema = z.object({
   error: executionErrorSchema.optional(),
   images: z.array(recordedImageSchema),
   notes: z.array(z.string()),
+  /** Absent from records older than data sources. */
+  queries: z.array(recordedQuerySchema).optional(),
 });
 export type RecordedResult = z.infer<typeof recordedResultSchema>;
 
@@ -64,7 +81,8 @@ export interface ThreadTurnInput {
   ranAsWritten?: boolean;
   steps: Array<{
     code: string;
-    result: Pick<ExecutionResult, "stdout" | "stderr" | "result" | "error" | "notes"> & { status: string; images: Array<{ mime: string; data: string }> };
+    /** calls: as the worker recorded them; queries: as a stored record keeps them (bounded again). */
+    result: Pick<ExecutionResult, "stdout" | "stderr" | "result" | "error" | "notes" | "calls"> & { status: string; images: Array<{ mime: string; data: string }>; queries?: RecordedQuery[] };
   }>;
   answerMarkdown: string;
 }
@@ -116,6 +134,18 @@ function boundedResult(result: ThreadTurnInput["steps"][number]["result"], budge
   // The note on dropped images comes first, so bounding a bounded record again changes nothing.
   const notes = dropped ? [`${dropped} image${dropped === 1 ? " was" : "s were"} left out of the export (not a PNG or JPEG, over ${EXPORT_BOUNDS.maxImageBytes / 1048576} MB, or too many).`, ...result.notes] : result.notes;
   kept.notes = notes.slice(0, EXPORT_BOUNDS.maxNotes).map((note) => budget.text(note, EXPORT_BOUNDS.maxNoteChars));
+  const queries = (result.calls ?? result.queries ?? []).slice(0, EXPORT_BOUNDS.maxQueriesPerStep);
+  if (queries.length) {
+    kept.queries = queries.map((query) => ({
+      kind: boundedText(String(query.kind), 10),
+      source: boundedText(String(query.source), 100),
+      text: budget.text(String(query.text), EXPORT_BOUNDS.maxQueryChars),
+      ...(query.rows !== undefined ? { rows: Math.max(0, Math.trunc(Number(query.rows) || 0)) } : {}),
+      bytes: Math.max(0, Number(query.bytes) || 0),
+      ms: Math.max(0, Number(query.ms) || 0),
+      outcome: boundedText(String(query.outcome), 40),
+    }));
+  }
   return kept;
 }
 

@@ -4,7 +4,8 @@ import type { ModelMetrics, TurnMetrics } from "./turn-metrics.js";
 
 /*
  * Every codebot_* metric is defined here, and only here. Labels are bounded on purpose: platform,
- * outcome, status, failure code, model (one per worker's config), host (SANDBOX_HOSTS names). Never
+ * outcome, status, failure code, model (one per worker's config), host (SANDBOX_HOSTS names), data
+ * source (DATA_SOURCES_FILE's names; any other name a sandbox makes up counts as "(unknown)"). Never
  * user text, user ids, channel ids or thread ids: a label value per user would grow without end.
  */
 
@@ -63,10 +64,16 @@ export interface WorkerGaugeSources {
   sleeping?(): Promise<number>;
 }
 
+/** Data-source calls (src/datasources/call-audit.ts): source is a configured name or "(unknown)", outcome a stable code. */
+export interface SourceMetrics {
+  sourceCall(source: string, kind: string, outcome: string, seconds: number, rows: number, bytes: number): void;
+}
+
 export interface WorkerMetrics {
   registry: Registry;
   turns: TurnMetrics;
   model: ModelMetrics;
+  sources: SourceMetrics;
   /** A claim on a host's warm pool: a hit, or a miss (a cold start). */
   poolClaim(host: string, hit: boolean): void;
   /** Starts reading the gauges from their sources at each scrape. */
@@ -87,6 +94,10 @@ export function workerMetrics(): WorkerMetrics {
   const modelTokens = new Counter({ name: "codebot_model_tokens_total", help: "Tokens the model used, by model and kind (prompt, completion).", labelNames: ["model", "kind"], registers });
   const modelErrors = new Counter({ name: "codebot_model_errors_total", help: "Model calls that failed after the SDK's retries, by model and failure code.", labelNames: ["model", "code"], registers });
   const poolClaims = new Counter({ name: "codebot_pool_claims_total", help: "New sessions by host and whether a warm sandbox was ready (hit) or one was started cold (miss).", labelNames: ["host", "result"], registers });
+  const sourceCalls = new Counter({ name: "codebot_datasource_calls_total", help: "Data-source calls by source, kind (sql, fetch) and outcome (ok, truncated, read-only, timeout, unreachable...).", labelNames: ["source", "kind", "outcome"], registers });
+  const sourceSeconds = new Histogram({ name: "codebot_datasource_call_seconds", help: "How long a data-source call took, by source and kind.", labelNames: ["source", "kind"], buckets: SECONDS_QUICK, registers });
+  const sourceRows = new Counter({ name: "codebot_datasource_rows_total", help: "Rows data-source calls returned to sandboxes, by source.", labelNames: ["source"], registers });
+  const sourceBytes = new Counter({ name: "codebot_datasource_bytes_total", help: "Bytes data-source calls streamed to sandboxes (CSV, HTTP bodies), by source.", labelNames: ["source"], registers });
   let sources: WorkerGaugeSources | undefined;
   let pooled: Array<() => Promise<number>> = [];
   let sleeping: (() => Promise<number>) | undefined;
@@ -150,6 +161,14 @@ export function workerMetrics(): WorkerMetrics {
         modelTokens.inc({ model, kind: "completion" }, usage.completion);
       },
       modelError: (model, code) => modelErrors.inc({ model, code }),
+    },
+    sources: {
+      sourceCall(source, kind, outcome, seconds, rows, bytes) {
+        sourceCalls.inc({ source, kind, outcome });
+        sourceSeconds.observe({ source, kind }, seconds);
+        if (rows) sourceRows.inc({ source }, rows);
+        if (bytes) sourceBytes.inc({ source }, bytes);
+      },
     },
     poolClaim: (host, hit) => poolClaims.inc({ host, result: hit ? "hit" : "miss" }),
     collectFrom(given) {

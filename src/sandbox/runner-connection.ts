@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import type { Duplex } from "node:stream";
 import type Docker from "dockerode";
 import type { z } from "zod";
@@ -15,6 +16,15 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 type RequestBody = RunnerRequest extends infer R ? (R extends { id: string } ? Omit<R, "id"> : never) : never;
 
 /**
+ * A frame whose last field is "data", bytes as base64, built as bytes: a chunk of megabytes is
+ * never copied through a JSON string (the base64 text is ASCII, so its Latin-1 bytes are its UTF-8).
+ */
+function frameWithData(message: object, data: Buffer): Buffer {
+  const head = JSON.stringify(message).slice(0, -1);
+  return Buffer.concat([Buffer.from(`${head}${head.length > 1 ? "," : ""}"data":"`), Buffer.from(data.toString("base64"), "latin1"), Buffer.from('"}\n')]);
+}
+
+/**
  * One attached stdin/stdout stream to a sandbox's supervisor. Requests carry ids and answers are
  * routed by id, so several codebot processes may be attached to the same sandbox at once.
  * The container is hostile: a line longer than maxFrameBytes or one that is not a JSON object
@@ -25,6 +35,8 @@ export class RunnerConnection {
   private readonly pending = new Map<string, Pending>();
   private closedError: SandboxError | undefined;
   private readonly closeListeners: Array<() => void> = [];
+  /** Data-source calls ("call", "call-cancel" frames) by the execution they belong to (session-calls.ts). */
+  private readonly callListeners = new Map<string, (frame: unknown) => void>();
   /** The sandbox's Python version, as its supervisor answered the ready ping (validated); unknown without one. */
   python: string | undefined;
 
@@ -96,6 +108,31 @@ export class RunnerConnection {
     });
   }
 
+  /** Takes the call frames of one execution until the returned function is called. */
+  onCalls(executionId: string, listener: (frame: unknown) => void): () => void {
+    this.callListeners.set(executionId, listener);
+    return () => {
+      if (this.callListeners.get(executionId) === listener) this.callListeners.delete(executionId);
+    };
+  }
+
+  /**
+   * Writes one frame that is no request (a call's answer), waiting while the stream's buffer is
+   * full, so a large answer is never held in memory ahead of what the sandbox has taken.
+   */
+  async send(message: object, data?: Buffer): Promise<void> {
+    if (this.closedError) throw this.closedError;
+    if (this.stream.write(data ? frameWithData(message, data) : `${JSON.stringify(message)}\n`)) return;
+    const stop = new AbortController();
+    const settled = (event: string) => once(this.stream, event, { signal: stop.signal }).then(() => undefined, () => undefined);
+    try {
+      await Promise.race([settled("drain"), settled("close")]);
+    } finally {
+      stop.abort();
+    }
+    if (this.closedError) throw this.closedError;
+  }
+
   /** Asks the supervisor to stop an execution now (it answers that execution as "cancelled"). */
   interrupt(target: string): void {
     if (!this.closedError) this.write({ op: "interrupt", target } satisfies RunnerInterrupt);
@@ -121,6 +158,10 @@ export class RunnerConnection {
     const routed = runnerAnswerSchema.safeParse(message);
     if (!routed.success) {
       this.violation("it wrote a frame without a request id");
+      return;
+    }
+    if (routed.data.op === "call" || routed.data.op === "call-cancel") {
+      this.callListeners.get(routed.data.id)?.(message); // another process's execution: not ours to answer
       return;
     }
     if (routed.data.id === "*" && routed.data.op === "closing") {

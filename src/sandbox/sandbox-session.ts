@@ -6,7 +6,9 @@ import type { z } from "zod";
 import { DATA_DIR } from "./container-spec.js";
 import { checkedBytes, transferTimeoutMs, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
 import { dataPath, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
+import { ExecutionCalls } from "./execution-calls.js";
 import { RunnerConnection } from "./runner-connection.js";
+import type { SessionCallHandler } from "./session-calls.js";
 import { SandboxError } from "./sandbox-error.js";
 import { boundedExecAnswerSchema, filesAnswerSchema, restoreAnswerSchema, snapshotAnswerSchema } from "./runner-protocol.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
@@ -44,6 +46,11 @@ export interface ExecuteOptions {
    * id once: asked again (a worker took the turn over), it answers with the first run's result.
    */
   executionId?: string;
+  /**
+   * Answers the data-source calls the code makes while it runs (`from codebot import sql`), within
+   * the execution's timeout; none: each call is refused with a clear error.
+   */
+  onCall?: SessionCallHandler;
 }
 
 /** One attached, live sandbox: executions in it run one at a time, in the order they were asked. */
@@ -183,13 +190,14 @@ export class SandboxSession {
     return next;
   }
 
-  private async run(code: string, { timeoutMs = this.limits.timeoutMs, signal, requestId, executionId }: ExecuteOptions): Promise<ExecutionResult> {
+  private async run(code: string, { timeoutMs = this.limits.timeoutMs, signal, requestId, executionId, onCall }: ExecuteOptions): Promise<ExecutionResult> {
     const id = executionId ?? `${requestId ?? "exec"}:${randomUUID()}`;
     const log = this.log.child({ execId: id });
     const onAbort = () => this.connection.interrupt(id);
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     const started = performance.now();
+    const calls = new ExecutionCalls(id, this.connection, onCall, Date.now() + timeoutMs, log);
     try {
       const { limits } = this;
       const { id: _id, op: _op, ...result } = await this.connection.request(
@@ -230,6 +238,7 @@ export class SandboxSession {
         ],
       };
     } finally {
+      calls.end();
       signal?.removeEventListener("abort", onAbort);
     }
   }

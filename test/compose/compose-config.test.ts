@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { Registry } from "prom-client";
 import { loadConfig, SECRET_VARIABLES } from "../../src/config.js";
@@ -6,7 +7,7 @@ import { createLogger } from "../../src/log.js";
 import { startOpsServer } from "../../src/ops/ops-server.js";
 import { Readiness } from "../../src/ops/readiness.js";
 import { freePort } from "../helpers/redis-server.js";
-import { composeConfig, environmentOf, exampleEnv, portsOf, read, resolvedCompose, TEST_REDIS_PASSWORD, volumesOf } from "./compose-files.js";
+import { composeConfig, environmentOf, exampleEnv, portsOf, read, REPO, resolvedCompose, TEST_REDIS_PASSWORD, volumesOf } from "./compose-files.js";
 
 const CORE = ["bot", "redis", "sandbox-image", "worker"];
 const METRICS = ["grafana", "prometheus"];
@@ -135,6 +136,17 @@ describe("docker-compose.yml (docker-compose 1.29, as CI runs it)", () => {
     expect(mount("worker", environmentOf(config.services.worker).WORKSPACE_STORE!)).toMatchObject({ type: "volume", source: "workspaces" });
     expect(mount("prometheus", "/prometheus")).toMatchObject({ type: "volume", source: "prometheus-data" });
     expect(mount("grafana", "/var/lib/grafana")).toMatchObject({ type: "volume", source: "grafana-data" });
+  });
+
+  test("the data sources' folder is mounted into the worker read-only, where DATA_SOURCES_FILE points; the bot gets none", () => {
+    const { services } = resolvedCompose({ env: { DATA_SOURCES_FILE: "/etc/codebot/data-sources.yml" } });
+    const mount = volumesOf(services.worker).find((volume) => volume.target === "/etc/codebot");
+    expect(mount).toMatchObject({ type: "bind", source: join(REPO, "codebot-config") });
+    // docker-compose 1.29 prints a mount as "source:target:mode", Compose v2 as an object.
+    const raw = (services.worker.volumes as unknown[]).find((volume) => (typeof volume === "string" ? volume.split(":")[1] : (volume as { target: string }).target) === "/etc/codebot");
+    expect(typeof raw === "string" ? raw.split(":")[2] : (raw as { read_only?: boolean }).read_only ? "ro" : "rw").toBe("ro");
+    expect(environmentOf(services.worker).DATA_SOURCES_FILE).toBe("/etc/codebot/data-sources.yml");
+    expect(volumesOf(services.bot).map((mount) => mount.target)).not.toContain("/etc/codebot");
   });
 
   test("the sandbox image is built once, under the tag the worker runs sandboxes from", () => {

@@ -1,25 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { bufferSource, readWhole } from "../../src/sandbox/file-streams.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
-import type { SandboxSession } from "../../src/sandbox/sandbox-session.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { loadState, saveState } from "../helpers/state-snapshot.js";
 
 // Durable workspaces: a thread's variables are pickled inside its sandbox, carried by the host as
 // opaque bytes, and loaded inside the thread's next sandbox, never unpickled on the host.
 
 const MB = 1024 * 1024;
-
-/** The snapshot as the host streams it out, gathered here (a test's few MB) to look at and load elsewhere. */
-async function saveState(session: SandboxSession, maxBytes: number): Promise<{ outcome: Awaited<ReturnType<SandboxSession["saveState"]>>; data?: Buffer }> {
-  let data: Buffer | undefined;
-  const outcome = await session.saveState(maxBytes, async (snapshot) => {
-    data = await readWhole(snapshot.body);
-  });
-  return { outcome, data };
-}
-
-const loadState = (session: SandboxSession, data: Buffer) => session.loadState(bufferSource("state", data));
 
 const SETUP = [
   "import io, socket",
