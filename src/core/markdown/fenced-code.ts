@@ -33,19 +33,48 @@ export function closesFence(line: string, opening: FenceOpening): boolean {
 }
 
 /**
+ * The code before a closing fence at the end of the last line ("print(1)```"): chat apps close a
+ * block there (Slack's and Discord's composers write it so), where CommonMark would not. Undefined
+ * when the line doesn't end in such a fence.
+ */
+function codeBeforeClosing(line: string, opening: FenceOpening): string | undefined {
+  if (closesFence(line, opening)) return "";
+  const code = line.trimEnd();
+  let start = code.length;
+  while (start > 0 && code[start - 1] === opening.run[0]) start--;
+  return code.length - start >= opening.run.length ? code.slice(0, start) : undefined;
+}
+
+/**
  * The code of a message that is only a fenced Python block (run as written, no model): the block
- * opens on its first line, closes on its last and nowhere before, its info string is python, py,
- * python3 or nothing. Else undefined. Linear in the message, whatever it holds.
+ * opens on its first line, closes at the end of its last (on a line of its own, or right after the
+ * code, as chat apps write it) and nowhere before, its info string is python, py, python3 or
+ * nothing. Else undefined. Linear in the message, whatever it holds.
  */
 export function fencedPython(text: string): string | undefined {
   const lines = text.replace(/\r\n?/g, "\n").replace(/^\s*\n|\n\s*$/g, "").split("\n");
   const open = fenceOpening(lines[0] ?? "");
-  if (!open || !PYTHON_INFO.has(open.info.toLowerCase()) || lines.length < 2 || !closesFence(lines.at(-1) ?? "", open)) return undefined;
-  const body = lines.slice(1, -1);
+  const last = lines.length < 2 || !open ? undefined : codeBeforeClosing(lines.at(-1) ?? "", open);
+  if (!open || !PYTHON_INFO.has(open.info.toLowerCase()) || last === undefined) return undefined;
+  const body = [...lines.slice(1, -1), ...(last.trim() ? [last] : [])];
   if (body.some((line) => closesFence(line, open))) return undefined;
   // Content lines lose as much indentation as the opening fence had (CommonMark).
   const code = body.map((line) => line.replace(new RegExp(`^ {0,${open.indent}}`), "")).join("\n");
   return code.trim() ? code : undefined;
+}
+
+/** A fenced block in a chat app's dialect: ``` and a label anywhere, the code up to the next ``` (Discord's reading). */
+const CHAT_FENCE = /```([\w+-]*)[ \t]*\r?\n([\s\S]*?)\r?\n?```/g;
+
+/**
+ * The code to run from someone's message (Discord's "Run code" on a message): its first fenced
+ * block labelled python (or not labelled), read as the chat app reads it, else the whole text, as written.
+ */
+export function messageCode(text: string): string {
+  for (const match of text.matchAll(CHAT_FENCE)) {
+    if (PYTHON_INFO.has((match[1] ?? "").toLowerCase()) && match[2]?.trim()) return match[2];
+  }
+  return text.trim();
 }
 
 /** Runs of three or more backticks with zero-width spaces between them: nothing left that can open or close a fence. */
@@ -56,4 +85,12 @@ export function breakFences(text: string): string {
 /** Text as a fenced code block of codebot's own ("```lang" … "```"), its backtick runs broken so nothing in it ends the block. */
 export function codeBlock(text: string, lang = ""): string {
   return `\`\`\`${lang}\n${breakFences(text)}\n\`\`\``;
+}
+
+/**
+ * Sandbox text (output, a query's SQL) as a code block codebot adds to an answer, clipped by `clip`:
+ * each "```" broken after its second backtick, so nothing in it ends the block.
+ */
+export function outputBlock(text: string, lang: string, clip: (text: string) => string): string {
+  return `\`\`\`${lang}\n${clip(text.replace(/```/g, "``\u200b`")).trimEnd()}\n\`\`\``;
 }

@@ -128,9 +128,12 @@ describe("fenced Python, by CommonMark's fence rules", () => {
     ["~~~python\nprint(1)\n~~~", "print(1)"],
     ["   ```py\n   x = 1\n     y = 2\n   ```", "x = 1\n  y = 2"],
     ["```Python\nprint(2)\n````", "print(2)"],
+    // Closed right after the code, as Slack's and Discord's composers write it (and as runs as written always took it).
+    ["```python\nprint(3)```", "print(3)"],
+    ["```\nx = 1\nprint(x) ```  ", "x = 1\nprint(x) "],
   ])("%j runs as written", (text, code) => expect(fencedPython(text)).toBe(code));
 
-  test.each(["```python\na = 1\n```\n```python\nb = 2\n```", "    ```python\n    print(1)\n    ```", "```python\nprint(1)\n~~~", "``` python`\nx\n```"])("%j is a question for the model", (text) =>
+  test.each(["```python\na = 1\n```\n```python\nb = 2\n```", "    ```python\n    print(1)\n    ```", "```python\nprint(1)\n~~~", "``` python`\nx\n```", "```python\nprint(1)~~~", "```python\nprint(1)``"])("%j is a question for the model", (text) =>
     expect(fencedPython(text)).toBeUndefined(),
   );
 });
