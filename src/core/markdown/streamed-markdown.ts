@@ -6,6 +6,14 @@ import { pipeTable } from "./markdown-table.js";
 import { parseMarkdown } from "./markdown-tree.js";
 
 /**
+ * A last block longer than this is read again only once it has grown by half since it was last
+ * read: every reading parses the whole block (micromark, up to ~30 µs a character for text made of
+ * markup), so a block that never ends (one long paragraph) costs the stream about three readings
+ * of it in all, not one per flush. Its text then arrives in fewer, larger pieces.
+ */
+const REREAD_FREE_CHARS = 1000;
+
+/**
  * Markdown rendered as it streams (chat-markdown.ts's rendering, a piece at a time): the pieces put
  * together are what rendering the whole text gives. A chat shows the pieces joined and can't take
  * one back, so a piece ends only where what comes next can't change it:
@@ -31,6 +39,8 @@ export class MarkdownStream {
   private open = "";
   /** How long the cleaned text was at the last call. */
   private seen = -1;
+  /** How long the text was when the last block was last read. */
+  private readAt = 0;
 
   constructor(
     private readonly target: RewriteTarget,
@@ -63,6 +73,9 @@ export class MarkdownStream {
     const lastLine = whole.lastIndexOf("\n") + 1;
     const text = !final && lastLine < whole.length && !plainLine(whole.slice(lastLine)) ? whole.slice(0, lastLine) : whole;
     const base = this.stable;
+    // A long last block is read again only once it has grown by half: the stream reads it a few times, not at every flush.
+    if (!final && text.length - base > REREAD_FREE_CHARS && text.length - this.readAt < (text.length - base) / 2) return "";
+    this.readAt = text.length;
     const tree = parseMarkdown(text.slice(base), "chat");
     if (!tree) {
       // Nested past reading: shown defused at the end (see renderChatMarkdown).
