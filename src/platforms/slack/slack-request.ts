@@ -1,4 +1,4 @@
-import { fencedPython } from "../../agent/fenced-code.js";
+import { fencedPython } from "../../core/markdown/fenced-code.js";
 import type { DmThread } from "./slack-latest-dm-threads.js";
 import { textCommand, type TextCommand } from "../../bot/text-commands.js";
 import { MAX_ATTACHMENTS, type AttachmentRef, type ChatRequestInput } from "../../core/chat-request.js";
