@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { OpsConfig } from "../config.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { Logger } from "../log.js";
 import type { SandboxEngine } from "../sandbox/sandbox-engine.js";
@@ -31,7 +31,7 @@ export interface WorkerOps {
  * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning),
  * behind METRICS_TOKEN when it is set.
  */
-export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, events, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
+export async function startWorkerOps(config: OpsConfig, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, events, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
   const hosts = managers.map((manager, i) => ({ name: fleet?.members[i]?.spec.name ?? SINGLE_HOST, manager }));
   const unsubscribe = events.subscribe(metrics.sessions);
   metrics.collectFrom({

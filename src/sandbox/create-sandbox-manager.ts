@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { RedisConfig, SandboxConfig, WorkspaceConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { keys } from "../redis/redis-keys.js";
 import { CountedSessionCapacity } from "./counted-session-capacity.js";
@@ -10,6 +10,9 @@ import type { SandboxProvider } from "./sandbox-provider.js";
 import type { SessionEvents } from "./session-events.js";
 import type { SessionHooks, SessionPlacement } from "./session-hooks.js";
 import { sessionNaming, type SessionNaming } from "./session-naming.js";
+
+/** The sandbox section, the key prefix of its slots, and how long a session may take to go to sleep. */
+export type SandboxManagerConfig = SandboxConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<WorkspaceConfig, "WORKSPACE_SLEEP_TIMEOUT_SECONDS">;
 
 /** One engine of a fleet (SANDBOX_HOSTS), as its manager knows it: its name, its own slots under its key, its places in the fleet's catalog. */
 export interface EngineHost {
@@ -31,7 +34,8 @@ export interface SandboxExtras {
 
 /** What a backend is handed to build one engine's provider: the settings every backend shares, worked out once. */
 export interface ProviderSetup {
-  config: Config;
+  /** The sandbox section (SANDBOX_*). */
+  config: SandboxConfig;
   /** The sandboxes' names, the same in every process (session-naming.ts). */
   naming: SessionNaming;
   /** SANDBOX_* limits, with the idle timeout the sandbox ends itself after. */
@@ -49,7 +53,7 @@ export type ProviderFactory = (setup: ProviderSetup) => SandboxProvider;
  * backend only gives its provider. With Redis (workers) session slots are shared and atomic; without
  * it (`codebot exec`) the backend's live sessions are counted.
  */
-export function sandboxManagerOver(provide: ProviderFactory, config: Config, log: Logger, redis?: Redis, extra: SandboxExtras & { host?: EngineHost } = {}): SandboxManager {
+export function sandboxManagerOver(provide: ProviderFactory, config: SandboxManagerConfig, log: Logger, redis?: Redis, extra: SandboxExtras & { host?: EngineHost } = {}): SandboxManager {
   const { host } = extra;
   const sandboxLog = log.child({ component: "sandbox", ...(host ? { host: host.name } : {}) });
   const idleSeconds = extra.sandboxIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS;

@@ -1,7 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
-import { sandboxManagerOver, type EngineHost, type ProviderFactory, type SandboxExtras } from "../create-sandbox-manager.js";
+import { sandboxManagerOver, type EngineHost, type ProviderFactory, type SandboxExtras, type SandboxManagerConfig } from "../create-sandbox-manager.js";
 import type { SandboxManager } from "../sandbox-manager.js";
 import { DockerProvider } from "./docker-provider.js";
 import { dockerFor, type EngineAddress } from "./engine-client.js";
@@ -36,6 +35,6 @@ export function dockerProviders(address?: EngineAddress): ProviderFactory {
  * A SandboxManager over a Docker engine, as configured (sandboxManagerOver with Docker's provider):
  * the engine from DOCKER_HOST (or the local socket), or a fleet's host at its address.
  */
-export function createSandboxManager(config: Config, log: Logger, redis?: Redis, extra: SandboxExtras & { host?: EngineHost & EngineAddress } = {}): SandboxManager {
+export function createSandboxManager(config: SandboxManagerConfig, log: Logger, redis?: Redis, extra: SandboxExtras & { host?: EngineHost & EngineAddress } = {}): SandboxManager {
   return sandboxManagerOver(dockerProviders(extra.host), config, log, redis, extra);
 }
