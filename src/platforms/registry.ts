@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { PlatformsConfig } from "../config.js";
 import type { AccessRules } from "../core/access-policy.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
@@ -22,7 +22,7 @@ const REGISTRY: { [Name in Platform]: PlatformAdapter<Name> } = {
 export const PLATFORMS: readonly PlatformAdapter[] = Object.values(REGISTRY);
 
 /** The platforms the configuration sets up. */
-export function configuredPlatforms(config: Config): PlatformAdapter[] {
+export function configuredPlatforms(config: PlatformsConfig): PlatformAdapter[] {
   return PLATFORMS.filter((platform) => platform.configured(config));
 }
 
@@ -34,7 +34,7 @@ export interface PlatformPorts {
 }
 
 /** A worker's ports to each configured platform. */
-export function platformPorts(config: Config, deps: PlatformPortDeps): PlatformPorts {
+export function platformPorts(config: PlatformsConfig, deps: PlatformPortDeps): PlatformPorts {
   const ports: PlatformPorts = { deliveries: {}, attachments: {}, places: {} };
   for (const platform of configuredPlatforms(config)) {
     ports.deliveries[platform.name] = platform.delivery(config, deps);
@@ -45,6 +45,6 @@ export function platformPorts(config: Config, deps: PlatformPortDeps): PlatformP
 }
 
 /** The access rules of each configured platform that has some (the local chat has none). */
-export function platformAccessRules(config: Config): Partial<Record<Platform, AccessRules>> {
+export function platformAccessRules(config: PlatformsConfig): Partial<Record<Platform, AccessRules>> {
   return Object.fromEntries(configuredPlatforms(config).flatMap((platform) => (platform.accessRules ? [[platform.name, platform.accessRules(config)]] : [])));
 }

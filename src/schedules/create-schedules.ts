@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { BudgetConfig, ChatConfig, RedisConfig, ScheduleConfig } from "../config.js";
 import type { ChatRequestInput } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import { BullSchedules } from "./bullmq-schedules.js";
@@ -8,13 +8,16 @@ import { ScheduleCommands } from "./schedule-commands.js";
 import { ScheduleRunner } from "./schedule-runner.js";
 import { ScheduledTurns, type ScheduleMetrics } from "./scheduled-turns.js";
 
+/** The schedules section, with what it borrows: the budgets' zone (its default), the queue prefix (where schedulers live), the admins (who may remove any). */
+export type SchedulesConfig = ScheduleConfig & Pick<BudgetConfig, "BUDGET_TIMEZONE"> & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<ChatConfig, "ADMIN_USERS">;
+
 /** The zone `<when>` is read in: SCHEDULE_TIMEZONE, else BUDGET_TIMEZONE. */
-export function scheduleTimeZone(config: Config): string {
+export function scheduleTimeZone(config: Pick<SchedulesConfig, "SCHEDULE_TIMEZONE" | "BUDGET_TIMEZONE">): string {
   return config.SCHEDULE_TIMEZONE ?? config.BUDGET_TIMEZONE;
 }
 
 /** The schedules store (SCHEDULE_MAX_PER_USER, SCHEDULE_MAX_FAILURES) on the deployment's Redis: what the bot, the CLI and the workers share. */
-export function createScheduleStore(config: Config, redis: Redis): BullSchedules {
+export function createScheduleStore(config: Pick<SchedulesConfig, "QUEUE_PREFIX" | "SCHEDULE_MAX_PER_USER" | "SCHEDULE_MAX_FAILURES">, redis: Redis): BullSchedules {
   return new BullSchedules({ redis, prefix: config.QUEUE_PREFIX, maxPerUser: config.SCHEDULE_MAX_PER_USER, maxFailures: config.SCHEDULE_MAX_FAILURES });
 }
 
@@ -37,7 +40,7 @@ export interface WorkerSchedules {
 }
 
 /** Schedules as configured (SCHEDULE_*, ADMIN_USERS), for a worker. */
-export function createWorkerSchedules(config: Config, { redis, log, rules, metrics }: ScheduleParts): WorkerSchedules {
+export function createWorkerSchedules(config: SchedulesConfig, { redis, log, rules, metrics }: ScheduleParts): WorkerSchedules {
   const schedules = createScheduleStore(config, redis);
   return {
     schedules,

@@ -6,7 +6,7 @@ import { stepLine } from "./slack-draft-message.js";
 import { feedbackBlock } from "./slack-feedback.js";
 import { markdownBlocks } from "./slack-markdown-blocks.js";
 import { escapeMrkdwn, markdownToMrkdwn } from "./slack-markdown.js";
-import { slackMarkdownSafe } from "./slack-markdown-safe.js";
+import { slackMarkdownSafe } from "./slack-markdown-target.js";
 import { tableBlock } from "./slack-table.js";
 import { scheduleStopBlock } from "./slack-schedule-button.js";
 
