@@ -6,7 +6,6 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.app.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
-COPY workers ./workers
 RUN npx tsc -p tsconfig.app.json && npm prune --omit=dev
 
 FROM node:22-bookworm-slim

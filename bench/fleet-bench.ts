@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfig, type Config } from "../src/config.js";
 import type { ExecutionResult } from "../src/core/execution-result.js";
 import { createLogger } from "../src/log.js";
-import { createRedis } from "../src/queue/redis-connection.js";
+import { createRedis } from "../src/redis/redis-connection.js";
 import { createSandboxes, type SandboxRuntime } from "../src/workspace/create-sandboxes.js";
 import { startDockerEngine } from "../test/helpers/docker-engine-process.js";
 import { privateRedis } from "./private-redis.js";

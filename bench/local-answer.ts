@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { localReplySchema } from "../src/platforms/local/local-replies.js";
-import type { Keys } from "../src/queue/queue-keys.js";
+import type { Keys } from "../src/redis/redis-keys.js";
 
 /** Waits on a local request's reply stream until its answer (a failure throws). */
 export async function awaitAnswer(reader: Redis, k: Keys, eventId: string): Promise<void> {

@@ -11,10 +11,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { keys } from "../src/queue/queue-keys.js";
-import { createRedis } from "../src/queue/redis-connection.js";
+import { keys } from "../src/redis/redis-keys.js";
+import { createRedis } from "../src/redis/redis-connection.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
-import { startWorkerRuntime } from "../workers/worker.js";
+import { startWorkerRuntime } from "../src/app/worker.js";
 import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";

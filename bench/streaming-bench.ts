@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config.js";
 import type { ChatRequestInput } from "../src/core/chat-request.js";
 import { createLogger } from "../src/log.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
-import { startWorkerRuntime } from "../workers/worker.js";
+import { startWorkerRuntime } from "../src/app/worker.js";
 import type { ChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
 import { startDiscordStandIn, type DiscordStandIn, type RecordedRestCall } from "../test/stand-ins/discord-stand-in.js";
 import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../test/stand-ins/slack-web-api-stand-in.js";

@@ -1,20 +1,9 @@
 import { z } from "zod";
-import { isTimeZone } from "./budget/budget-periods.js";
-import { HostSpecError, parseHosts } from "./fleet/host-spec.js";
+import { isTimeZone } from "./core/calendar-periods.js";
+import { HostSpecError, parseHosts } from "./core/host-spec.js";
+import { isPlatformUser } from "./core/platform-names.js";
 
-/** Environment variables that hold secrets: never logged, never passed into a sandbox or a job. */
-export const SECRET_VARIABLES = [
-  "OPENAI_API_KEY",
-  "SLACK_BOT_TOKEN",
-  "SLACK_APP_TOKEN",
-  "SLACK_SIGNING_SECRET",
-  "DISCORD_TOKEN",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "ADMIN_TOKEN",
-  "ADMIN_PASSWORD",
-  "METRICS_TOKEN",
-] as const;
+export { SECRET_VARIABLES } from "./core/secret-variables.js";
 
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -86,7 +75,7 @@ const configSchema = z.object({
   /** Each turn's audit line carries the message's text and the user's display name (never file contents). */
   LOG_CONTENT: boolean(false),
   DOCKER_HOST: z.string().optional(),
-  /** A fleet of engines (see src/fleet/host-spec.ts); unset: the one engine of DOCKER_HOST. tcp:// needs TLS (or insecure=true). */
+  /** A fleet of engines (see src/core/host-spec.ts); unset: the one engine of DOCKER_HOST. tcp:// needs TLS (or insecure=true). */
   SANDBOX_HOSTS: z.string().superRefine(checkHosts).optional(),
   /** Seconds between health checks of each fleet host. */
   SANDBOX_HOST_CHECK_SECONDS: integer(2, 1, 600),
@@ -171,7 +160,7 @@ const configSchema = z.object({
    * People who may stop anyone's request in chat (everyone else only their own): comma-separated
    * `platform:userId`, e.g. `slack:U0123ABCD,discord:123456789012345678`.
    */
-  ADMIN_USERS: list().refine((ids) => ids.every((id) => /^(slack|discord|local):[^\s:]+$/.test(id)), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
+  ADMIN_USERS: list().refine((ids) => ids.every(isPlatformUser), "comma-separated platform:userId entries, e.g. slack:U0123ABCD,discord:123456789012345678"),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -202,7 +191,7 @@ const configSchema = z.object({
   /** What one person may add to the export log (/export's record of turns, images included) per day in BUDGET_TIMEZONE, in MB; 0: no limit. */
   EXPORT_LOG_MAX_MB_PER_USER_DAY: integer(64, 0, 1_048_576),
   /** Users never refused by a budget (still counted): `platform:userId`, comma-separated. */
-  BUDGET_EXEMPT_USERS: list().refine((users) => users.every((user) => /^(slack|discord|local):[^\s:]+$/.test(user)), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
+  BUDGET_EXEMPT_USERS: list().refine((users) => users.every(isPlatformUser), "comma-separated platform:userId, e.g. slack:U123,discord:4000123"),
   /** The zone whose calendar days and months the budgets count in (an IANA name). */
   BUDGET_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").default("UTC"),
   /** Days each day's usage counters (per user and channel, kept whether or not a limit is set) outlive their day. */
@@ -237,7 +226,7 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 /** Every variable the config reads (docker-compose.yml and .env.example list each: test/compose/). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as ReadonlyArray<keyof Config>;
 
-/** SANDBOX_HOSTS as src/fleet/host-spec.ts reads it: a bad entry (tcp:// without TLS among them) is refused at once. */
+/** SANDBOX_HOSTS as src/core/host-spec.ts reads it: a bad entry (tcp:// without TLS among them) is refused at once. */
 function checkHosts(value: string, context: z.RefinementCtx): void {
   try {
     parseHosts(value);

@@ -1,5 +1,5 @@
 import { destination, pino, type Logger } from "pino";
-import { SECRET_VARIABLES } from "./config.js";
+import { SECRET_VARIABLES } from "./core/secret-variables.js";
 import { lineScrubber, scrubValue } from "./log-redaction.js";
 
 export type { Logger };

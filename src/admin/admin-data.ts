@@ -7,7 +7,7 @@ import type { Config } from "../config.js";
 import { FailureLog, type FailureEntry } from "../ops/failure-log.js";
 import { readRedisMemory, type RedisMemory } from "../ops/redis-memory.js";
 import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { SourceCallLog, type SourceCounts, type SourceFailure } from "../datasources/call-log.js";
 
 /** What one section of the page waits for Redis: past it, the section says it is unavailable and the rest still shows. */

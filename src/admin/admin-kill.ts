@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "../log.js";
 import { requestSessionKill } from "../ops/session-directory.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { CsrfGuard } from "./admin-csrf.js";
 import type { KillFlash } from "./admin-pages.js";
 

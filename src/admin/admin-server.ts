@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from "express"
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { adminCredentials, requireAdmin } from "./admin-auth.js";
 import { BOARD_PATH, queueBoard } from "./admin-board.js";
 import { CsrfGuard } from "./admin-csrf.js";

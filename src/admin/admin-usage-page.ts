@@ -1,4 +1,4 @@
-import type { BudgetUse } from "../budget/budget-store.js";
+import type { BudgetUse } from "../budget/budget-use.js";
 import type { HistoryDay, SubjectHistory, UsageHistory } from "../budget/usage-history.js";
 import { displayName } from "../core/display-text.js";
 import type { Section } from "./admin-data.js";

@@ -11,7 +11,7 @@ import { WrittenText } from "./written-text.js";
 import { CallMeter } from "./call-meter.js";
 import { TurnTranscript } from "./turn-transcript.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
-import type { TokenUsage } from "./usage-ledger.js";
+import type { TokenUsage } from "../core/token-usage.js";
 import type { ModelMetrics } from "../ops/turn-metrics.js";
 
 export interface AgentSettings {

@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { estimateUsage } from "./usage-estimate.js";
-import type { TokenUsage } from "./usage-ledger.js";
+import type { TokenUsage } from "../core/token-usage.js";
 
 /**
  * What one model call cost, from what the endpoint sent: the usage it reported (a streamed call's

@@ -1,7 +1,6 @@
-import type { Platform } from "../core/chat-request.js";
-
 export interface PromptFacts {
-  platform: Platform;
+  /** Where the model works, as its platform says it (PlatformAdapter.promptFacts): "a Slack thread". */
+  place: string;
   timeoutSeconds: number;
   memoryMb: number;
   diskMb: number;
@@ -11,11 +10,9 @@ export interface PromptFacts {
   dataSources?: string;
 }
 
-const PLACE: Record<Platform, string> = { slack: "a Slack thread", discord: "a Discord thread", local: "a local chat" };
-
 /** What the model is told about where it is and what it can do. */
 export function systemPrompt(facts: PromptFacts): string {
-  return `You are codebot, a data analysis assistant working in ${PLACE[facts.platform]} that several people may share. Each user message starts with the sender's name.
+  return `You are codebot, a data analysis assistant working in ${facts.place} that several people may share. Each user message starts with the sender's name.
 
 You have a stateful Python ${facts.pythonVersion ?? "3"} session, like a Jupyter notebook, through the \`python\` tool: variables, imports and files persist between tool calls and between messages in this thread. The value of the last expression is shown, as in a notebook.
 - Files the users attached are in /mnt/data/. Look at a file (columns, dtypes, a few rows) before analysing it; real-world files have awkward encodings, headers and missing values.

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 const MAX_TURNS_KEPT = 100;
 const TTL_SECONDS = 30 * 24 * 3600;

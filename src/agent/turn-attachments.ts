@@ -1,8 +1,19 @@
-import type { ChatRequest } from "../core/chat-request.js";
+import type { AttachmentSource } from "../core/attachment-source.js";
+import type { ChatRequest, Platform } from "../core/chat-request.js";
 import type { OutgoingFile } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
+import type { TurnMetrics } from "../ops/turn-metrics.js";
+import type { TurnTally } from "../ops/turn-tally.js";
+import type { Sandboxes } from "../sandbox/sandboxes.js";
 import { humanSize } from "./thread-commands.js";
-import type { TurnContext, TurnHandlerDeps } from "./turn-handler.js";
+
+/** What fetching a request's attachments takes (the turn handler's own deps). */
+export interface AttachmentDeps {
+  attachments: Partial<Record<Platform, AttachmentSource>>;
+  maxFileBytes: number;
+  sandboxes: Pick<Sandboxes, "upload">;
+  metrics?: Pick<TurnMetrics, "filesIn">;
+}
 
 /** Who a session opened by this request counts against, for the per-user session cap. */
 export function sessionOwner(request: ChatRequest): string {
@@ -11,10 +22,10 @@ export function sessionOwner(request: ChatRequest): string {
 
 /** Fetches each attachment of the request and puts it in /mnt/data; returns what the model should be told. */
 export async function fetchAttachments(
-  deps: Pick<TurnHandlerDeps, "attachments" | "maxFileBytes" | "sandboxes" | "metrics">,
+  deps: AttachmentDeps,
   request: ChatRequest,
   sessionId: string,
-  context: TurnContext,
+  context: { tally?: TurnTally },
 ): Promise<Array<OutgoingFile & { path: string }>> {
   if (!request.attachments.length) return [];
   const source = deps.attachments[request.conversation.platform];

@@ -41,7 +41,9 @@ export interface TurnHandlerDeps {
   ledger: UsageLedger;
   agent: AgentLoop;
   attachments: Partial<Record<Platform, AttachmentSource>>;
-  facts: Omit<PromptFacts, "platform" | "pythonVersion">;
+  facts: Omit<PromptFacts, "place" | "pythonVersion">;
+  /** Where the model works, per platform, for its prompt ("a Slack thread"). */
+  places: Partial<Record<Platform, string>>;
   /** The Python version the sandbox image reports, read at each turn (known once a sandbox has answered). */
   pythonVersion?: () => string | undefined;
   contextTokens: number;
@@ -145,7 +147,7 @@ export class TurnHandler {
     const relay = new EventRelay(context.delivery, request, context.log);
     const transcript = new TurnTranscript();
     const output = await this.deps.agent.run({
-      systemPrompt: systemPrompt({ platform: request.conversation.platform, ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.(), dataSources: await sourcesPromptFor(this.deps.dataSources, request) }),
+      systemPrompt: systemPrompt({ place: this.deps.places[request.conversation.platform] ?? "a chat thread", ...this.deps.facts, pythonVersion: this.deps.pythonVersion?.(), dataSources: await sourcesPromptFor(this.deps.dataSources, request) }),
       history,
       userText: `${request.user.name}: ${request.text}${attachedNote}`,
       userImages: images,

@@ -2,7 +2,8 @@ import type { BudgetGate } from "../budget/budget-gate.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import type { Logger } from "../log.js";
-import type { TokenUsage, UsageLedger } from "./usage-ledger.js";
+import type { TokenUsage } from "../core/token-usage.js";
+import type { UsageLedger } from "./usage-ledger.js";
 
 /**
  * What one turn spends, charged as it is spent: each model call as it ends and each execution as it

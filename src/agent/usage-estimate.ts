@@ -1,5 +1,5 @@
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
-import type { TokenUsage } from "./usage-ledger.js";
+import type { TokenUsage } from "../core/token-usage.js";
 
 /**
  * What a model call cost when the endpoint never said (a stream cut before its usage chunk, a server

@@ -1,10 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "../queue/queue-keys.js";
-
-export interface TokenUsage {
-  prompt: number;
-  completion: number;
-}
+import type { TokenUsage } from "../core/token-usage.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 /**
  * Tokens used, per user and per thread, as running totals in Redis hashes. The worker records each

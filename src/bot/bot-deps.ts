@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { FeedbackStore } from "../feedback/feedback-store.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { Intake } from "./intake.js";
 
 /**

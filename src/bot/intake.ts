@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { RateLimiter } from "../queue/rate-limiter.js";
 import type { TurnQueue } from "../queue/turn-queue.js";
 import { requestCancel } from "../queue/cancellation.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { IntakeMetrics } from "../ops/intake-metrics.js";
 
 export type IntakeOutcome =

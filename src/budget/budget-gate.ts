@@ -2,11 +2,12 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
-import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "./budget-periods.js";
+import type { Keys } from "../redis/redis-keys.js";
+import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "../core/calendar-periods.js";
 import { BudgetPolicy, METRICS, subjectKey } from "./budget-policy.js";
 import type { BudgetHolds } from "./budget-holds.js";
-import { BudgetStore, retention, type BudgetUse, type ChargeOptions } from "./budget-store.js";
+import { BudgetStore, retention, type ChargeOptions } from "./budget-store.js";
+import type { BudgetUse } from "./budget-use.js";
 import { heldText, refusalText, type ExhaustedBudget } from "./budget-text.js";
 
 export type BudgetVerdict = { ok: true } | { ok: false; refused: string; resetsAt: number };

@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
-import type { BudgetPeriods } from "./budget-periods.js";
+import type { Keys } from "../redis/redis-keys.js";
+import type { BudgetPeriods } from "../core/calendar-periods.js";
 import type { BudgetLimits } from "./budget-policy.js";
-import type { BudgetUse, PeriodUse } from "./budget-store.js";
+import type { BudgetUse, PeriodUse } from "./budget-use.js";
 
 /**
  * Holds: what the running turns of a subject (a user, a channel) may still spend. A turn is admitted

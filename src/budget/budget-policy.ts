@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
-import { PERIOD_KINDS, type PeriodKind } from "./budget-periods.js";
-import type { BudgetUse } from "./budget-store.js";
+import { PERIOD_KINDS, type PeriodKind } from "../core/calendar-periods.js";
+import type { BudgetUse } from "./budget-use.js";
 
 export type SubjectKind = "user" | "channel";
 export const SUBJECT_KINDS: readonly SubjectKind[] = ["user", "channel"];

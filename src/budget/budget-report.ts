@@ -1,9 +1,10 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
-import type { Keys } from "../queue/queue-keys.js";
-import { PERIOD_KINDS, periodsAt, type PeriodKind } from "./budget-periods.js";
+import type { Keys } from "../redis/redis-keys.js";
+import { PERIOD_KINDS, periodsAt, type PeriodKind } from "../core/calendar-periods.js";
 import { BudgetPolicy, METRICS, SUBJECT_KINDS, type BudgetLimits, type SubjectKind } from "./budget-policy.js";
-import { BudgetStore, type BudgetUse } from "./budget-store.js";
+import { BudgetStore } from "./budget-store.js";
+import type { BudgetUse } from "./budget-use.js";
 
 /** Subjects of each kind a report lists by default: those nearest their limits. */
 export const REPORT_TOP = 20;

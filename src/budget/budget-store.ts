@@ -1,16 +1,9 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { BudgetHolds } from "./budget-holds.js";
-import type { BudgetPeriod, PeriodKind } from "./budget-periods.js";
-
-/** What a turn spent, or a subject has used in a period. */
-export interface BudgetUse {
-  tokens: number;
-  execSeconds: number;
-}
-
-export type PeriodUse = Record<PeriodKind, BudgetUse>;
+import type { BudgetUse, PeriodUse } from "./budget-use.js";
+import type { BudgetPeriod, PeriodKind } from "../core/calendar-periods.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -1,5 +1,5 @@
 import { formatCount } from "../core/display-text.js";
-import { durationText, resetTimeText, type BudgetPeriod } from "./budget-periods.js";
+import { durationText, resetTimeText, type BudgetPeriod } from "../core/calendar-periods.js";
 import type { Metric, SubjectKind } from "./budget-policy.js";
 
 /** A budget's amount as people read it: `200,000 model tokens`, `600 seconds of code execution`. */

@@ -1,9 +1,10 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
-import type { Keys } from "../queue/queue-keys.js";
-import { periodsAt, type BudgetPeriod } from "./budget-periods.js";
+import type { Keys } from "../redis/redis-keys.js";
+import { periodsAt, type BudgetPeriod } from "../core/calendar-periods.js";
 import type { SubjectKind } from "./budget-policy.js";
-import { BudgetStore, type BudgetUse } from "./budget-store.js";
+import { BudgetStore } from "./budget-store.js";
+import type { BudgetUse } from "./budget-use.js";
 
 /** Days the admin page shows, today included. */
 export const HISTORY_DAYS_SHOWN = 14;

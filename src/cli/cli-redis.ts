@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { createRedis } from "../queue/redis-connection.js";
+import { createRedis } from "../redis/redis-connection.js";
 import { CliError } from "./cli-error.js";
 
 /** How long a command waits for Redis to answer before it says it can't be reached. */

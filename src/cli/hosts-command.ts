@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { HostStates } from "../fleet/host-states.js";
-import { parseHosts } from "../fleet/host-spec.js";
+import { parseHosts } from "../core/host-spec.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
 import { createSandboxes } from "../workspace/create-sandboxes.js";
 import { CliError } from "./cli-error.js";

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { LocalClient } from "../platforms/local/local-client.js";
-import { keys } from "../queue/queue-keys.js";
-import { createRedis } from "../queue/redis-connection.js";
+import { keys } from "../redis/redis-keys.js";
+import { createRedis } from "../redis/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
 import { reachRedis, REDIS_TIMEOUT_MS } from "./cli-redis.js";
 

@@ -6,7 +6,7 @@ import { budgetReport, type BudgetReportRow } from "../budget/budget-report.js";
 import type { BudgetLimits } from "../budget/budget-policy.js";
 import { displayName } from "../core/display-text.js";
 import { FeedbackStore } from "../feedback/feedback-store.js";
-import { keys, type Keys } from "../queue/queue-keys.js";
+import { keys, type Keys } from "../redis/redis-keys.js";
 import { CliError } from "./cli-error.js";
 import { connectRedis } from "./cli-redis.js";
 import { USAGE_USAGE } from "./usages.js";

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { PLATFORM_NAMES, type Platform } from "./platform-names.js";
 
-export const platformSchema = z.enum(["slack", "discord", "local"]);
-export type Platform = z.infer<typeof platformSchema>;
+export type { Platform };
+export const platformSchema = z.enum(PLATFORM_NAMES);
 
 /** Where a message was said: a thread is the unit of sharing (one session, one conversation). */
 export const conversationSchema = z.object({

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 /** Days each day's call counts are kept (the admin page shows the last DAYS_SHOWN). */
 const COUNTS_KEPT_DAYS = 8;

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { CallAudit, type SourceCallMetrics } from "./call-audit.js";
 import { SourceCallLog } from "./call-log.js";
 import type { DataSources } from "./data-sources.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import { periodsAt, resetTimeText, type Clock } from "../budget/budget-periods.js";
-import type { Keys } from "../queue/queue-keys.js";
+import { periodsAt, resetTimeText, type Clock } from "../core/calendar-periods.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 /** EXPORT_LOG_MAX_MB_PER_USER_DAY, as bytes, and the zone whose days it counts in (BUDGET_TIMEZONE). */
 export interface ExportQuotaOptions {

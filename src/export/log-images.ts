@@ -4,7 +4,7 @@ import { EXPORT_BOUNDS, recordedResultSchema, threadTurnSchema, type ThreadTurn 
 
 /**
  * Where a thread log's images live, outside Redis: the thread's own workspace in the workspace store
- * (src/workspace/export-images.ts), under names this module makes. Bodies are at most
+ * (workspace-log-images.ts), under names this module makes. Bodies are at most
  * EXPORT_BOUNDS.maxImageBytes each.
  */
 export interface LogImageStore {

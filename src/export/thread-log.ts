@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { ExportQuota } from "./export-quota.js";
 import { imageRefs, separateImages, storedTurnSchema, withImages, withoutImages, type LogImageStore, type StoredTurn } from "./log-images.js";
 import { boundTurn, type ThreadTurn, type ThreadTurnInput } from "./turn-record.js";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import { cleanModelName, feedbackRecordSchema, modelHash, type FeedbackRecord } from "./feedback-record.js";
 
 /** Ratings kept per thread: the oldest go first (a thread of a thousand answers is rare). */

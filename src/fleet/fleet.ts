@@ -8,7 +8,7 @@ import type { SandboxManager, SessionInfo } from "../sandbox/sandbox-manager.js"
 import type { ExecuteOptions, SandboxSession } from "../sandbox/sandbox-session.js";
 import type { SessionUse } from "../sandbox/sandboxes.js";
 import type { AfterUse, HibernateHow, SessionBackend } from "../sandbox/session-backend.js";
-import type { HostSpec } from "./host-spec.js";
+import type { HostSpec } from "../core/host-spec.js";
 import type { HostState, HostStates } from "./host-states.js";
 import { chooseHost } from "./placement.js";
 import type { SessionCatalog } from "./session-catalog.js";

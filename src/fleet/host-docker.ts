@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
-import type { HostSpec } from "./host-spec.js";
+import type { HostSpec } from "../core/host-spec.js";
 
 /** A Docker client for the host, through its own base address and TLS files (a tcp:// host without them only with insecure=true). */
 export function dockerFor(host: HostSpec): Docker {

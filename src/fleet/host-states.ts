@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { keys } from "../redis/redis-keys.js";
 
 /** What the fleet knows of a host, shared by every worker through Redis. */
 export interface HostState {
@@ -27,8 +28,8 @@ export class HostStates {
     namespace: string,
     private readonly downAfter: number,
   ) {
-    this.healthKey = `${prefix}:fleet:${namespace}:failures`;
-    this.drainedKey = `${prefix}:fleet:${namespace}:drained`;
+    this.healthKey = keys(prefix).fleetFailures(namespace);
+    this.drainedKey = keys(prefix).fleetDrained(namespace);
   }
 
   /** Records a health check; returns whether the host is down now. */

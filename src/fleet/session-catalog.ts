@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { keys } from "../redis/redis-keys.js";
 
 /** Where a thread's session lives: its host, and which placement of it this is. */
 export interface Placement {
@@ -43,8 +44,8 @@ export class SessionCatalog {
     prefix: string,
     namespace: string,
   ) {
-    this.catalogKey = `${prefix}:fleet:${namespace}:placement`;
-    this.generationsKey = `${prefix}:fleet:${namespace}:generation`;
+    this.catalogKey = keys(prefix).fleetPlacement(namespace);
+    this.generationsKey = keys(prefix).fleetGeneration(namespace);
   }
 
   async locate(sessionId: string): Promise<Placement | undefined> {

@@ -17,11 +17,11 @@ export interface BotOps {
  * METRICS_HOST:BOT_METRICS_PORT (0: not served; a taken port only warns), behind METRICS_TOKEN when
  * it is set. Never on PORT: that port is Slack's public one, and answers its events alone.
  * Ready when Redis answers and every configured platform is connected (Discord's gateway session,
- * Slack's Socket Mode WebSocket; both reconnect by themselves, and /readyz shows the gaps).
+ * Slack's Socket Mode WebSocket; both reconnect by themselves, and /readyz shows the gaps): the
+ * platforms are named by the bot, which connects them.
  */
-export async function startBotOps(config: Config, log: Logger, redis: Redis): Promise<BotOps> {
+export async function startBotOps(config: Config, log: Logger, redis: Redis, platforms: readonly string[]): Promise<BotOps> {
   const metrics = botMetrics();
-  const platforms = [...(config.SLACK_BOT_TOKEN ? ["slack"] : []), ...(config.DISCORD_TOKEN ? ["discord"] : [])];
   const up = new Map<string, () => boolean>();
   const readiness = new Readiness([redisCheck(redis), ...platforms.map((name) => platformCheck(name, () => up.get(name)?.() ?? false))]);
   const endpoints: OpsEndpoints = { registry: metrics.registry, readiness, log: log.child({ component: "ops" }), token: config.METRICS_TOKEN };

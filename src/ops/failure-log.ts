@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 /** How many failed turns are kept; older ones fall off the end. */
 export const FAILURES_KEPT = 200;

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 /*
  * Sessions as the admin page sees them. The bot has no Docker socket (the internet-facing process

@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
-import type { Keys } from "../queue/queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 import type { SessionInfo } from "../sandbox/sandbox-manager.js";
-import type { SandboxRuntime } from "../workspace/create-sandboxes.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 import { directoryRowSchema, killedSession, publishSnapshot, SNAPSHOT_EVERY_MS, SNAPSHOT_MAX_SESSIONS, sortRows, withdrawSnapshot, type DirectoryRow } from "./session-directory.js";
 import { sessionRows } from "./session-rows.js";
@@ -26,15 +25,6 @@ export interface SessionSources {
   workspaces(): Promise<WorkspaceSummary[]>;
   /** What `codebot sessions kill ID` calls: ends the session and deletes its saved workspace. */
   kill(sessionId: string): Promise<boolean>;
-}
-
-/** The sources of a worker's sandbox runtime, as `codebot sessions` reads them. */
-export function sessionSourcesOf(runtime: Pick<SandboxRuntime, "manager" | "fleet" | "durable" | "sandboxes">): SessionSources {
-  return {
-    running: () => (runtime.fleet ? runtime.fleet.listSessions() : runtime.manager.listSessions()),
-    workspaces: async () => (await runtime.durable?.workspaces.list()) ?? [],
-    kill: (sessionId) => runtime.sandboxes.kill(sessionId),
-  };
 }
 
 /**

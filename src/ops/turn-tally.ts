@@ -1,5 +1,5 @@
 import type { ExecutionStatus } from "../core/execution-result.js";
-import type { TokenUsage } from "../agent/usage-ledger.js";
+import type { TokenUsage } from "../core/token-usage.js";
 
 /**
  * What one attempt of a turn used, filled in as it runs (the model's tokens call by call, each step

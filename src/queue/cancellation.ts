@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "./queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 const CANCEL_FLAG_SECONDS = 3600;
 
 /** Asks whichever worker runs (or will run) the turn of eventId to stop it. */
 export async function requestCancel(redis: Redis, keys: Keys, eventId: string): Promise<void> {
-  await redis.set(`${keys.cancelChannel}:${eventId}`, "1", "EX", CANCEL_FLAG_SECONDS);
+  await redis.set(keys.cancelFlag(eventId), "1", "EX", CANCEL_FLAG_SECONDS);
   await redis.publish(keys.cancelChannel, eventId);
 }
 
@@ -34,7 +34,7 @@ export class CancelListener {
   async watch(eventId: string): Promise<AbortSignal> {
     const controller = new AbortController();
     this.running.set(eventId, controller);
-    if (await this.redis.exists(`${this.keys.cancelChannel}:${eventId}`)) controller.abort(new Error("cancelled"));
+    if (await this.redis.exists(this.keys.cancelFlag(eventId))) controller.abort(new Error("cancelled"));
     return controller.signal;
   }
 

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "./queue-keys.js";
+import type { Keys } from "../redis/redis-keys.js";
 
 const THREAD_TTL_SECONDS = 7 * 24 * 3600;
 

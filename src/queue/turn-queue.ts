@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { chatRequestSchema, threadKey, type ChatRequestInput, type Platform } from "../core/chat-request.js";
-import { jobIdForEvent, keys, TURN_QUEUE } from "./queue-keys.js";
+import { jobIdForEvent, keys, TURN_QUEUE } from "../redis/redis-keys.js";
 import { EventClaims } from "./event-claims.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
 

@@ -10,7 +10,7 @@ import type { FailureLog } from "../ops/failure-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
 import { recordFailure, TurnReport, type TurnReporting } from "../ops/turn-report.js";
 import type { CancelListener } from "./cancellation.js";
-import { keys, TURN_QUEUE } from "./queue-keys.js";
+import { keys, TURN_QUEUE, type Keys } from "../redis/redis-keys.js";
 import { EventClaims } from "./event-claims.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
@@ -56,6 +56,7 @@ export class TurnWorker {
   private readonly eventsConnection: Redis;
   private readonly order: ThreadOrder;
   private readonly claims: EventClaims;
+  private readonly keys: Keys;
   /** Turns this worker is running, with their lock tokens, to hand back if shutdown runs out of grace. */
   private readonly running = new Map<string, { job: Job<TurnJob>; token: string | undefined }>();
 
@@ -63,8 +64,9 @@ export class TurnWorker {
 
   constructor(private readonly options: TurnWorkerOptions) {
     this.reporting = { log: options.log, metrics: options.metrics, failures: options.failures, logContent: options.logContent };
-    this.order = new ThreadOrder(options.redis, keys(options.prefix));
-    this.claims = new EventClaims(options.redis, keys(options.prefix));
+    this.keys = keys(options.prefix);
+    this.order = new ThreadOrder(options.redis, this.keys);
+    this.claims = new EventClaims(options.redis, this.keys);
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: options.redis, prefix: options.prefix });
     this.worker = new Worker<TurnJob>(TURN_QUEUE, (job, token) => this.process(job, token), {
       connection: options.redis,
@@ -202,7 +204,7 @@ export class TurnWorker {
    */
   private async onFailed(jobId: string, reason: string): Promise<void> {
     if (!STALLED.test(reason)) return;
-    const claimed = await this.options.redis.set(`${this.options.prefix}:reported:${jobId}`, "1", "EX", 86_400, "NX");
+    const claimed = await this.options.redis.set(this.keys.stalledReported(jobId), "1", "EX", 86_400, "NX");
     const job = claimed ? await this.queue.getJob(jobId) : undefined;
     const parsed = turnJobSchema.safeParse(job?.data);
     if (!parsed.success) return;

@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { keys } from "../redis/redis-keys.js";
 import { SandboxManager, type SandboxManagerOptions } from "./sandbox-manager.js";
 import { limitsFromConfig } from "./sandbox-limits.js";
 import { runtimeResolver } from "./runtime-detection.js";
@@ -54,7 +55,7 @@ export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSessi
 
 function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
   return new RedisSessionCapacity(redis, {
-    key: `${config.QUEUE_PREFIX}:sandbox-slots:${config.SANDBOX_NAMESPACE}${host ? `:${host.key}` : ""}`,
+    key: keys(config.QUEUE_PREFIX).sandboxSlots(config.SANDBOX_NAMESPACE, host?.key),
     maxSessions: host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
     maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
     expireMs: (containerIdleSeconds + 60) * 1000,

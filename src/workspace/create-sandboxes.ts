@@ -3,7 +3,7 @@ import { ConfigError, type Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { Fleet } from "../fleet/fleet.js";
 import { dockerFor } from "../fleet/host-docker.js";
-import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../fleet/host-spec.js";
+import { hostKey, insecureHostWarning, parseHosts, type HostSpec } from "../core/host-spec.js";
 import { HostStates } from "../fleet/host-states.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
 import { createSandboxManager, type SandboxExtras } from "../sandbox/create-sandbox-manager.js";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { AgentLoop, type AgentSettings, type AgentTurnInput } from "../../src/agent/agent-loop.js";
 import type { StatusUpdate } from "../../src/core/reply.js";
 import { TurnTranscript } from "../../src/agent/turn-transcript.js";
-import type { TokenUsage } from "../../src/agent/usage-ledger.js";
+import type { TokenUsage } from "../../src/core/token-usage.js";
 import { freePort } from "../helpers/redis-server.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../stand-ins/chat-completions-stand-in.js";

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { estimateTokens, ThreadMemory } from "../../src/agent/thread-memory.js";
-import { keys } from "../../src/queue/queue-keys.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { keys } from "../../src/redis/redis-keys.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 
 let server: TestRedis;

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { createBudgetGate } from "../../src/budget/budget-gate.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { chatRequestSchema } from "../../src/core/chat-request.js";
-import { keys } from "../../src/queue/queue-keys.js";
+import { keys } from "../../src/redis/redis-keys.js";
 import type { Redis } from "ioredis";
 
 const ENV_EXAMPLE = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");

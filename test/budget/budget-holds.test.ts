@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RedisBudgetGate } from "../../src/budget/budget-gate.js";
-import { periodsAt } from "../../src/budget/budget-periods.js";
+import { periodsAt } from "../../src/core/calendar-periods.js";
 import { BudgetPolicy, HOLD_MARGIN_SECONDS, turnWorth } from "../../src/budget/budget-policy.js";
 import { BudgetStore } from "../../src/budget/budget-store.js";
 import { loadConfig } from "../../src/config.js";
 import { chatRequestSchema, type ChatRequest } from "../../src/core/chat-request.js";
-import { keys, type Keys } from "../../src/queue/queue-keys.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { keys, type Keys } from "../../src/redis/redis-keys.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 
 let server: TestRedis;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { periodsAt } from "../../src/budget/budget-periods.js";
+import { periodsAt } from "../../src/core/calendar-periods.js";
 import { turnWorth } from "../../src/budget/budget-policy.js";
 import { loadConfig } from "../../src/config.js";
 import { requestCancel } from "../../src/queue/cancellation.js";

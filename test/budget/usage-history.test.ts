@@ -2,14 +2,14 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createBudgetGate } from "../../src/budget/budget-gate.js";
-import { periodsAt } from "../../src/budget/budget-periods.js";
+import { periodsAt } from "../../src/core/calendar-periods.js";
 import { budgetReport } from "../../src/budget/budget-report.js";
 import { BudgetStore, MONTH_KEPT_DAYS } from "../../src/budget/budget-store.js";
 import { lastDays, usageHistory } from "../../src/budget/usage-history.js";
 import { loadConfig } from "../../src/config.js";
 import { chatRequestSchema, type ChatRequest } from "../../src/core/chat-request.js";
-import { keys } from "../../src/queue/queue-keys.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { keys } from "../../src/redis/redis-keys.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 
 let server: TestRedis;

@@ -3,7 +3,7 @@ import type { ChatRequest } from "../../src/core/chat-request.js";
 import { threadKey } from "../../src/core/chat-request.js";
 import { FeedbackStore } from "../../src/feedback/feedback-store.js";
 import { feedbackRow } from "../../src/platforms/discord/discord-feedback.js";
-import { jobIdForEvent } from "../../src/queue/queue-keys.js";
+import { jobIdForEvent } from "../../src/redis/redis-keys.js";
 import { useDiscordBot } from "../helpers/discord-bot-fixture.js";
 import { runCli } from "../helpers/run-cli.js";
 import { buttonInteraction, chatInputInteraction, messageCommandInteraction, messageCreate, modalSubmitInteraction, snowflake, user } from "../stand-ins/discord-payloads.js";

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ExportQuota } from "../../src/export/export-quota.js";
 import { MAX_LOG_BYTES, MAX_LOGGED_TURNS, ThreadLog } from "../../src/export/thread-log.js";
 import type { ThreadTurnInput } from "../../src/export/turn-record.js";
-import { keys, type Keys } from "../../src/queue/queue-keys.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { keys, type Keys } from "../../src/redis/redis-keys.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
-import { EXPORT_PREFIX, workspaceLogImages } from "../../src/workspace/export-images.js";
+import { EXPORT_PREFIX, workspaceLogImages } from "../../src/export/workspace-log-images.js";
 import { threadWorkspaceId } from "../../src/workspace/workspace-id.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 

@@ -4,7 +4,7 @@ import { threadKey } from "../../src/core/chat-request.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { SessionCatalog } from "../../src/fleet/session-catalog.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { createSandboxes } from "../../src/workspace/create-sandboxes.js";

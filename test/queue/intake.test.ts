@@ -5,9 +5,9 @@ import { Intake } from "../../src/bot/intake.js";
 import type { AccessRules } from "../../src/core/access-policy.js";
 import type { ChatRequestInput } from "../../src/core/chat-request.js";
 import { createLogger } from "../../src/log.js";
-import { keys } from "../../src/queue/queue-keys.js";
+import { keys } from "../../src/redis/redis-keys.js";
 import { RateLimiter } from "../../src/queue/rate-limiter.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { TurnQueue } from "../../src/queue/turn-queue.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 

@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { createRedis } from "../../src/queue/redis-connection.js";
+import { createRedis } from "../../src/redis/redis-connection.js";
 import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
 import { RedisSessionCapacity } from "../../src/sandbox/redis-session-capacity.js";
 import type { SandboxManager } from "../../src/sandbox/sandbox-manager.js";

@@ -4,7 +4,7 @@ import type { ChatRequest } from "../../src/core/chat-request.js";
 import { threadKey } from "../../src/core/chat-request.js";
 import { FeedbackStore } from "../../src/feedback/feedback-store.js";
 import { FEEDBACK_ACTION_ID, feedbackBlock } from "../../src/platforms/slack/slack-feedback.js";
-import { jobIdForEvent } from "../../src/queue/queue-keys.js";
+import { jobIdForEvent } from "../../src/redis/redis-keys.js";
 import { runCli } from "../helpers/run-cli.js";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
 import { appMention, assistantThreadStarted, directMessage, feedbackAction, slashCommand } from "../stand-ins/slack-events.js";

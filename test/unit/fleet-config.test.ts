@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { chooseHost } from "../../src/fleet/placement.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { insecureHostWarning, parseHosts } from "../../src/fleet/host-spec.js";
+import { insecureHostWarning, parseHosts } from "../../src/core/host-spec.js";
 
 describe("SANDBOX_HOSTS", () => {
   test("names, addresses, weights, caps and TLS folders are read; a host is known by its name or its address", () => {

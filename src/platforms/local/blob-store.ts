@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { Keys } from "../../queue/queue-keys.js";
+import type { Keys } from "../../redis/redis-keys.js";
 
 const BLOB_URL = /^blob:([0-9a-f-]{36})$/;
 

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import { userInfo } from "node:os";
 import type { Redis } from "ioredis";
 import type { AttachmentRef } from "../../core/chat-request.js";
-import type { Keys } from "../../queue/queue-keys.js";
+import type { Keys } from "../../redis/redis-keys.js";
 import type { TurnQueue } from "../../queue/turn-queue.js";
 import type { RequestKind } from "../../core/chat-request.js";
 import { BlobStore } from "./blob-store.js";

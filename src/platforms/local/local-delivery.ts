@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { ChatRequest } from "../../core/chat-request.js";
 import type { Delivery, OutgoingFile } from "../../core/reply.js";
-import type { Keys } from "../../queue/queue-keys.js";
+import type { Keys } from "../../redis/redis-keys.js";
 import { LOCAL_REPLY_TTL_SECONDS, type LocalFile, type LocalReply } from "./local-replies.js";
 
 const encode = (file: OutgoingFile): LocalFile => ({ name: file.name, mime: file.mime, base64: file.data.toString("base64") });

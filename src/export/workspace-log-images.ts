@@ -1,6 +1,6 @@
-import type { LogImageStore } from "../export/log-images.js";
-import { threadWorkspaceId } from "./workspace-id.js";
-import type { WorkspaceStore } from "./workspace-store.js";
+import type { LogImageStore } from "./log-images.js";
+import { threadWorkspaceId } from "../workspace/workspace-id.js";
+import type { WorkspaceStore } from "../workspace/workspace-store.js";
 
 /** Where a thread's export images are kept in its workspace: beside files/, state/ and meta.json, never among them. */
 export const EXPORT_PREFIX = "export/";

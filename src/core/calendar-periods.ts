@@ -1,5 +1,5 @@
 /**
- * The periods budgets count in: the calendar day and the calendar month in one time zone (UTC
+ * The periods budgets and the export quota count in: the calendar day and the calendar month in one time zone (UTC
  * unless BUDGET_TIMEZONE says otherwise). Pure: the time comes from the caller (an injectable
  * clock), so tests can stand at 23:59:59 and step over midnight.
  */

@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
 
+/**
+ * Every Redis key and channel of every subsystem, in one place: nothing else in src/ spells one.
+ * All sit under the deployment's prefix (QUEUE_PREFIX); a thread's, a budget subject's and an
+ * export owner's keys carry a {hash tag}, so one Lua script's keys share a Redis Cluster slot.
+ * The strings are data: changing one orphans what a running deployment stored under it.
+ */
+
+/** The BullMQ queue of turns: BullMQ keeps its own keys under `<prefix>:turns:*`. */
 export const TURN_QUEUE = "turns";
 
 /** A BullMQ job id for an event id: stable (so a re-delivered event is the same job) and free of ':'. */
@@ -7,15 +15,32 @@ export function jobIdForEvent(eventId: string): string {
   return `ev-${createHash("sha256").update(eventId).digest("hex").slice(0, 40)}`;
 }
 
+/**
+ * A thread's parts: the queue's `seq`, `next`, `jobs` and `gap:<seq>` (its order), the agent's
+ * `turns` (the conversation), the export's `export` and `export-bytes` (the turns kept for /export).
+ */
+export type ThreadPart = "seq" | "next" | "jobs" | `gap:${number}` | "turns" | "export" | "export-bytes";
+
 /** Redis keys of codebot's own data, under the queue prefix so deployments and tests don't mix. */
 export function keys(prefix: string) {
   return {
+    /** A platform event's claim: its place in the thread, whether its job arrived. */
     event: (jobId: string) => `${prefix}:event:${jobId}`,
-    thread: (threadKey: string, part: string) => `${prefix}:thread:{${threadKey}}:${part}`,
+    thread: (threadKey: string, part: ThreadPart) => `${prefix}:thread:{${threadKey}}:${part}`,
+    /** Tokens and requests so far, per user or per thread (hash). */
     usage: (kind: "user" | "thread", id: string) => `${prefix}:usage:${kind}:${id}`,
+    /** Local chat: a file `ask --attach` sent (string, with a TTL). */
     blob: (id: string) => `${prefix}:blob:${id}`,
+    /** Local chat: one request's answer events (stream). */
     localReplies: (eventId: string) => `${prefix}:local:replies:${eventId}`,
+    /** Stop requests for running turns (pub/sub channel, every worker listens). */
     cancelChannel: `${prefix}:cancel`,
+    /** A stop asked for one turn, for a worker that starts it after the message went by. */
+    cancelFlag: (eventId: string) => `${prefix}:cancel:${eventId}`,
+    /** A turn no worker could finish has been reported to its user, so that one worker tells. */
+    stalledReported: (jobId: string) => `${prefix}:reported:${jobId}`,
+    /** Requests one user made in one minute (`window`: minutes since the epoch). */
+    rate: (userKey: string, window: number) => `${prefix}:rate:${userKey}:${window}`,
     /** One thread's ratings (hash) and their order (sorted set), hash-tagged with the thread. */
     feedback: (threadKey: string, part: "ratings" | "order") => `${prefix}:feedback:{${threadKey}}:${part}`,
     /** The newest ratings of every thread (sorted set), for `codebot usage feedback`. */
@@ -59,6 +84,14 @@ export function keys(prefix: string) {
     sourceCalls: (period: string) => `${prefix}:sources:calls:${period}`,
     /** Data sources: the newest failed calls (a capped list of JSON entries), for the admin page. */
     sourceFailures: `${prefix}:sources:failures`,
+    /** Sandboxes: one engine's session slots (hash): the namespace's engine, or a fleet host's. */
+    sandboxSlots: (namespace: string, hostKey?: string) => `${prefix}:sandbox-slots:${namespace}${hostKey ? `:${hostKey}` : ""}`,
+    /** Fleet: failed health checks in a row per host (hash), drained hosts (set). */
+    fleetFailures: (namespace: string) => `${prefix}:fleet:${namespace}:failures`,
+    fleetDrained: (namespace: string) => `${prefix}:fleet:${namespace}:drained`,
+    /** Fleet: the catalog, session → host (hash), and each session's placement count (hash). */
+    fleetPlacement: (namespace: string) => `${prefix}:fleet:${namespace}:placement`,
+    fleetGeneration: (namespace: string) => `${prefix}:fleet:${namespace}:generation`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

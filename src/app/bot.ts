@@ -2,37 +2,38 @@ import type { Config } from "../config.js";
 import { FeedbackStore, rememberModelName } from "../feedback/feedback-store.js";
 import type { Logger } from "../log.js";
 import { startAdminServer } from "../admin/admin-server.js";
+import type { BotDeps } from "../bot/bot-deps.js";
+import { Intake } from "../bot/intake.js";
 import { startBotOps } from "../ops/bot-ops.js";
-import { startDiscordBot } from "../platforms/discord/discord-bot.js";
-import { startSlackBot } from "../platforms/slack/slack-app.js";
-import { keys } from "../queue/queue-keys.js";
+import type { PlatformListener } from "../platforms/platform-adapter.js";
+import { configuredPlatforms, PLATFORMS } from "../platforms/registry.js";
+import { keys } from "../redis/redis-keys.js";
 import { RateLimiter } from "../queue/rate-limiter.js";
-import { createRedis } from "../queue/redis-connection.js";
+import { createRedis } from "../redis/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
-import { exitOnceStopped, waitForShutdownSignal } from "../shutdown.js";
-import type { BotDeps } from "./bot-deps.js";
-import { Intake } from "./intake.js";
+import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
 export async function runBot(config: Config, log: Logger): Promise<number> {
-  const platforms: Array<{ name: string; stop(): Promise<void>; connected(): boolean }> = [];
-  if (!config.SLACK_BOT_TOKEN && !config.DISCORD_TOKEN) {
-    log.warn("no chat platform is configured (set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, and/or DISCORD_TOKEN): nothing to do. Try `codebot chat` to talk to the bot locally.");
+  const listening = configuredPlatforms(config).filter((platform) => platform.listen);
+  if (!listening.length) {
+    const setups = PLATFORMS.flatMap((platform) => (platform.setup ? [platform.setup] : []));
+    log.warn(`no chat platform is configured (set ${setups.join(", and/or ")}): nothing to do. Try \`codebot chat\` to talk to the bot locally.`);
     return 0;
   }
   const redis = createRedis(config.REDIS_URL, log);
   const queue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
   const k = keys(config.QUEUE_PREFIX);
   // /metrics, /healthz, /readyz on BOT_METRICS_PORT: before the platforms connect, so /readyz can say they haven't yet.
-  const ops = await startBotOps(config, log, redis);
+  const ops = await startBotOps(config, log, redis, listening.map((platform) => platform.name));
   // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
   const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
   const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics, config.ADMIN_USERS);
   const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
-  if (config.SLACK_BOT_TOKEN) platforms.push({ name: "slack", ...(await startSlackBot(config, deps, log)) });
-  if (config.DISCORD_TOKEN) platforms.push({ name: "discord", ...(await startDiscordBot(config, deps, log)) });
+  const platforms: Array<PlatformListener & { name: string }> = [];
+  for (const platform of listening) platforms.push({ name: platform.name, ...(await platform.listen!(config, deps, log)) });
   for (const platform of platforms) ops.connected(platform.name, platform.connected);
   log.info({ platforms: platforms.map((platform) => platform.name) }, "bot started");
   const signal = await waitForShutdownSignal();

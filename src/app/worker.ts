@@ -1,30 +1,23 @@
-import type { Config } from "../src/config.js";
-import type { Logger } from "../src/log.js";
-import { AgentLoop } from "../src/agent/agent-loop.js";
-import { createLlmClient } from "../src/agent/llm-client.js";
-import { ThreadMemory } from "../src/agent/thread-memory.js";
-import { TurnHandler } from "../src/agent/turn-handler.js";
-import { rememberModelName } from "../src/feedback/feedback-store.js";
-import { ExportQuota } from "../src/export/export-quota.js";
-import { ThreadLog } from "../src/export/thread-log.js";
-import { UsageLedger } from "../src/agent/usage-ledger.js";
-import { createBudgetGate } from "../src/budget/budget-gate.js";
-import { createPlatformPorts } from "../src/platforms/platform-ports.js";
-import { CancelListener } from "../src/queue/cancellation.js";
-import { keys } from "../src/queue/queue-keys.js";
-import { createRedis } from "../src/queue/redis-connection.js";
-import { TurnWorker } from "../src/queue/turn-worker.js";
-import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
-import { createSandboxes } from "../src/workspace/create-sandboxes.js";
-import { workspaceLogImages } from "../src/workspace/export-images.js";
-import { sandboxSetupProblem } from "../src/sandbox/engine-problem.js";
-import { exitOnceStopped, waitForShutdownSignal } from "../src/shutdown.js";
-import { workerMetrics } from "../src/ops/metrics.js";
-import { startWorkerOps } from "../src/ops/worker-ops.js";
-import { SessionReporter, sessionSourcesOf } from "../src/ops/session-reporter.js";
-import { FailureLog } from "../src/ops/failure-log.js";
-import { createDataSources } from "../src/datasources/create-data-sources.js";
-import { loadDataSources } from "../src/datasources/source-config.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { createTurnHandler } from "../agent/create-turn-handler.js";
+import { createBudgetGate } from "../budget/budget-gate.js";
+import { createDataSources } from "../datasources/create-data-sources.js";
+import { loadDataSources } from "../datasources/source-config.js";
+import { createThreadLog } from "../export/create-thread-log.js";
+import { rememberModelName } from "../feedback/feedback-store.js";
+import { workerMetrics } from "../ops/metrics.js";
+import { SessionReporter, type SessionSources } from "../ops/session-reporter.js";
+import { startWorkerOps } from "../ops/worker-ops.js";
+import { platformPorts } from "../platforms/registry.js";
+import { CancelListener } from "../queue/cancellation.js";
+import { createTurnWorker } from "../queue/create-turn-worker.js";
+import { createRedis } from "../redis/redis-connection.js";
+import { keys } from "../redis/redis-keys.js";
+import { sandboxSetupProblem } from "../sandbox/engine-problem.js";
+import type { SandboxManager } from "../sandbox/sandbox-manager.js";
+import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
+import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
 export interface WorkerRuntime {
   sandboxes: SandboxManager;
@@ -35,7 +28,7 @@ export interface WorkerRuntime {
   close(): Promise<number>;
 }
 
-/** Wires config, Redis, sandboxes, the model and the platforms' ports into a started queue worker. */
+/** `codebot worker`'s composition: config, Redis, sandboxes, the model and the platforms' ports, wired into a started queue worker. */
 export async function startWorkerRuntime(config: Config, log: Logger): Promise<WorkerRuntime> {
   // Data sources (#19): DATA_SOURCES_FILE and the variables it names are checked before anything starts.
   const sourceConfigs = loadDataSources(config.DATA_SOURCES_FILE);
@@ -52,7 +45,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     redis.disconnect();
     throw engineProblem;
   }
-  const ports = createPlatformPorts(config, redis, k, log);
+  const ports = platformPorts(config, { redis, keys: k, log });
   // METRICS_PORT=0: no endpoint, and nothing is counted for one.
   const metrics = config.METRICS_PORT === 0 ? undefined : workerMetrics();
   // Data sources (#19): pools per source, calls audited (log, metrics, the admin page's counts); closed with the worker.
@@ -60,53 +53,22 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   if (dataSources) log.info({ sources: dataSources.names }, "data sources: the sandbox's code may call these, in the channels each allows");
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
-  const handler = new TurnHandler({
+  const handler = createTurnHandler(config, {
+    redis,
+    keys: k,
     sandboxes: turnSandboxes,
-    memory: new ThreadMemory(redis, k),
-    // The export log: text in Redis, images in the thread's workspace (or left out without a store).
-    threadLog: new ThreadLog(redis, k, {
-      images: durable && workspaceLogImages(durable.workspaces.store, config.SANDBOX_NAMESPACE),
-      quota: config.EXPORT_LOG_MAX_MB_PER_USER_DAY ? new ExportQuota(redis, k, { bytesPerUserDay: config.EXPORT_LOG_MAX_MB_PER_USER_DAY * 1048576, timeZone: config.BUDGET_TIMEZONE }) : undefined,
-      log,
-    }),
-    ledger: new UsageLedger(redis, k),
-    budgets: createBudgetGate(redis, k, config, log),
-    agent: new AgentLoop(createLlmClient(config), {
-      model: config.OPENAI_MODEL,
-      stream: config.OPENAI_STREAM,
-      maxRetries: config.OPENAI_MAX_RETRIES,
-      maxSteps: config.TURN_MAX_STEPS,
-      maxTokens: config.TURN_MAX_TOKENS,
-      toolOutputMaxChars: config.TOOL_OUTPUT_MAX_CHARS,
-      outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
-    }, metrics?.model),
     attachments: ports.attachments,
-    facts: { timeoutSeconds: config.SANDBOX_TIMEOUT_SECONDS, memoryMb: config.SANDBOX_MEMORY_MB, diskMb: config.SANDBOX_DISK_MB },
+    places: ports.places,
+    // The export log: text in Redis, images in the thread's workspace (or left out without a store).
+    threadLog: createThreadLog(config, { redis, keys: k, store: durable?.workspaces.store, log }),
+    budgets: createBudgetGate(redis, k, config, log),
     // As the image's sandboxes report it (the warm-up pings the pool), never a constant.
     pythonVersion: () => managers.map((manager) => manager.pythonVersion()).find((version) => version !== undefined),
-    contextTokens: config.MODEL_CONTEXT_TOKENS,
-    maxFileBytes: config.SANDBOX_MAX_FILE_MB * 1024 * 1024,
-    vision: config.OPENAI_VISION,
-    outageWaitMs: config.OUTAGE_WAIT_SECONDS * 1000,
-    metrics: metrics?.turns,
-    modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
+    metrics,
     dataSources,
   });
   const cancels = await CancelListener.start(redis, k);
-  const worker = new TurnWorker({
-    redis,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockSeconds: config.QUEUE_LOCK_SECONDS,
-    turnTimeoutSeconds: config.TURN_TIMEOUT_SECONDS,
-    handler,
-    deliveries: ports.deliveries,
-    cancels,
-    log,
-    metrics: metrics?.turns,
-    failures: new FailureLog(redis, k),
-    logContent: config.LOG_CONTENT,
-  });
+  const worker = createTurnWorker(config, { redis, keys: k, handler, deliveries: ports.deliveries, cancels, log, metrics: metrics?.turns });
   // The admin page's sessions, published below; the sleeping-sessions gauge reads its last listing.
   let sessionReporter: SessionReporter | undefined;
   // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
@@ -118,7 +80,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     sleeping: durable && (async () => sessionReporter?.sleepingSessions() ?? Promise.reject(new Error("sessions not listed yet"))),
   }));
   // The admin page's sessions (the bot has no Docker socket): a snapshot in Redis every 10 s, and the kills it asks for.
-  sessionReporter = await SessionReporter.start({ redis, keys: k, log, sources: sessionSourcesOf({ manager: sandboxes, fleet, durable, sandboxes: turnSandboxes }) });
+  sessionReporter = await SessionReporter.start({ redis, keys: k, log, sources: sessionSources({ manager: sandboxes, fleet, durable, sandboxes: turnSandboxes }) });
   if (fleet) {
     await fleet.check();
     fleet.keepChecking(config.SANDBOX_HOST_CHECK_SECONDS * 1000);
@@ -154,6 +116,15 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
       redis.disconnect();
       return handedBack;
     },
+  };
+}
+
+/** The admin page's view of the worker's sandboxes: what `codebot sessions` reads, and what a kill calls. */
+function sessionSources(runtime: Pick<SandboxRuntime, "manager" | "fleet" | "durable" | "sandboxes">): SessionSources {
+  return {
+    running: () => (runtime.fleet ? runtime.fleet.listSessions() : runtime.manager.listSessions()),
+    workspaces: async () => (await runtime.durable?.workspaces.list()) ?? [],
+    kill: (sessionId) => runtime.sandboxes.kill(sessionId),
   };
 }
 

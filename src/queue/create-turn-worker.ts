@@ -1,0 +1,40 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../config.js";
+import type { Platform } from "../core/platform-names.js";
+import type { Delivery } from "../core/reply.js";
+import type { TurnHandler } from "../agent/turn-handler.js";
+import type { Logger } from "../log.js";
+import { FailureLog } from "../ops/failure-log.js";
+import type { TurnMetrics } from "../ops/turn-metrics.js";
+import type { Keys } from "../redis/redis-keys.js";
+import type { CancelListener } from "./cancellation.js";
+import { TurnWorker } from "./turn-worker.js";
+
+/** What a worker's queue side is made over: the handler that runs a turn, and where its answers go. */
+export interface TurnWorkerParts {
+  redis: Redis;
+  keys: Keys;
+  handler: TurnHandler;
+  deliveries: Partial<Record<Platform, Delivery>>;
+  cancels: CancelListener;
+  log: Logger;
+  metrics?: TurnMetrics;
+}
+
+/** The queue's worker as configured (WORKER_CONCURRENCY, QUEUE_LOCK_SECONDS, TURN_TIMEOUT_SECONDS, LOG_CONTENT), not started yet. */
+export function createTurnWorker(config: Config, { redis, keys, handler, deliveries, cancels, log, metrics }: TurnWorkerParts): TurnWorker {
+  return new TurnWorker({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockSeconds: config.QUEUE_LOCK_SECONDS,
+    turnTimeoutSeconds: config.TURN_TIMEOUT_SECONDS,
+    handler,
+    deliveries,
+    cancels,
+    log,
+    metrics,
+    failures: new FailureLog(redis, keys),
+    logContent: config.LOG_CONTENT,
+  });
+}
