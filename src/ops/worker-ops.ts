@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { OpsConfig } from "../config.js";
 import type { Fleet } from "../fleet/fleet.js";
 import type { Logger } from "../log.js";
 import type { SandboxManager } from "../sandbox/sandbox-manager.js";
@@ -32,7 +32,7 @@ const SINGLE_HOST = "default";
  * are named), all served on METRICS_HOST:METRICS_PORT (0: not served; a taken port: a warning),
  * behind METRICS_TOKEN when it is set.
  */
-export async function startWorkerOps(config: Config, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
+export async function startWorkerOps(config: OpsConfig, log: Logger, metrics: WorkerMetrics, { redis, managers, fleet, jobCounts, sleeping }: WorkerOpsSources): Promise<WorkerOps> {
   const hosts = managers.map((manager, i) => ({ name: fleet?.members[i]?.spec.name ?? SINGLE_HOST, manager }));
   const hostOf = new Map(hosts.map(({ name, manager }) => [manager.engine, name]));
   listenToPoolClaims((engine, hit) => metrics.poolClaim(hostOf.get(engine) ?? SINGLE_HOST, hit));

@@ -1,6 +1,9 @@
 import Docker from "dockerode";
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { RedisConfig, SandboxConfig, WorkspaceConfig } from "../config.js";
+
+/** The sandbox section, the key prefix of its slots, and how long a session may take to go to sleep. */
+export type SandboxManagerConfig = SandboxConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<WorkspaceConfig, "WORKSPACE_SLEEP_TIMEOUT_SECONDS">;
 import type { Logger } from "../log.js";
 import { keys } from "../redis/redis-keys.js";
 import { SandboxManager, type SandboxManagerOptions } from "./sandbox-manager.js";
@@ -13,7 +16,7 @@ import { RedisSessionCapacity } from "./redis-session-capacity.js";
  * (SANDBOX_RUNTIME) is asked of the engine at once, so it is logged at start; a container start
  * waits for the answer, and fails with its error (RUNTIME_MISSING, DOCKER_UNAVAILABLE).
  */
-export function createSandboxManager(config: Config, log: Logger, redis?: Redis, extra: SandboxExtras = {}): SandboxManager {
+export function createSandboxManager(config: SandboxManagerConfig, log: Logger, redis?: Redis, extra: SandboxExtras = {}): SandboxManager {
   const docker = extra.host?.docker ?? new Docker();
   const sandboxLog = log.child({ component: "sandbox", ...(extra.host ? { host: extra.host.name } : {}) });
   const runtime = runtimeResolver(docker, config.SANDBOX_RUNTIME, config.SANDBOX_IMAGE, sandboxLog);
@@ -41,7 +44,7 @@ export function createSandboxManager(config: Config, log: Logger, redis?: Redis,
  * Idle seconds after which a session may make room for a new one: with durable workspaces (an evict
  * hook that puts it to sleep) none, as one not running code loses nothing; else SANDBOX_EVICT_IDLE_SECONDS.
  */
-function evictAfterSeconds(config: Config, extra: SandboxExtras): number {
+function evictAfterSeconds(config: SandboxManagerConfig, extra: SandboxExtras): number {
   return extra.evict ? 0 : config.SANDBOX_EVICT_IDLE_SECONDS;
 }
 
@@ -53,7 +56,7 @@ export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSessi
   host?: { name: string; key: string; docker: Docker; maxSessions?: number; place?: (sessionId: string) => Promise<void> };
 }
 
-function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
+function sessionCapacity(config: SandboxManagerConfig, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
   return new RedisSessionCapacity(redis, {
     key: keys(config.QUEUE_PREFIX).sandboxSlots(config.SANDBOX_NAMESPACE, host?.key),
     maxSessions: host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,

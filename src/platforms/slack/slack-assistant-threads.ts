@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Keys } from "../redis/redis-keys.js";
+import type { Keys } from "../../redis/redis-keys.js";
 
 /** As long as a thread's conversation is kept (thread memory). */
 const TTL_SECONDS = 30 * 24 * 3600;

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Keys } from "../redis/redis-keys.js";
+import type { Keys } from "../../redis/redis-keys.js";
 
 /** As long as a thread's conversation is kept (thread memory). */
 const TTL_SECONDS = 30 * 24 * 3600;
