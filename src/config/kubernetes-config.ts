@@ -1,10 +1,8 @@
 import { z } from "zod";
 import { integer } from "./config-fields.js";
 
-/** Where sandboxes run, and the Kubernetes backend's cluster (src/sandbox/kubernetes/): `[kubernetes]` in .env.example. */
+/** The Kubernetes backend's cluster (src/sandbox/kubernetes/, SANDBOX_BACKEND=kubernetes): `[kubernetes]` in .env.example. */
 export const kubernetesSchema = z.object({
-  /** docker (DOCKER_HOST or SANDBOX_HOSTS) or kubernetes (pods in SANDBOX_K8S_NAMESPACE). */
-  SANDBOX_BACKEND: z.enum(["docker", "kubernetes"]).default("docker"),
   /** The namespace sandbox pods run in (deploy/kubernetes makes it, with its quota, policy and the workers' Role). */
   SANDBOX_K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Kubernetes namespace name (lowercase letters, digits, dashes)").default("codebot-sandboxes"),
   /** The RuntimeClass of sandbox pods (gvisor); unset: the nodes' default runtime. */
