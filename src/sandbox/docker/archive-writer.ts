@@ -2,30 +2,14 @@ import { once } from "node:events";
 import { pipeline, type Readable } from "node:stream";
 import type Docker from "dockerode";
 import tar, { type Header as TarHeader } from "tar-stream";
-import { DATA_DIR, SANDBOX_UID } from "./container-spec.js";
-import { ExactLength, type FileSource } from "./file-streams.js";
-import { SandboxError } from "./sandbox-error.js";
+import { SANDBOX_UID } from "./container-spec.js";
+import { ExactLength, type FileSource } from "../file-streams.js";
+import { SandboxError } from "../sandbox-error.js";
+import type { WriteFilesOptions } from "../sandbox-handle.js";
+import { DATA_DIR, relativeSegments } from "../sandbox-paths.js";
 
 /** What the archive being uploaded may hold in memory before its writer waits for the engine. */
 const PACK_BUFFER_BYTES = 1 << 20;
-
-export interface WriteArchiveOptions {
-  /** The files' mode; 0o644 unless given. */
-  mode?: number;
-  /** The mode of the folders on their way (created, or set if they exist); 0o755 unless given. */
-  dirMode?: number;
-  /** The whole upload fails (TRANSFER_TIMEOUT) past this. */
-  timeoutMs: number;
-}
-
-/** The segments of a path relative to /mnt/data; absolute paths, "..", empty and "." segments are refused. */
-export function relativeSegments(relativePath: string): string[] {
-  const segments = relativePath.split("/");
-  if (relativePath.startsWith("/") || relativePath.includes("\0") || segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
-    throw new SandboxError("FILE_NOT_FOUND", `${relativePath} is not a relative path under ${DATA_DIR}.`);
-  }
-  return segments;
-}
 
 /** The header's times: the tar field holds whole seconds, a PAX record the milliseconds (the engine applies both). */
 function times(mtimeMs: number | undefined): Pick<TarHeader, "mtime" | "pax"> {
@@ -49,7 +33,7 @@ async function copyInto(body: Readable, entry: NodeJS.WritableStream & { once: N
  * carries each folder on the way, so none is created as root, and one the code replaced with a link
  * is replaced in turn rather than followed.
  */
-export async function writeArchive(container: Docker.Container, files: Iterable<FileSource> | AsyncIterable<FileSource>, options: WriteArchiveOptions): Promise<{ files: number; bytes: number }> {
+export async function writeArchive(container: Docker.Container, files: Iterable<FileSource> | AsyncIterable<FileSource>, options: WriteFilesOptions): Promise<{ files: number; bytes: number }> {
   const { mode = 0o644, dirMode = 0o755 } = options;
   // A 1 MiB buffer: bodies come in 64 KiB-1 MiB chunks, and a smaller one would stop the writer at each.
   const pack = tar.pack({ highWaterMark: PACK_BUFFER_BYTES });

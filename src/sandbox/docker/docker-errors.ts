@@ -1,4 +1,4 @@
-import { SandboxError } from "./sandbox-error.js";
+import { SandboxError } from "../sandbox-error.js";
 
 /** The HTTP status of an error from the Docker engine's API (dockerode), if it is one. */
 export function dockerStatus(error: unknown): number | undefined {

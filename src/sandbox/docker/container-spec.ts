@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ContainerCreateOptions } from "dockerode";
-import type { SandboxLimits } from "./sandbox-limits.js";
+import type { SandboxLimits } from "../sandbox-limits.js";
+import { DATA_DIR } from "../sandbox-paths.js";
 import { seccompProfile } from "./seccomp-profile.js";
 
 export const SANDBOX_UID = 1000;
@@ -10,7 +11,6 @@ export const SANDBOX_UID = 1000;
  * capability bounding set. The session itself has no capabilities at all.
  */
 export const SUPERVISOR_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL", "DAC_READ_SEARCH"];
-export const DATA_DIR = "/mnt/data";
 export const LABEL_NAMESPACE = "codebot.namespace";
 /** The runtime and limits a sandbox was started with, hashed: a warm sandbox of other settings is not used. */
 export const LABEL_SPEC = "codebot.spec";

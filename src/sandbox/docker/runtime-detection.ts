@@ -1,8 +1,8 @@
 import type Docker from "dockerode";
 import { z } from "zod";
-import type { Logger } from "../log.js";
+import type { Logger } from "../../log.js";
 import { explainDockerError } from "./docker-errors.js";
-import { SandboxError } from "./sandbox-error.js";
+import { SandboxError } from "../sandbox-error.js";
 
 /** gVisor's OCI runtime, as Debian's `runsc` package and gVisor's own docs register it. */
 export const GVISOR_RUNTIME = "runsc";

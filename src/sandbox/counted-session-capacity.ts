@@ -1,11 +1,12 @@
 import type { ReserveOutcome, SessionCapacity } from "./session-capacity.js";
 
 /**
- * Capacity without Redis (`codebot exec`, `codebot sessions`): counts the live sessions on the
- * engine. Not atomic across processes, no per-user cap and no eviction (nothing records who uses a
- * session or when); the workers' Redis capacity is the one that holds under load.
+ * Capacity without Redis (`codebot exec`, `codebot sessions`): counts the live sessions its
+ * backend lists (SandboxProvider.listSessions), whatever the backend. Not atomic across processes,
+ * no per-user cap and no eviction (nothing records who uses a session or when); the workers' Redis
+ * capacity is the one that holds under load.
  */
-export class DockerSessionCapacity implements SessionCapacity {
+export class CountedSessionCapacity implements SessionCapacity {
   constructor(
     private readonly maxSessions: number,
     private readonly countLive: () => Promise<number>,

@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type Docker from "dockerode";
-import type { Logger } from "../log.js";
+import type { Logger } from "../../log.js";
+import { RunnerConnection } from "../runner-connection.js";
+import { claimAnswerSchema } from "../runner-protocol.js";
+import type { PoolClaim, WarmPool } from "../sandbox-provider.js";
+import type { SessionNaming } from "../session-naming.js";
 import { LABEL_NAMESPACE, LABEL_SPEC } from "./container-spec.js";
-import { dockerStatus } from "./docker-errors.js";
-import { RunnerConnection } from "./runner-connection.js";
-import { claimAnswerSchema } from "./runner-protocol.js";
-import type { SessionNaming } from "./session-naming.js";
-import { reportPoolClaim } from "../ops/pool-claims.js";
-
-export type ClaimOutcome =
-  | { kind: "claimed"; container: Docker.Container; connection: RunnerConnection }
-  | { kind: "empty" }
-  | { kind: "taken" };
+import { dockerStatus, explainDockerError } from "./docker-errors.js";
+import { DockerSandbox } from "./docker-sandbox.js";
 
 const CLAIM_TIMEOUT_MS = 120_000;
 
@@ -24,7 +20,7 @@ const CLAIM_TIMEOUT_MS = 120_000;
  * Members started from an older build of the image are discarded, so a rebuilt image takes effect
  * for the next new session.
  */
-export class WarmPool {
+export class DockerWarmPool implements WarmPool {
   private refilling: Promise<void> | undefined;
   /** Held empty (its engine is drained): nothing is started, and nothing is claimed. */
   private held = false;
@@ -42,8 +38,12 @@ export class WarmPool {
     private readonly currentSpec: () => Promise<string>,
   ) {}
 
-  /** Running pool containers of the current image, runtime and limits, oldest (most likely warm) first. */
-  async members(): Promise<Docker.ContainerInfo[]> {
+  /** The running pool containers of the current image, runtime and limits, oldest (most likely warm) first. */
+  async members(): Promise<DockerSandbox[]> {
+    return (await this.memberInfos()).map((info) => new DockerSandbox(this.docker.getContainer(info.Id)));
+  }
+
+  private async memberInfos(): Promise<Docker.ContainerInfo[]> {
     const [list, current, spec] = await Promise.all([
       this.docker.listContainers({ filters: { label: [`${LABEL_NAMESPACE}=${this.namespace}`], status: ["running"] } }),
       this.docker
@@ -62,26 +62,25 @@ export class WarmPool {
     return pooled.filter(usable).sort((a, b) => a.Created - b.Created);
   }
 
-  /** Claims a warm member for sessionName. "taken": a container already has that name. */
-  async claim(sessionName: string): Promise<ClaimOutcome> {
-    const outcome = await this.claimMember(sessionName);
-    // A hit or a miss (a cold start follows), for the worker's metrics; "taken" is neither.
-    if (outcome.kind !== "taken") reportPoolClaim(this.docker, outcome.kind === "claimed");
-    return outcome;
+  /** Claims a warm member for sessionName. "taken": a container already has that name. An engine that fails is explained (explainDockerError). */
+  async claim(sessionName: string): Promise<PoolClaim> {
+    return this.claimMember(sessionName).catch((error: unknown) => {
+      throw explainDockerError(error, this.image);
+    });
   }
 
-  private async claimMember(sessionName: string): Promise<ClaimOutcome> {
+  private async claimMember(sessionName: string): Promise<PoolClaim> {
     if (this.size === 0 || this.held) return { kind: "empty" };
     // Each claim is its own claimant: two processes opening one session at once can't both be granted a member.
     const claimant = `${sessionName}#${randomUUID()}`;
-    for (const member of await this.members()) {
+    for (const member of await this.memberInfos()) {
       const container = this.docker.getContainer(member.Id);
       const connection = await this.grant(container, claimant);
       if (!connection) continue;
       try {
         await container.rename({ name: sessionName });
         this.log.debug({ container: member.Id.slice(0, 12), session: sessionName }, "claimed a warm sandbox");
-        return { kind: "claimed", container, connection };
+        return { kind: "claimed", sandbox: new DockerSandbox(container), connection };
       } catch (error) {
         connection.close();
         const status = dockerStatus(error);
@@ -114,7 +113,7 @@ export class WarmPool {
     if (!held) return;
     await this.refilling?.catch(() => undefined);
     const removed = await Promise.all(
-      (await this.members()).map(async (member) => {
+      (await this.memberInfos()).map(async (member) => {
         const container = this.docker.getContainer(member.Id);
         const connection = await this.grant(container, `drain#${randomUUID()}`);
         connection?.close();
@@ -127,7 +126,7 @@ export class WarmPool {
 
   /** Asks a member's supervisor to grant it to claimant (it grants a member once, ever); the connection when it did. */
   private async grant(container: Docker.Container, claimant: string): Promise<RunnerConnection | undefined> {
-    const connection = await RunnerConnection.attach(container, this.log, this.maxFrameBytes).catch(() => undefined);
+    const connection = await RunnerConnection.attach(new DockerSandbox(container), this.log, this.maxFrameBytes).catch(() => undefined);
     if (!connection) return undefined;
     const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
     if (answer?.granted) return connection;
@@ -136,7 +135,7 @@ export class WarmPool {
   }
 
   private async topUp(): Promise<void> {
-    const missing = this.held ? 0 : this.size - (await this.members()).length;
+    const missing = this.held ? 0 : this.size - (await this.memberInfos()).length;
     for (let i = 0; i < missing && !this.held; i++) {
       try {
         await this.start(this.naming.poolName());
@@ -146,5 +145,4 @@ export class WarmPool {
       }
     }
   }
-
 }

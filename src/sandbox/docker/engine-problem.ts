@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { dockerStatus, explainDockerError } from "./docker-errors.js";
 import { chooseRuntime, engineRuntimes } from "./runtime-detection.js";
-import { SandboxError } from "./sandbox-error.js";
+import { SandboxError } from "../sandbox-error.js";
 
 interface ErrnoFields {
   code?: string;

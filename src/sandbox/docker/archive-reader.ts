@@ -2,9 +2,9 @@ import path from "node:path/posix";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
 import tar from "tar-stream";
-import { DATA_DIR } from "./container-spec.js";
-import type { FileRead, TreeEntry } from "./file-streams.js";
-import { SandboxError } from "./sandbox-error.js";
+import { DATA_DIR } from "../sandbox-paths.js";
+import type { FileRead, TreeEntry } from "../file-streams.js";
+import { SandboxError } from "../sandbox-error.js";
 
 /**
  * Reads one listed file of a sandbox through a streamed archive download and hands it to `each`

@@ -1,10 +1,20 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
-import type { HostSpec } from "../core/host-spec.js";
 
-/** A Docker client for the host, through its own base address and TLS files (a tcp:// host without them only with insecure=true). */
-export function dockerFor(host: HostSpec): Docker {
+/** Where an engine is: unix:///path, tcp://host:port or ssh://user@host, and for tcp:// a folder with ca.pem, cert.pem and key.pem. */
+export interface EngineAddress {
+  address: string;
+  tlsDir?: string;
+}
+
+/**
+ * A Docker client for one engine of a fleet (SANDBOX_HOSTS, checked by src/core/host-spec.ts),
+ * through its own base address and TLS files (a tcp:// host without them only with insecure=true);
+ * none given: the engine of DOCKER_HOST, or the local socket.
+ */
+export function dockerFor(host?: EngineAddress): Docker {
+  if (!host) return new Docker();
   const url = new URL(host.address);
   if (url.protocol === "unix:") return new Docker({ socketPath: url.pathname });
   if (url.protocol === "ssh:") {
