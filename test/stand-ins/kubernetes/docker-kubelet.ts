@@ -108,7 +108,7 @@ export class DockerKubelet {
    * Deletes a pod gracefully (gracePeriodSeconds, else the pod's terminationGracePeriodSeconds):
    * the pod is marked at once and returned; its container gets the preStop sleep (within the grace
    * period), then SIGTERM, then SIGKILL when the period ends; the pod object is removed once it has
-   * stopped. Zero: at once.
+   * stopped. Zero: a forced deletion, the object removed at once (its container killed after).
    */
   delete(namespace: string, name: string, gracePeriodSeconds: number | undefined): PodObject | undefined {
     const id = `${namespace}/${name}`;
@@ -120,8 +120,10 @@ export class DockerKubelet {
       pod.metadata.deletionTimestamp ??= new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, "Z");
       pod.metadata.deletionGracePeriodSeconds = grace;
     });
+    // Zero is a forced deletion: the object goes at once, and the kubelet kills the container after.
+    if (grace === 0) this.store.remove(namespace, name);
     const terminating = this.terminate(current, grace).finally(() => {
-      this.store.remove(namespace, name);
+      if (this.store.get(namespace, name)?.metadata.uid === current.metadata.uid) this.store.remove(namespace, name);
       this.deleting.delete(id);
     });
     this.deleting.set(id, terminating);
