@@ -14,7 +14,7 @@ const NAMESPACE = "codebot-sandboxes";
 // The backend contract against the Kubernetes backend, through @kubernetes/client-node and the API
 // stand-in (each pod a container of the local engine), under each runtime: runsc as RuntimeClass gvisor.
 describe.each(await sandboxRuntimes())("under %s", (runtime) => {
-  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE], nodes: ["node-a", "node-b"] });
+  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE], baselineNamespaces: [NAMESPACE], nodes: ["node-a", "node-b"] });
   const dir = mkdtempSync(join(tmpdir(), "codebot-k8s-"));
   beforeAll(async () => {
     await standIn.start();

@@ -133,7 +133,7 @@ describe("the sandboxes' isolation", () => {
     const role = find(objects, "Role", "codebot-sandboxes", SANDBOXES);
     const rules = role.rules.map((rule: any) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: [...rule.verbs].sort(), other: Object.keys(rule).filter((key) => !["apiGroups", "resources", "verbs"].includes(key)) }));
     expect(rules).toEqual([
-      { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "watch"], other: [] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "watch"], other: [] },
       // WebSocket attach is a GET ("get"); Kubernetes 1.35+ also checks "create" on it: worker-rbac.yaml.
       { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"], other: [] },
     ]);

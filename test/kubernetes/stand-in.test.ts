@@ -155,6 +155,21 @@ describe("the Kubernetes API stand-in, through @kubernetes/client-node", () => {
     }
   });
 
+  it("refuses, in a baseline namespace, a pod adding a capability outside Pod Security baseline, as the admission does", async () => {
+    const strict = new KubernetesStandIn({ namespaces: [NAMESPACE], baselineNamespaces: [NAMESPACE] });
+    await strict.start();
+    try {
+      const { core: client } = await clientFor(strict);
+      const pod = sandboxPod("sb-caps");
+      pod.spec!.containers[0]!.securityContext!.capabilities!.add = ["SETUID", "DAC_READ_SEARCH"];
+      const refused = await client.createNamespacedPod({ namespace: NAMESPACE, body: pod }).catch((error) => error);
+      expect(refused.code).toBe(403);
+      expect(JSON.parse(refused.body).message).toBe('pods "sb-caps" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "sandbox" must not include "DAC_READ_SEARCH" in securityContext.capabilities.add)');
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("refuses a client without the token with 401 Unauthorized", async () => {
     const anonymous = new KubeConfig();
     anonymous.loadFromString(standIn.kubeconfig(NAMESPACE).replace(standIn.token, "not-the-token"));

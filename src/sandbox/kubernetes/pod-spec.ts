@@ -4,8 +4,13 @@ import type { SandboxLimits } from "../sandbox-limits.js";
 import { DATA_DIR } from "../sandbox-paths.js";
 import { ANNOTATION_SESSION_NAME, APP, LABEL_APP, LABEL_INSTALLATION, LABEL_ROLE, LABEL_SESSION, LABEL_SPEC, sessionHash } from "./pod-labels.js";
 
-/** What the supervisor (root in the pod, uid 1000 for the code) keeps; the code itself has none (container-spec.ts for Docker says why). */
-const SUPERVISOR_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL", "DAC_READ_SEARCH"];
+/**
+ * What the supervisor (root in the pod, uid 1000 for the code) keeps; the code itself has none
+ * (Docker's container-spec.ts says why). DAC_OVERRIDE where Docker keeps DAC_READ_SEARCH (reading
+ * the user's folders): Pod Security "baseline", which the sandbox namespace enforces, admits the one
+ * and refuses the other.
+ */
+const SUPERVISOR_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL", "DAC_OVERRIDE"];
 /** Under gVisor the code's memory is capped inside (RLIMIT_AS), and the pod gets this much more for gVisor itself. */
 const GVISOR_MEMORY_HEADROOM = 512 * 1024 * 1024;
 export const CONTAINER = "sandbox";

@@ -17,6 +17,8 @@ import { servingCertificate } from "./serving-cert.js";
 export interface KubernetesStandInOptions {
   /** Namespaces that exist (a pod created in another is refused, as the API server refuses it). */
   namespaces: string[];
+  /** Namespaces labelled pod-security.kubernetes.io/enforce=baseline (deploy/kubernetes makes the sandbox namespace one). */
+  baselineNamespaces?: string[];
   /** RuntimeClass → the engine's runtime; default gvisor → runsc. */
   runtimeClasses?: Record<string, string>;
   /** Node names pods are bound to, round robin (default: one, "stand-in-node-a"). */
@@ -57,7 +59,7 @@ export class KubernetesStandIn {
     this.store = new PodStore(options.historySize ?? 1000);
     const runtimeClasses = options.runtimeClasses ?? { gvisor: "runsc" };
     this.kubelet = new DockerKubelet(this.docker, this.store, { runtimeClasses, podPidsLimit: options.podPidsLimit ?? 4096, seccompRoot: options.seccompRoot, containerLabels: { "codebot-standin.instance": this.instance } }, options.nodes ?? ["stand-in-node-a"]);
-    this.api = { store: this.store, kubelet: this.kubelet, namespaces: new Set(options.namespaces), runtimeClasses };
+    this.api = { store: this.store, kubelet: this.kubelet, namespaces: new Set(options.namespaces), runtimeClasses, baselineNamespaces: new Set(options.baselineNamespaces ?? []) };
     this.protocols = options.attachProtocols ?? [...ATTACH_PROTOCOLS];
     // The first of the client's subprotocols the server speaks, as the API server negotiates it.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024, handleProtocols: (offered) => [...offered].find((name) => this.protocols.includes(name)) ?? false });

@@ -4,6 +4,7 @@ import type { DockerKubelet } from "./docker-kubelet.js";
 import { applyMetadataPatch, PatchError } from "./metadata-patch.js";
 import type { PodStore } from "./pod-store.js";
 import { validateMetadataPatch, validatePod } from "./pod-validation.js";
+import { baselineViolations } from "./pod-security.js";
 import { servePodWatch } from "./pod-watch.js";
 import { fieldSelector, labelSelector, SelectorError } from "./selectors.js";
 
@@ -14,6 +15,8 @@ export interface PodApi {
   kubelet: DockerKubelet;
   namespaces: Set<string>;
   runtimeClasses: Record<string, string>;
+  /** Namespaces whose Pod Security level is "baseline" (enforced at admission). */
+  baselineNamespaces: Set<string>;
 }
 
 class RequestError extends Error {
@@ -94,6 +97,8 @@ async function createPod(api: PodApi, req: IncomingMessage, res: ServerResponse,
   if (causes.length) return sendStatus(res, invalid("Pod", pod?.metadata?.name ?? "", causes));
   const runtimeClass = pod.spec.runtimeClassName;
   if (runtimeClass !== undefined && !(runtimeClass in api.runtimeClasses)) return sendStatus(res, forbidden("pods", pod.metadata.name, `pod rejected: RuntimeClass "${runtimeClass}" not found`));
+  const violation = api.baselineNamespaces.has(namespace) ? baselineViolations(pod) : undefined;
+  if (violation) return sendStatus(res, forbidden("pods", pod.metadata.name, violation));
   if (api.store.get(namespace, pod.metadata.name)) return sendStatus(res, alreadyExists("pods", pod.metadata.name));
   const { resourceVersion: _rv, uid: _uid, creationTimestamp: _created, deletionTimestamp: _deleted, ...metadata } = pod.metadata;
   const created = api.kubelet.admit({ ...pod, metadata: { ...metadata, namespace }, status: undefined });
