@@ -8,7 +8,7 @@ import type { PodApi } from "./kubernetes-api.js";
 import { KubernetesWarmPool } from "./kubernetes-pool.js";
 import { KubernetesSandbox } from "./kubernetes-sandbox.js";
 import { ANNOTATION_SESSION_NAME, LABEL_ROLE, LABEL_SESSION, podSelector, sessionHash, sessionPodName } from "./pod-labels.js";
-import { hasEnded, isRunning, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
+import { hasEnded, isRunning, isServing, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
 import { sandboxPod, type PodSettings } from "./pod-spec.js";
 
 export interface KubernetesProviderOptions {
@@ -50,7 +50,8 @@ export class KubernetesProvider implements SandboxProvider {
   async findRunning(name: string): Promise<KubernetesSandbox | undefined> {
     const pods = (await this.sessionPods(name)).sort((a, b) => created(a).getTime() - created(b).getTime());
     for (const pod of pods.filter(hasEnded)) await this.api.delete(pod.metadata!.name!, 0).catch(() => undefined);
-    const running = pods.find(isRunning);
+    // A pod in its grace period (evicted, drained) still serves until its session is saved.
+    const running = pods.find(isRunning) ?? pods.find(isServing);
     if (running) return this.handle(running);
     // One another process is starting: waited for, as a container start is.
     const starting = pods.find((pod) => !hasEnded(pod) && !isTerminating(pod));
@@ -90,7 +91,7 @@ export class KubernetesProvider implements SandboxProvider {
 
   async runningSessionNames(): Promise<string[]> {
     const pods = await this.api.list(podSelector(this.options.settings.installation, { [LABEL_ROLE]: "session" }));
-    return pods.filter(isRunning).flatMap((pod) => pod.metadata?.annotations?.[ANNOTATION_SESSION_NAME] ?? []);
+    return pods.filter(isServing).flatMap((pod) => pod.metadata?.annotations?.[ANNOTATION_SESSION_NAME] ?? []);
   }
 
   /** Session pods with their node, phase and age (`codebot sessions list`, the admin page). */

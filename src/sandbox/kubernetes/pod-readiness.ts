@@ -13,6 +13,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const isTerminating = (pod: V1Pod): boolean => Boolean(pod.metadata?.deletionTimestamp);
 export const isRunning = (pod: V1Pod): boolean => pod.status?.phase === "Running" && !isTerminating(pod);
+/** Running, even if being deleted: a pod in its grace period still serves (its session is being saved). */
+export const isServing = (pod: V1Pod): boolean => pod.status?.phase === "Running";
 export const hasEnded = (pod: V1Pod): boolean => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 
 /** Why a pending pod will never run, or undefined while it may. */
