@@ -32,6 +32,18 @@ export interface KubernetesStandInOptions {
   docker?: Docker;
 }
 
+/** A response replayed in place of the stand-in's own: one a real API server sends on a path the stand-in can't produce (a quota's refusal, a pod no node can take). */
+export interface Replay {
+  method: string;
+  path: RegExp;
+  /** Replayed once, then the stand-in answers again; else every time. */
+  once?: boolean;
+  code: number;
+  /** A JSON body, or for a watch the events, one a line. */
+  body: unknown;
+  watch?: boolean;
+}
+
 const POD_PATH = /^\/api\/v1\/(?:watch\/)?namespaces\/([^/]+)\/pods(?:\/([^/]+))?(?:\/(attach|eviction))?$/;
 
 /**
@@ -52,6 +64,7 @@ export class KubernetesStandIn {
   private readonly api: PodApi;
   private readonly protocols: string[];
   private address?: string;
+  private readonly replays: Replay[] = [];
   private readonly certificate = servingCertificate();
 
   constructor(options: KubernetesStandInOptions) {
@@ -95,6 +108,29 @@ export class KubernetesStandIn {
     return path;
   }
 
+  /** Replays not yet used up. */
+  get replaysLeft(): number {
+    return this.replays.length;
+  }
+
+  /** Answers matching requests with a recorded response (in front of the stand-in's own routes). */
+  replay(replay: Replay): void {
+    this.replays.push(replay);
+  }
+
+  private replayed(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const watching = url.searchParams.get("watch") === "true";
+    const at = this.replays.findIndex((replay) => replay.method === req.method && replay.path.test(url.pathname) && Boolean(replay.watch) === watching);
+    if (at < 0) return false;
+    const replay = this.replays[at]!;
+    if (replay.once) this.replays.splice(at, 1);
+    if (replay.watch) {
+      res.writeHead(replay.code, { "content-type": "application/json", "transfer-encoding": "chunked" });
+      res.end((replay.body as unknown[]).map((event) => `${JSON.stringify(event)}\n`).join(""));
+    } else sendJson(res, replay.code, replay.body);
+    return true;
+  }
+
   /** Stops serving; every container of this stand-in is removed. */
   async close(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
@@ -112,6 +148,7 @@ export class KubernetesStandIn {
     try {
       if (!this.authorized(req)) return sendStatus(res, unauthorized());
       const url = new URL(req.url ?? "/", "http://stand-in");
+      if (this.replayed(req, res, url)) return;
       if (req.method === "GET" && url.pathname === "/version") return sendJson(res, 200, { major: "1", minor: "31", gitVersion: "v1.31.0-codebot-stand-in", platform: "linux/amd64" });
       if (req.method === "GET" && url.pathname === "/api") return sendJson(res, 200, { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [] });
       const match = POD_PATH.exec(url.pathname);
