@@ -5,8 +5,9 @@
  *  2. the first execution in a new session (pool warm) vs a one-shot `docker run --rm <image> python3 -c "import ..."`
  *  3. a pandas groupby on a 1,000,000-row frame (1,000 keys) built once in the session
  *  4. resident memory of an idle warm session, and how many fit in 8 GiB.
- * Then runsc/runc ratios against the targets. RUNS (default 30) sets the sample count of 1-3
- * (the one-shot baseline, the slowest, takes a third of them).
+ * Then runsc/runc ratios against the targets, and 5. the Kubernetes backend over the API stand-in
+ * against Docker (kubernetes-column.ts; BENCH_KUBERNETES=0 leaves it out). RUNS (default 30) sets the
+ * sample count of 1-3 and 5 (the one-shot baseline, the slowest, takes a third of them).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -18,6 +19,7 @@ import { createSandboxManager } from "../src/sandbox/docker/create-sandbox-manag
 import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/docker/runtime-detection.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
+import { kubernetesColumn } from "./kubernetes-column.js";
 import { median, percentile, row, timeInterleaved } from "./stats.js";
 
 const run = promisify(execFile);
@@ -194,6 +196,10 @@ async function main(): Promise<void> {
       await s.manager.close();
       await s.manager.destroyAll();
     }
+  }
+  if (process.env.BENCH_KUBERNETES !== "0") {
+    console.log("");
+    await kubernetesColumn(runtimes, RUNS);
   }
 }
 
