@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LABEL_ROLE } from "../../src/sandbox/kubernetes/pod-labels.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { useDurableRuntime } from "../helpers/durable-runtime.js";
+import { runCli } from "../helpers/run-cli.js";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
 import { KubernetesStandIn } from "../stand-ins/kubernetes/kubernetes-stand-in.js";
 import { sessionPods, STAND_IN_IMAGE } from "./kubernetes-fixture.js";
@@ -49,6 +50,7 @@ describe("the Kubernetes backend's pods: pool, loss, eviction, listing", () => {
   const pool = () => standIn.store.list(NAMESPACE).filter((pod) => pod.metadata.labels?.[LABEL_ROLE] === "pool" && pod.status.phase === "Running");
 
   test("a warm pod is claimed for a new thread: relabelled as its session, and the pool refilled", async () => {
+    await built.runtime.manager.tidy(); // as a worker starts: leftovers removed, the pool filled, evictions watched
     await built.runtime.manager.warmUp();
     const [warm] = pool();
     expect(warm?.metadata.name).toMatch(new RegExp(`^${built.config.SANDBOX_NAMESPACE}-pool-`));
@@ -69,6 +71,20 @@ describe("the Kubernetes backend's pods: pool, loss, eviction, listing", () => {
     expect(row?.sandboxId).toBe(podsOf("k8s-warm")[0]);
     expect(row?.status).toMatch(/^Running on node-[ab]$/);
     expect(Date.now() - row!.createdAt.getTime()).toBeLessThan(120_000);
+    // The command an operator runs, with the workers' settings: the pod, its phase and node.
+    const { config } = built;
+    const env = {
+      SANDBOX_BACKEND: "kubernetes",
+      SANDBOX_K8S_NAMESPACE: NAMESPACE,
+      SANDBOX_NAMESPACE: config.SANDBOX_NAMESPACE,
+      KUBECONFIG: config.KUBECONFIG!,
+      WORKSPACE_STORE: config.WORKSPACE_STORE,
+      WORKSPACE_S3_ENDPOINT: config.WORKSPACE_S3_ENDPOINT!,
+      WORKSPACE_S3_FORCE_PATH_STYLE: "true",
+    };
+    const command = await runCli(["sessions", "list"], { env });
+    expect(command.code, command.stderr).toBe(0);
+    expect(command.stdout).toMatch(/^k8s-warm\t\w+ \(Running on node-[ab]\)\t/m);
   });
 
   test("a pod lost with its node: the thread resumes in a new pod with its files from S3", async () => {

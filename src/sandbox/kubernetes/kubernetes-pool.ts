@@ -7,7 +7,7 @@ import type { PoolClaim, WarmPool } from "../sandbox-provider.js";
 import type { PodApi } from "./kubernetes-api.js";
 import { KubernetesSandbox } from "./kubernetes-sandbox.js";
 import { ANNOTATION_SESSION_NAME, LABEL_ROLE, LABEL_SESSION, LABEL_SPEC, podSelector, pointer, poolPodName, sessionHash } from "./pod-labels.js";
-import { isRunning, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
+import { hasEnded, isRunning, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
 import { sandboxPod, specKey, type PodSettings } from "./pod-spec.js";
 
 const CLAIM_TIMEOUT_MS = 120_000;
@@ -47,7 +47,10 @@ export class KubernetesWarmPool implements WarmPool {
       this.log.info({ pod: stale.metadata?.name }, "retiring a warm sandbox pod of an older image, another runtime class or other limits");
       void this.api.delete(stale.metadata!.name!, 0).catch(() => undefined);
     }
-    return pods.filter((pod) => pod.metadata?.labels?.[LABEL_SPEC] === spec && pod.status?.phase !== "Failed" && pod.status?.phase !== "Succeeded");
+    // One that ended, or is still Pending long after it should have run (no node takes it), is retired too.
+    const stuck = (pod: V1Pod) => pod.status?.phase === "Pending" && Date.now() - created(pod) > START_TIMEOUT_MS;
+    for (const gone of pods.filter((pod) => hasEnded(pod) || stuck(pod))) void this.api.delete(gone.metadata!.name!, 0).catch(() => undefined);
+    return pods.filter((pod) => pod.metadata?.labels?.[LABEL_SPEC] === spec && !hasEnded(pod) && !stuck(pod));
   }
 
   async members(): Promise<KubernetesSandbox[]> {

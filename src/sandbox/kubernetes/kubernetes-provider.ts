@@ -10,6 +10,7 @@ import { KubernetesSandbox } from "./kubernetes-sandbox.js";
 import { ANNOTATION_SESSION_NAME, LABEL_ROLE, LABEL_SESSION, podSelector, sessionHash, sessionPodName } from "./pod-labels.js";
 import { hasEnded, isRunning, isServing, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
 import { sandboxPod, type PodSettings } from "./pod-spec.js";
+import type { PodTerminations } from "./pod-terminations.js";
 
 export interface KubernetesProviderOptions {
   api: PodApi;
@@ -18,6 +19,8 @@ export interface KubernetesProviderOptions {
   poolSize: number;
   maxFrameBytes: number;
   log: Logger;
+  /** Who saves the sessions of pods deleted under them; it starts with the namespace's upkeep (removeLeftovers: the workers', not a command's). */
+  terminations?: PodTerminations;
 }
 
 const created = (pod: V1Pod) => new Date(pod.metadata?.creationTimestamp ?? 0);
@@ -107,6 +110,7 @@ export class KubernetesProvider implements SandboxProvider {
 
   /** Pods that ended (a sandbox whose supervisor quit, one OOM-killed whole) and were not removed: Kubernetes keeps them. */
   async removeLeftovers(): Promise<Record<string, number>> {
+    this.options.terminations?.start();
     const ended = (await this.api.list(podSelector(this.options.settings.installation))).filter(hasEnded);
     const removed = await Promise.all(ended.map((pod) => this.api.delete(pod.metadata!.name!, 0).then(() => 1, () => 0)));
     return { pods: removed.reduce((a: number, b: number) => a + b, 0) };

@@ -13,17 +13,18 @@ export interface KubernetesBackendHooks {
 
 /**
  * The Kubernetes backend's provider factory (SANDBOX_BACKEND=kubernetes), given its config section
- * ([kubernetes]): pods in SANDBOX_K8S_NAMESPACE through the API server of KUBECONFIG, or in-cluster (the worker's service
- * account) in a pod. With onTerminating, the namespace's session pods are watched for deletions,
- * and the one worker that marks a pod first saves its session (pod-terminations.ts).
+ * ([kubernetes]): pods in SANDBOX_K8S_NAMESPACE through the API server of KUBECONFIG, or
+ * in-cluster (the worker's service account) in a pod. With onTerminating, the namespace's session
+ * pods are watched for deletions once the workers' upkeep starts (a command such as `codebot
+ * sessions` never watches), and the one worker that marks a pod first saves its session
+ * (pod-terminations.ts).
  */
 export function kubernetesProviders(cluster: KubernetesConfig, hooks: KubernetesBackendHooks = {}): ProviderFactory {
   return ({ config, naming, limits, log }) => {
     const api = new PodApi(loadKubeConfig({ kubeconfig: cluster.KUBECONFIG, inCluster: Boolean(cluster.KUBERNETES_SERVICE_HOST) }), cluster.SANDBOX_K8S_NAMESPACE);
     const settings = podSettings(config, cluster, limits);
-    const provider = new KubernetesProvider({ api, settings: { ...settings, limits }, naming, poolSize: config.SANDBOX_POOL_SIZE, maxFrameBytes: maxFrameBytes(limits), log });
-    if (hooks.onTerminating) new PodTerminations(api, config.SANDBOX_NAMESPACE, naming, hooks.onTerminating, log).start();
-    return provider;
+    const terminations = hooks.onTerminating && new PodTerminations(api, config.SANDBOX_NAMESPACE, naming, hooks.onTerminating, log);
+    return new KubernetesProvider({ api, settings: { ...settings, limits }, naming, poolSize: config.SANDBOX_POOL_SIZE, maxFrameBytes: maxFrameBytes(limits), log, terminations });
   };
 }
 

@@ -22,6 +22,7 @@ export class PodTerminations {
   private readonly worker = randomUUID();
   private readonly seen = new Set<string>();
   private stopped = false;
+  private started = false;
   private request: { abort(): void } | undefined;
 
   constructor(
@@ -32,7 +33,10 @@ export class PodTerminations {
     private readonly log: Logger,
   ) {}
 
+  /** Starts watching (once: later calls do nothing). */
   start(): this {
+    if (this.started) return this;
+    this.started = true;
     void this.watch("");
     return this;
   }
