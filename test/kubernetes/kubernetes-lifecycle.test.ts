@@ -5,6 +5,9 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LABEL_ROLE } from "../../src/sandbox/kubernetes/pod-labels.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
+import { createSandboxes } from "../../src/app/sandboxes.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
 import { useDurableRuntime } from "../helpers/durable-runtime.js";
 import { runCli } from "../helpers/run-cli.js";
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
@@ -63,6 +66,25 @@ describe("the Kubernetes backend's pods: pool, loss, eviction, listing", () => {
     expect(standIn.store.get(NAMESPACE, warm!.metadata.name)?.metadata.labels?.[LABEL_ROLE]).toBe("session");
     const refilled = await until("a new pool pod", () => pool()[0]);
     expect(refilled.metadata.name).not.toBe(warm!.metadata.name);
+  });
+
+  test("a pool pod of other limits is retired, and two workers opening one thread at once share one pod", async () => {
+    const { config } = built;
+    const other = createSandboxes(loadConfig({ ...process.env, ...Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value ?? "")])), SANDBOX_MEMORY_MB: "512" }), createLogger("silent"));
+    const second = createSandboxes(config, createLogger("silent"));
+    try {
+      await other.manager.tidy(); // fills its own pool: pods of 512 MiB
+      const stale = pool().filter((pod) => !podsOf("k8s-warm").includes(pod.metadata.name)).map((pod) => pod.metadata.name as string);
+      await built.runtime.manager.tidy();
+      await until("the other limits' pool pods retired", () => stale.every((name) => !standIn.store.get(NAMESPACE, name) || standIn.store.get(NAMESPACE, name)?.metadata.deletionTimestamp) || undefined);
+      const [a, b] = await Promise.all([built.runtime.manager.session("k8s-race"), second.manager.session("k8s-race")]);
+      expect(a.sandboxId).toBe(b.sandboxId);
+      expect(podsOf("k8s-race")).toEqual([a.sandboxId]);
+      expect((await a.execute("shared = 1")).status).toBe("ok");
+      expect((await b.execute("shared + 1")).result).toBe("2");
+    } finally {
+      await Promise.all([other.manager.close(), second.manager.close()]);
+    }
   });
 
   test("sessions are listed as their pods: the pod's name, its phase and node, its age", async () => {
