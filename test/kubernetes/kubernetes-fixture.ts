@@ -1,8 +1,8 @@
 import { LABEL_INSTALLATION, LABEL_SESSION, sessionHash } from "../../src/sandbox/kubernetes/pod-labels.js";
 import type { KubernetesStandIn } from "../stand-ins/kubernetes/kubernetes-stand-in.js";
 
-/** The sandbox image with the supervisor's "write" request (built from this branch's sandbox-image/). */
-export const STAND_IN_IMAGE = process.env.SANDBOX_IMAGE ?? "codebot-sandbox:i22-k8s";
+/** The sandbox image, as built from sandbox-image/ (its supervisor's "write" request moves files into pods). */
+export const STAND_IN_IMAGE = process.env.SANDBOX_IMAGE ?? "codebot-sandbox:latest";
 
 /** The names of a session's pods in the stand-in's store. */
 export function sessionPods(standIn: KubernetesStandIn, namespace: string, installation: string, sessionName: string): string[] {
