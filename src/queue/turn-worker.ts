@@ -12,6 +12,7 @@ import { recordFailure, TurnReport, type TurnReporting } from "../ops/turn-repor
 import type { CancelListener } from "./cancellation.js";
 import { keys, TURN_QUEUE, type Keys } from "../redis/redis-keys.js";
 import { EventClaims } from "./event-claims.js";
+import { StatusRelay } from "./status-relay.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
 import { inTurn, markTurn, timed } from "../core/turn-spans.js";
@@ -153,15 +154,17 @@ export class TurnWorker {
       await job.moveToDelayed(Date.now() + ORDER_RECHECK_MS, token);
       throw new DelayedError();
     }
-    const delivery = this.options.deliveries[request.conversation.platform];
-    if (!delivery) throw new UnrecoverableError(`no delivery for platform ${request.conversation.platform}`);
+    const platformDelivery = this.options.deliveries[request.conversation.platform];
+    if (!platformDelivery) throw new UnrecoverableError(`no delivery for platform ${request.conversation.platform}`);
     this.running.set(job.id ?? request.eventId, { job, token });
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
     const report = new TurnReport(this.reporting, request, job.attemptsMade + 1);
+    // Status lines go out while the turn goes on; the answer or failure follows them.
+    const delivery = new StatusRelay(report.watch(platformDelivery), log);
     try {
-      await this.options.handler.handle(request, { signal, delivery: report.watch(delivery), log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      await this.options.handler.handle(request, { signal, delivery, log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       report.ended("answered");
       await timed("thread advance", () => this.finish(threadKey, seq));
     } catch (error) {
@@ -178,6 +181,8 @@ export class TurnWorker {
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
     } finally {
+      // Nothing of this attempt is left in flight once it is over (a retry starts from quiet).
+      await delivery.settled();
       this.running.delete(job.id ?? request.eventId);
       this.options.cancels.release(request.eventId);
     }
