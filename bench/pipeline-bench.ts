@@ -1,6 +1,7 @@
 /**
  * npm run bench:pipeline — what the pipeline adds to a turn, with the stand-in model answering at once,
- * under each sandbox runtime the engine lists (BENCH_RUNTIMES, default "runc,runsc"), one after the other:
+ * under each sandbox runtime asked for that the engine lists (BENCH_RUNTIMES, default "runc,runsc"), their
+ * turns and rounds taken in turn:
  *  1. one turn with one tool call, enqueue → answer read, minus the sandbox execution (measured on the
  *     same session in the same run); the serial rate is 1000 / its median;
  *  2. turns per second with 20 threads at once for 3 rounds, against the serial rate, and that no turn
@@ -19,7 +20,7 @@ import { privateRedis } from "./private-redis.js";
 import { median, percentile } from "./stats.js";
 import { streamingBench } from "./streaming-bench.js";
 import { opsOverheadBench } from "./ops-overhead-bench.js";
-import { benchRuntime, ROUNDS, runtimeReport, THREADS, type RuntimeResult } from "./pipeline-runtime.js";
+import { ROUNDS, RuntimeUnderTest, runtimeReport, THREADS, type RuntimeResult } from "./pipeline-runtime.js";
 import { breakdownTable, SpanRecorder } from "./turn-breakdown.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -58,18 +59,25 @@ async function main(): Promise<void> {
   const recorder = new SpanRecorder();
   const runtimes = runtimesToBench();
   const loadBefore = load();
+  const results: RuntimeResult[] = [];
   try {
     console.log(`codebot pipeline benchmark, ${new Date().toISOString()}: ${RUNS} runs, stand-in model answering at once, ${THREADS} threads × ${ROUNDS} rounds for throughput; runtimes ${runtimes.join(", ")}`);
     console.log(`load average before (1, 5, 15 min): ${loadBefore}\n`);
-    const results: RuntimeResult[] = [];
-    for (const runtime of runtimes) {
-      const result = await benchRuntime(runtime, { redisUrl: redisServer.url, redis, llm, recorder, runs: RUNS });
-      results.push(result);
-      console.log(runtimeReport(result));
+    const subjects: RuntimeUnderTest[] = [];
+    try {
+      for (const runtime of runtimes) subjects.push(await RuntimeUnderTest.start(runtime, { redisUrl: redisServer.url, redis, llm, recorder, runs: RUNS }));
+      // Interleaved, the first runtime of each pass alternating: the machine's load falls on each alike.
+      for (let i = 0; i < RUNS; i++) for (const subject of i % 2 ? [...subjects].reverse() : subjects) await subject.singleTurn();
+      for (const subject of subjects) await subject.executionBaseline();
+      for (let round = 0; round < ROUNDS; round++) for (const subject of round % 2 ? [...subjects].reverse() : subjects) await subject.round();
+      for (const subject of subjects) results.push(await subject.result());
+    } finally {
+      for (const subject of subjects) await subject.close();
     }
+    for (const result of results) console.log(runtimeReport(result));
     console.log(`Summary (${new Date().toISOString().slice(0, 10)}, load average ${loadBefore} before, ${load()} after):\n`);
     console.log(summary(results));
-    console.log("\nWhere a turn's time goes (medians over the turns; one tool call, stand-in model):\n");
+    console.log("\nWhere a turn's time goes (each row the median over the turns, so the rows need not add up to the whole; one tool call, stand-in model):\n");
     console.log(breakdownTable(results.flatMap((r) => [{ label: `${r.runtime} alone`, medians: r.alone }, { label: `${r.runtime} ${THREADS} at once`, medians: r.concurrent }])));
     console.log("");
     if (process.env.SKIP_EXTRAS !== "1") {
