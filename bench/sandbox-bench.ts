@@ -10,13 +10,18 @@
  * "runc,runsc,runsc-systrap") compares several registered gVisor runtimes (platforms, flags) with runc.
  */
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import Docker from "dockerode";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
+import { isGvisor } from "../src/sandbox/container-spec.js";
 import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/runtime-detection.js";
+import { seccompProfile } from "../src/sandbox/seccomp-profile.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
 import { median, percentile, row, timeInterleaved } from "./stats.js";
@@ -111,7 +116,9 @@ async function measure(subjects: Subject[], image: string, docker: Docker): Prom
     },
   );
   const oneShot = await timeInterleaved(ONE_SHOT_RUNS, subjects, (s) =>
-    run("docker", ["run", "--rm", "--runtime", s.runtime, "--network", "none", "--entrypoint", "python3", image, "-c", IMPORTS]),
+    // With codebot's seccomp profile, as its sandboxes have it: a gVisor runtime registered with
+    // --oci-seccomp can't start threads under the engine's default profile (gVisor answers its clone3 refusal with EPERM).
+    run("docker", ["run", "--rm", "--runtime", s.runtime, "--network", "none", "--security-opt", `seccomp=${profileFile(s.runtime)}`, "--entrypoint", "python3", image, "-c", IMPORTS]),
   );
   console.log("2. first execution in a new session (pool warm): imports + a trivial cell");
   subjects.forEach((s, i) => console.log(row(label("   codebot: new session, execute(imports; x = 1)", s), first[i] ?? [])));
@@ -149,6 +156,13 @@ async function measure(subjects: Subject[], image: string, docker: Docker): Prom
     groupby: groupby[i] ?? [],
     idleBytes: idle[i] ?? Number.NaN,
   }));
+}
+
+/** codebot's seccomp profile for the runtime, in a file for `docker run --security-opt`. */
+function profileFile(runtime: string): string {
+  const file = join(tmpdir(), `codebot-bench-seccomp-${isGvisor(runtime) ? "gvisor" : "runc"}.json`);
+  writeFileSync(file, JSON.stringify(seccompProfile({ gvisor: isGvisor(runtime) })));
+  return file;
 }
 
 const ms = (samples: number[]): string => `${median(samples).toFixed(2)} ms (p95 ${percentile(samples, 95).toFixed(2)})`;
