@@ -66,10 +66,14 @@ async function main(): Promise<void> {
     const subjects: RuntimeUnderTest[] = [];
     try {
       for (const runtime of runtimes) subjects.push(await RuntimeUnderTest.start(runtime, { redisUrl: redisServer.url, redis, llm, recorder, runs: RUNS }));
-      // Interleaved, the first runtime of each pass alternating: the machine's load falls on each alike.
-      for (let i = 0; i < RUNS; i++) for (const subject of i % 2 ? [...subjects].reverse() : subjects) await subject.singleTurn();
+      // Interleaved: runtimes in turn, the first of each pass alternating, and the single turns spread
+      // between the 20-thread rounds, so a change in the machine's load falls on every figure alike.
+      const order = (pass: number) => (pass % 2 ? [...subjects].reverse() : subjects);
+      for (let round = 0, single = 0; round < ROUNDS; round++) {
+        for (const end = Math.round((RUNS * (round + 1)) / ROUNDS); single < end; single++) for (const subject of order(single)) await subject.singleTurn();
+        for (const subject of order(round)) await subject.round();
+      }
       for (const subject of subjects) await subject.executionBaseline();
-      for (let round = 0; round < ROUNDS; round++) for (const subject of round % 2 ? [...subjects].reverse() : subjects) await subject.round();
       for (const subject of subjects) results.push(await subject.result());
     } finally {
       for (const subject of subjects) await subject.close();

@@ -166,11 +166,13 @@ export class TurnHandler {
       if (transcript.eventful && (!failure.retry || context.lastAttempt !== false)) await this.remember(sessionId, transcript.interrupted(cutReason(failure)), context);
       throw error;
     });
-    // Independent writes to Redis: one round trip's wait, not two.
-    await timed("memory write", () => Promise.all([context.spending.flush(), this.deps.memory.append(sessionId, output.remembered)]));
+    // Independent writes to Redis: one round trip's wait, not two; and alongside the export record and
+    // the checkpoint (the answer still waits for all three: a thread's memory is written before it is told).
+    const remembered = timed("memory write", () => Promise.all([context.spending.flush(), this.deps.memory.append(sessionId, output.remembered)]));
+    remembered.catch(() => undefined); // its failure is the turn's, through deliver
     context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
     await relay.settled();
-    await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length });
+    await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length }, remembered);
   }
 
   /**
@@ -215,10 +217,15 @@ export class TurnHandler {
     context: TurnContext,
     fullOutput?: OutgoingFile,
     facts?: AnswerFacts,
+    before: Promise<unknown> = Promise.resolve(),
   ): Promise<void> {
-    const recordNotes = await timed("export record", () => this.recordTurn(request, sessionId, answer, executions, context));
-    // The files the code changed are saved before the answer goes out; what could not be is said.
-    const saveNotes = (await timed("checkpoint", async () => this.deps.sandboxes.settle?.(sessionId))) ?? [];
+    // The export record and the checkpoint at once (and what the caller writes before the answer):
+    // the files the code changed are saved before the answer goes out; what could not be is said.
+    const [recordNotes, saveNotes] = await Promise.all([
+      timed("export record", () => this.recordTurn(request, sessionId, answer, executions, context)),
+      timed("checkpoint", async () => (await this.deps.sandboxes.settle?.(sessionId)) ?? []),
+      before,
+    ]);
     const queries = queriesMarkdown(executions);
     const markdown = [answer, ...(queries ? [queries] : []), ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
     const outputs = await timed("outputs", () => collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log));
