@@ -22,7 +22,7 @@ const LAYERS = [
   { name: "subsystems", paths: ["src/budget/", "src/feedback/", "src/export/", "src/ops/", "src/datasources/"] },
   { name: "stores", paths: ["src/workspace/", "src/fleet/"] },
   { name: "sandbox", paths: ["src/sandbox/"] },
-  { name: "ground", paths: ["src/redis/", "src/config\\.ts$"] },
+  { name: "ground", paths: ["src/redis/", "src/config/", "src/config\\.ts$"] },
   { name: "log", paths: ["src/log(-redaction)?\\.ts$"] },
   { name: "core", paths: ["src/core/"] },
 ];
@@ -97,6 +97,13 @@ module.exports = {
       severity: "error",
       from: { path: "^src/" },
       to: { path: "^test/" },
+    },
+    {
+      name: "bench-imports-only-test-support",
+      comment: "Benchmarks reuse the tests' shared stand-ins and helpers, in test/support/, and nothing else of test/ (its tests and their own modules).",
+      severity: "error",
+      from: { path: "^bench/" },
+      to: { path: "^test/", pathNot: "^test/support/" },
     },
     {
       name: "not-to-unresolvable",

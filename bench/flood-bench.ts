@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../src/sandbox/docker/create-sandbox-manager.js";
 import { median, percentile, row, timeRuns } from "./stats.js";
 
 const FLOOD_SECONDS = Number(process.env.FLOOD_SECONDS ?? 10);

@@ -18,10 +18,10 @@ import { promisify } from "node:util";
 import Docker from "dockerode";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { createSandboxManager } from "../src/sandbox/create-sandbox-manager.js";
-import { isGvisor } from "../src/sandbox/container-spec.js";
-import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/runtime-detection.js";
-import { seccompProfile } from "../src/sandbox/seccomp-profile.js";
+import { createSandboxManager } from "../src/sandbox/docker/create-sandbox-manager.js";
+import { isGvisor } from "../src/sandbox/docker/container-spec.js";
+import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/docker/runtime-detection.js";
+import { seccompProfile } from "../src/sandbox/docker/seccomp-profile.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
 import { median, percentile, row, timeInterleaved } from "./stats.js";
@@ -95,7 +95,7 @@ async function measure(subjects: Subject[], image: string, docker: Docker): Prom
 
   // 1. Warm execution in an existing session.
   const warm = await timeInterleaved(RUNS, subjects, (s) => session(s).execute("x = 1"));
-  const dockerExec = await timeInterleaved(RUNS, subjects, (s) => run("docker", ["exec", session(s).containerId, "python3", "-c", "x = 1"]));
+  const dockerExec = await timeInterleaved(RUNS, subjects, (s) => run("docker", ["exec", session(s).sandboxId, "python3", "-c", "x = 1"]));
   console.log("1. trivial cell in an existing session");
   subjects.forEach((s, i) => console.log(row(label("   codebot: execute('x = 1')", s), warm[i] ?? [])));
   subjects.forEach((s, i) => console.log(row(label("   baseline: docker exec … python3 -c", s), dockerExec[i] ?? [])));
@@ -140,7 +140,7 @@ async function measure(subjects: Subject[], image: string, docker: Docker): Prom
     await ok(fresh, "pass");
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const samples: number[] = [];
-    for (let i = 0; i < 5; i++) samples.push(await idleMemoryBytes(docker, fresh.containerId));
+    for (let i = 0; i < 5; i++) samples.push(await idleMemoryBytes(docker, fresh.sandboxId));
     idle.push(median(samples));
   }
   console.log("4. idle warm session (pandas, numpy, matplotlib imported)");

@@ -23,10 +23,10 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import { loadConfig } from "../src/config.js";
-import { LABEL_NAMESPACE } from "../src/sandbox/container-spec.js";
+import { LABEL_NAMESPACE } from "../src/sandbox/docker/container-spec.js";
 import { createLogger } from "../src/log.js";
 import type { ExecutionResult } from "../src/core/execution-result.js";
-import { createSandboxes } from "../src/workspace/create-sandboxes.js";
+import { createSandboxes } from "../src/app/sandboxes.js";
 import { median, percentile, row, runBenchmark } from "./stats.js";
 import { concurrentSaves, manySmallFiles } from "./workspace-load.js";
 

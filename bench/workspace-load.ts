@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import type { ExecutionResult } from "../src/core/execution-result.js";
-import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
+import type { SandboxEngine } from "../src/sandbox/sandbox-engine.js";
 import type { DurableSandboxes } from "../src/workspace/durable-sandboxes.js";
 import { workspaceIdFor } from "../src/workspace/workspace-id.js";
 import { median, percentile, row } from "./stats.js";
@@ -108,7 +108,7 @@ const MAKE_SMALL = (round: number) =>
   `import os\nos.makedirs('/mnt/data/small', exist_ok=True)\nfor i in range(10000):\n    with open('/mnt/data/small/f%05d.csv' % i, 'w') as f: f.write('%d,${round},' % i + 'x' * 64 + '\\n')`;
 
 /** 5. The save of 10,000 small files, against the engine's archive read of the same folder (the raw transfer). */
-export async function manySmallFiles(sandboxes: DurableSandboxes, manager: SandboxManager, runs: number): Promise<void> {
+export async function manySmallFiles(sandboxes: DurableSandboxes, manager: SandboxEngine, runs: number): Promise<void> {
   const id = "bench-small";
   const saveAll: number[] = [];
   const saveOne: number[] = [];
@@ -125,7 +125,7 @@ export async function manySmallFiles(sandboxes: DurableSandboxes, manager: Sandb
     started = performance.now();
     await sandboxes.settle(id);
     saveOne.push(performance.now() - started);
-    const container = docker.getContainer((await manager.session(id)).containerId);
+    const container = docker.getContainer((await manager.session(id)).sandboxId);
     started = performance.now();
     const archive = (await container.getArchive({ path: "/mnt/data/small" })) as Readable;
     for await (const _ of archive) void _;

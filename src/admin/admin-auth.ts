@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import type { Config } from "../config.js";
+import type { AdminConfig } from "../config.js";
 import { sameSecret } from "../core/same-secret.js";
 
 export { sameSecret };
@@ -17,7 +17,7 @@ export type AdminAuthKind = "bearer" | "basic";
 export const REALM = "codebot admin";
 
 /** The configured credentials; none when neither ADMIN_TOKEN nor ADMIN_PASSWORD is set (the page then stays off). */
-export function adminCredentials(config: Pick<Config, "ADMIN_TOKEN" | "ADMIN_USER" | "ADMIN_PASSWORD">): AdminCredentials | undefined {
+export function adminCredentials(config: Pick<AdminConfig, "ADMIN_TOKEN" | "ADMIN_USER" | "ADMIN_PASSWORD">): AdminCredentials | undefined {
   if (!config.ADMIN_TOKEN && !config.ADMIN_PASSWORD) return undefined;
   return { token: config.ADMIN_TOKEN, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD };
 }

@@ -3,7 +3,7 @@ import { UsageLedger } from "../agent/usage-ledger.js";
 import { budgetReport, type BudgetReport } from "../budget/budget-report.js";
 import { BudgetPolicy } from "../budget/budget-policy.js";
 import { usageHistory, type UsageHistory } from "../budget/usage-history.js";
-import type { Config } from "../config.js";
+import type { BudgetPolicyConfig } from "../budget/budget-policy.js";
 import { FailureLog, type FailureEntry } from "../ops/failure-log.js";
 import { readRedisMemory, type RedisMemory } from "../ops/redis-memory.js";
 import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
@@ -58,7 +58,7 @@ async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
 }
 
 /** Everything the overview shows, read at once from Redis. */
-export async function loadOverview(redis: Redis, keys: Keys, config: Config): Promise<Overview> {
+export async function loadOverview(redis: Redis, keys: Keys, config: BudgetPolicyConfig): Promise<Overview> {
   const now = Date.now();
   const sourceCalls = new SourceCallLog(redis, keys);
   const [sessions, budgets, history, totals, failures, redisMemory, sources] = await Promise.all([

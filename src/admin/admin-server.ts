@@ -3,7 +3,11 @@ import { createServer } from "node:http";
 import type { Queue } from "bullmq";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { BudgetPolicyConfig } from "../budget/budget-policy.js";
+import type { AdminConfig } from "../config.js";
+
+/** The admin page reads its own section, and the budgets' to show them. */
+export type AdminPageConfig = AdminConfig & BudgetPolicyConfig;
 import type { Logger } from "../log.js";
 import type { Keys } from "../redis/redis-keys.js";
 import { adminCredentials, requireAdmin } from "./admin-auth.js";
@@ -35,7 +39,7 @@ const everywhere: RequestHandler = (_req, res, next) => {
 };
 
 /** The admin app: everything behind the credentials, unsafe requests from the page's own origin only. */
-export function adminApp(config: Config, log: Logger, { redis, keys, queue }: AdminDeps): express.Express {
+export function adminApp(config: AdminPageConfig, log: Logger, { redis, keys, queue }: AdminDeps): express.Express {
   const credentials = adminCredentials(config);
   if (!credentials) throw new Error("the admin page needs ADMIN_TOKEN or ADMIN_PASSWORD");
   const csrf = new CsrfGuard();
@@ -64,7 +68,7 @@ export function adminApp(config: Config, log: Logger, { redis, keys, queue }: Ad
  * The admin page on ADMIN_HOST:ADMIN_PORT (0: off). Without a credential it stays off with one
  * error line, and a port that can't be had is one warning: the bot runs on either way.
  */
-export async function startAdminServer(config: Config, log: Logger, deps: AdminDeps): Promise<AdminServer | undefined> {
+export async function startAdminServer(config: AdminPageConfig, log: Logger, deps: AdminDeps): Promise<AdminServer | undefined> {
   const adminLog = log.child({ component: "admin" });
   const { ADMIN_PORT: port, ADMIN_HOST: host } = config;
   if (port === 0) return undefined;

@@ -1,5 +1,8 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { LlmConfig, SandboxConfig, TurnConfig } from "../config.js";
+
+/** The model's section and a turn's, and the sandbox limits the model is told of. */
+export type TurnHandlerConfig = LlmConfig & TurnConfig & Pick<SandboxConfig, "SANDBOX_TIMEOUT_SECONDS" | "SANDBOX_MEMORY_MB" | "SANDBOX_DISK_MB" | "SANDBOX_MAX_FILE_MB">;
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { BudgetGate } from "../budget/budget-gate.js";
@@ -32,7 +35,7 @@ export interface TurnHandlerParts {
 }
 
 /** The agent as configured: the model (OPENAI_*), the turn's limits (TURN_*), memory and usage in Redis. */
-export function createTurnHandler(config: Config, parts: TurnHandlerParts): TurnHandler {
+export function createTurnHandler(config: TurnHandlerConfig, parts: TurnHandlerParts): TurnHandler {
   const { redis, keys, metrics } = parts;
   return new TurnHandler({
     sandboxes: parts.sandboxes,

@@ -1,5 +1,6 @@
 import { displayName, inlineCode } from "../core/display-text.js";
 import type { ExecutionResult } from "../core/execution-result.js";
+import { outputBlock } from "../core/markdown/fenced-code.js";
 import { clip } from "./python-tool.js";
 
 /** Characters of output (or of the value) shown inline; beyond, the whole is attached (full-output.ts). */
@@ -8,7 +9,7 @@ const MAX_BLOCK = INLINE_OUTPUT_CHARS;
 const MAX_NOTE = 300;
 
 function block(text: string): string {
-  return `\`\`\`\n${clip(text.replace(/```/g, "``\u200b`"), MAX_BLOCK).trimEnd()}\n\`\`\``;
+  return outputBlock(text, "", (shown) => clip(shown, MAX_BLOCK));
 }
 
 /** A note as italic text when it is plain words, else as inline code (never a link, heading or mention). */

@@ -1,8 +1,8 @@
 import OpenAI from "openai";
-import type { Config } from "../config.js";
+import type { LlmConfig } from "../config.js";
 
 /** The OpenAI SDK pointed at OPENAI_BASE_URL: any Chat Completions-compatible server works. */
-export function createLlmClient(config: Config): OpenAI {
+export function createLlmClient(config: LlmConfig): OpenAI {
   return new OpenAI({
     baseURL: config.OPENAI_BASE_URL,
     // Local servers (Ollama, vLLM) often need no key; the SDK insists on one.

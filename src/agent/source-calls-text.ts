@@ -1,6 +1,7 @@
 import { displayName, formatCount, inlineCode } from "../core/display-text.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { SourceCallRecord } from "../core/source-call.js";
+import { outputBlock } from "../core/markdown/fenced-code.js";
 import { clip } from "./python-tool.js";
 
 /**
@@ -45,7 +46,7 @@ export function callsSummary(calls: readonly SourceCallRecord[] | undefined): st
 }
 
 function sqlBlock(text: string): string {
-  return `\`\`\`sql\n${clip(text.replace(/```/g, "``\u200b`"), SQL_CHARS).trimEnd()}\n\`\`\``;
+  return outputBlock(text, "sql", (shown) => clip(shown, SQL_CHARS));
 }
 
 /** Each query of the turn's steps, as markdown after the answer ("" when the steps made none). */

@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
 import type { AgentLoop } from "./agent-loop.js";
 import { executionMarkdown, noteMarkdown } from "./execution-markdown.js";
-import { fencedPython } from "./fenced-code.js";
+import { fencedPython } from "../core/markdown/fenced-code.js";
 import { clip } from "./python-tool.js";
 import { systemPrompt, type PromptFacts } from "./system-prompt.js";
 import type { ThreadMemory } from "./thread-memory.js";

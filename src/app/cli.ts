@@ -3,13 +3,20 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, type Config } from "../config.js";
 import { CliError } from "../cli/cli-error.js";
 import { loadEnvFile } from "../cli/env-file.js";
+import type { SandboxFactory } from "../cli/sandbox-factory.js";
 import * as usages from "../cli/usages.js";
 import { createLogger, secretValues, type Logger } from "../log.js";
 import { lineScrubber } from "../log-redaction.js";
-import { engineUnreachableSentence } from "../sandbox/engine-problem.js";
+import { engineUnreachableSentence } from "../sandbox/docker/engine-problem.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
 
 type Command = (args: string[], config: Config, log: Logger) => Promise<number>;
+
+/** A command that acts on sessions, handed the sandboxes' factory (the backend is chosen in ./sandboxes.ts, loaded with it). */
+async function withSandboxes(command: (args: string[], config: Config, log: Logger, factory: SandboxFactory) => Promise<number>): Promise<Command> {
+  const { sandboxFactory } = await import("./sandboxes.js");
+  return (args, config, log) => command(args, config, log, sandboxFactory);
+}
 
 interface CommandEntry {
   /** The command's code, loaded when it runs (so `--help`, `--version` and small commands start fast). */
@@ -30,9 +37,9 @@ const commands: Record<string, CommandEntry> = {
   ask: { load: async () => (await import("../cli/ask-command.js")).askCommand, usage: usages.ASK_USAGE, logLevel: "warn" },
   chat: { load: async () => (await import("../cli/chat-command.js")).chatCommand, usage: usages.CHAT_USAGE, logLevel: "warn" },
   export: { load: async () => (await import("../cli/export-command.js")).exportCommand, usage: usages.EXPORT_USAGE, logLevel: "warn" },
-  exec: { load: async () => (await import("../cli/exec-command.js")).execCommand, usage: usages.EXEC_USAGE, logLevel: "warn", engine: true },
-  sessions: { load: async () => (await import("../cli/sessions-command.js")).sessionsCommand, usage: usages.SESSIONS_USAGE, logLevel: "warn", engine: true },
-  hosts: { load: async () => (await import("../cli/hosts-command.js")).hostsCommand, usage: usages.HOSTS_USAGE, logLevel: "warn", engine: true },
+  exec: { load: async () => withSandboxes((await import("../cli/exec-command.js")).execCommand), usage: usages.EXEC_USAGE, logLevel: "warn", engine: true },
+  sessions: { load: async () => withSandboxes((await import("../cli/sessions-command.js")).sessionsCommand), usage: usages.SESSIONS_USAGE, logLevel: "warn", engine: true },
+  hosts: { load: async () => withSandboxes((await import("../cli/hosts-command.js")).hostsCommand), usage: usages.HOSTS_USAGE, logLevel: "warn", engine: true },
   usage: { load: async () => (await import("../cli/usage-command.js")).usageCommand, usage: usages.USAGE_USAGE, logLevel: "warn" },
   sources: { load: async () => (await import("../cli/sources-command.js")).sourcesCommand, usage: usages.SOURCES_USAGE, logLevel: "warn" },
 };

@@ -14,13 +14,12 @@ import { CancelListener } from "../queue/cancellation.js";
 import { createTurnWorker } from "../queue/create-turn-worker.js";
 import { createRedis } from "../redis/redis-connection.js";
 import { keys } from "../redis/redis-keys.js";
-import { sandboxSetupProblem } from "../sandbox/engine-problem.js";
-import type { SandboxManager } from "../sandbox/sandbox-manager.js";
-import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
+import type { SandboxEngine } from "../sandbox/sandbox-engine.js";
+import { createSandboxes, type SandboxRuntime } from "./sandboxes.js";
 import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
 export interface WorkerRuntime {
-  sandboxes: SandboxManager;
+  sandboxes: SandboxEngine;
   /**
    * Finishes running turns (up to WORKER_SHUTDOWN_SECONDS) and releases every connection; returns
    * how many unfinished turns were handed back to the queue for another worker.
@@ -37,10 +36,10 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   }
   const redis = createRedis(config.REDIS_URL, log);
   const k = keys(config.QUEUE_PREFIX);
-  const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable } = createSandboxes(config, log, redis);
+  const { manager: sandboxes, managers, fleet, sandboxes: turnSandboxes, durable, events } = createSandboxes(config, log, redis);
   // One engine, checked first: without the image or the runtime nothing could run, so the worker stops
   // and says what to do; an engine that doesn't answer is waited for (a fleet's hosts are checked by the fleet).
-  const engineProblem = fleet ? undefined : await sandboxSetupProblem(sandboxes.engine, config.SANDBOX_IMAGE, config.SANDBOX_RUNTIME);
+  const engineProblem = fleet ? undefined : await sandboxes.setupProblem();
   if (engineProblem && engineProblem.code !== "DOCKER_UNAVAILABLE") {
     redis.disconnect();
     throw engineProblem;
@@ -76,6 +75,7 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     redis,
     managers,
     fleet,
+    events,
     jobCounts: () => worker.jobCounts(),
     sleeping: durable && (async () => sessionReporter?.sleepingSessions() ?? Promise.reject(new Error("sessions not listed yet"))),
   }));

@@ -1,10 +1,9 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import type { Keys } from "../redis/redis-keys.js";
 import { PERIOD_KINDS, periodsAt, systemClock, type Clock } from "../core/calendar-periods.js";
-import { BudgetPolicy, METRICS, subjectKey } from "./budget-policy.js";
+import { BudgetPolicy, METRICS, subjectKey, type BudgetPolicyConfig } from "./budget-policy.js";
 import type { BudgetHolds } from "./budget-holds.js";
 import { BudgetStore, retention, type ChargeOptions } from "./budget-store.js";
 import type { BudgetUse } from "./budget-use.js";
@@ -125,7 +124,7 @@ function lastToReset(budgets: ExhaustedBudget[]): ExhaustedBudget | undefined {
  * The worker's budgets: always a gate, since usage is counted per user and channel (day and month,
  * kept USAGE_HISTORY_DAYS) whether or not a limit is set; it refuses only once some BUDGET_* limit is.
  */
-export function createBudgetGate(redis: Redis, keys: Keys, config: Config, log?: Logger, clock?: Clock): BudgetGate {
+export function createBudgetGate(redis: Redis, keys: Keys, config: BudgetPolicyConfig, log?: Logger, clock?: Clock): BudgetGate {
   const policy = new BudgetPolicy(config);
   const historyDays = config.USAGE_HISTORY_DAYS;
   if (policy.enabled) log?.info({ limits: policy.limits, timeZone: policy.timeZone, exempt: config.BUDGET_EXEMPT_USERS.length, historyDays }, "budgets on: turns past a user's or channel's limit are refused");

@@ -1,4 +1,7 @@
-import type { Config } from "../config.js";
+import type { BudgetConfig, LlmConfig, TurnConfig } from "../config.js";
+
+/** What budgets read: their own section, and what one turn may use (its hold). */
+export type BudgetPolicyConfig = BudgetConfig & Pick<TurnConfig, "TURN_MAX_TOKENS" | "TURN_TIMEOUT_SECONDS"> & Pick<LlmConfig, "MODEL_CONTEXT_TOKENS">;
 import type { ChatRequest } from "../core/chat-request.js";
 import { PERIOD_KINDS, type PeriodKind } from "../core/calendar-periods.js";
 import type { BudgetUse } from "./budget-use.js";
@@ -31,7 +34,7 @@ export const userBudgetId = (request: ChatRequest) => `${request.conversation.pl
  */
 export const channelBudgetId = (request: ChatRequest) => [request.conversation.platform, request.conversation.workspaceId ?? "-", request.conversation.channelId].join(":");
 
-const limitsOf = (config: Config, kind: "USER" | "CHANNEL"): BudgetLimits => ({
+const limitsOf = (config: BudgetConfig, kind: "USER" | "CHANNEL"): BudgetLimits => ({
   day: { tokens: config[`BUDGET_${kind}_TOKENS_PER_DAY`], execSeconds: config[`BUDGET_${kind}_EXEC_SECONDS_PER_DAY`] },
   month: { tokens: config[`BUDGET_${kind}_TOKENS_PER_MONTH`], execSeconds: config[`BUDGET_${kind}_EXEC_SECONDS_PER_MONTH`] },
 });
@@ -47,7 +50,7 @@ export const HOLD_MARGIN_SECONDS = 60;
  * add at most a context window (MODEL_CONTEXT_TOKENS: prompt and answer together). Execution: the
  * turn's code runs one step at a time within its time limit (TURN_TIMEOUT_SECONDS).
  */
-export function turnWorth(config: Pick<Config, "TURN_MAX_TOKENS" | "MODEL_CONTEXT_TOKENS" | "TURN_TIMEOUT_SECONDS">): BudgetUse {
+export function turnWorth(config: Pick<BudgetPolicyConfig, "TURN_MAX_TOKENS" | "MODEL_CONTEXT_TOKENS" | "TURN_TIMEOUT_SECONDS">): BudgetUse {
   return { tokens: config.TURN_MAX_TOKENS + config.MODEL_CONTEXT_TOKENS, execSeconds: config.TURN_TIMEOUT_SECONDS };
 }
 
@@ -61,7 +64,7 @@ export class BudgetPolicy {
   readonly holdMs: number;
   private readonly exempt: ReadonlySet<string>;
 
-  constructor(config: Config) {
+  constructor(config: BudgetPolicyConfig) {
     this.limits = { user: limitsOf(config, "USER"), channel: limitsOf(config, "CHANNEL") };
     this.exempt = new Set(config.BUDGET_EXEMPT_USERS);
     this.timeZone = config.BUDGET_TIMEZONE;

@@ -1,8 +1,7 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
 import type { Keys } from "../redis/redis-keys.js";
 import { PERIOD_KINDS, periodsAt, type PeriodKind } from "../core/calendar-periods.js";
-import { BudgetPolicy, METRICS, SUBJECT_KINDS, type BudgetLimits, type SubjectKind } from "./budget-policy.js";
+import { BudgetPolicy, METRICS, SUBJECT_KINDS, type BudgetLimits, type BudgetPolicyConfig, type SubjectKind } from "./budget-policy.js";
 import { BudgetStore } from "./budget-store.js";
 import type { BudgetUse } from "./budget-use.js";
 
@@ -38,7 +37,7 @@ function shareOf(use: Record<PeriodKind, BudgetUse>, limits: BudgetLimits): numb
  * Today's and this month's use of the users and channels nearest their limits, against the limits
  * of config: what `codebot usage budgets` prints, and what an admin page can call.
  */
-export async function budgetReport(redis: Redis, keys: Keys, config: Config, now = Date.now(), top = REPORT_TOP): Promise<BudgetReport> {
+export async function budgetReport(redis: Redis, keys: Keys, config: BudgetPolicyConfig, now = Date.now(), top = REPORT_TOP): Promise<BudgetReport> {
   const policy = new BudgetPolicy(config);
   const store = new BudgetStore(redis, keys);
   const periods = periodsAt(now, policy.timeZone);

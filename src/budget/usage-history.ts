@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { BudgetConfig } from "../config.js";
 import type { Keys } from "../redis/redis-keys.js";
 import { periodsAt, type BudgetPeriod } from "../core/calendar-periods.js";
 import type { SubjectKind } from "./budget-policy.js";
@@ -58,7 +58,7 @@ const byMost = (a: SubjectHistory, b: SubjectHistory) => b.total.tokens - a.tota
  * days' indexes of subjects and their day counters, two round trips whatever the keyspace holds.
  * Days older than USAGE_HISTORY_DAYS have expired, and read as nothing.
  */
-export async function usageHistory(redis: Redis, keys: Keys, config: Pick<Config, "BUDGET_TIMEZONE">, now = Date.now(), shown = HISTORY_DAYS_SHOWN, top = HISTORY_TOP): Promise<UsageHistory> {
+export async function usageHistory(redis: Redis, keys: Keys, config: Pick<BudgetConfig, "BUDGET_TIMEZONE">, now = Date.now(), shown = HISTORY_DAYS_SHOWN, top = HISTORY_TOP): Promise<UsageHistory> {
   const timeZone = config.BUDGET_TIMEZONE;
   const store = new BudgetStore(redis, keys);
   const periods = lastDays(now, timeZone, shown);

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { CliError } from "./cli-error.js";
-import { openLocalChat } from "./local-chat-context.js";
+import { openLocalChat, type LocalChatConfig } from "./local-chat-context.js";
 import { checkAttachments, readCode } from "./read-input.js";
 import { renderReplies } from "./render-replies.js";
 import { ASK_USAGE } from "./usages.js";
@@ -12,7 +11,7 @@ import { ASK_USAGE } from "./usages.js";
 export { ASK_USAGE };
 
 /** `codebot ask`: one turn through Redis and a running worker, exactly as a platform message. */
-export async function askCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+export async function askCommand(args: string[], config: LocalChatConfig, _log: Logger): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import type { Config } from "../config.js";
 import type { RequestKind } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { FencedLines } from "./fenced-lines.js";
-import { openLocalChat } from "./local-chat-context.js";
+import { openLocalChat, type LocalChatConfig } from "./local-chat-context.js";
 import { unreadable } from "./read-input.js";
 import { renderReplies } from "./render-replies.js";
 import { CHAT_USAGE } from "./usages.js";
@@ -16,7 +15,7 @@ export { CHAT_USAGE };
 const HELP = "Type a message and press Enter; a fenced block (```python, then the code, then ```) is sent whole when its fence closes, and runs as written. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; /quit leaves.";
 
 /** `codebot chat`: an interactive thread with the bot in the terminal, through Redis and a worker. */
-export async function chatCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+export async function chatCommand(args: string[], config: LocalChatConfig, _log: Logger): Promise<number> {
   const { values } = parseArgs({ args, options: { thread: { type: "string" }, out: { type: "string", default: "codebot-files" } } });
   const thread = values.thread ?? randomBytes(4).toString("hex");
   const chat = openLocalChat(config, 30_000);

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { DiscordConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { registerCommands } from "../platforms/discord/discord-commands.js";
 import { createDiscordRest } from "../platforms/discord/discord-client.js";
@@ -8,7 +8,7 @@ import { DISCORD_USAGE } from "./usages.js";
 export { DISCORD_USAGE };
 
 /** `codebot discord register`: installs the slash commands (/ask, /run, /reset, /files, /export) and "Run code" on messages. */
-export async function discordCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+export async function discordCommand(args: string[], config: DiscordConfig, _log: Logger): Promise<number> {
   if (args.join(" ") !== "register") throw new CliError(`Usage: ${DISCORD_USAGE}`);
   if (!config.DISCORD_TOKEN) throw new CliError("DISCORD_TOKEN is not set.");
   const { applicationId, count, slash } = await registerCommands(createDiscordRest(config)).catch((error: unknown) => {

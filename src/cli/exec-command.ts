@@ -4,12 +4,11 @@ import { parseArgs } from "node:util";
 import type { Config } from "../config.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
-import { createSandboxManager } from "../sandbox/create-sandbox-manager.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
-import { createSandboxes } from "../workspace/create-sandboxes.js";
 import { CliError } from "./cli-error.js";
 import { optionalRedis } from "./cli-redis.js";
+import type { SandboxFactory } from "./sandbox-factory.js";
 import { checkAttachments, readCode } from "./read-input.js";
 import { EXEC_USAGE } from "./usages.js";
 
@@ -40,7 +39,7 @@ const REDIS_WAIT_MS = 1500;
  * It shares the workers' slots (and a fleet's catalog) through Redis when Redis answers; without
  * Redis live containers are counted.
  */
-export async function execCommand(args: string[], config: Config, log: Logger): Promise<number> {
+export async function execCommand(args: string[], config: Config, log: Logger, factory: SandboxFactory): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -62,9 +61,10 @@ export async function execCommand(args: string[], config: Config, log: Logger): 
   const sessionId = values.session ?? `exec-${randomBytes(6).toString("hex")}`;
   const redis = ephemeral ? undefined : await optionalRedis(config.REDIS_URL, REDIS_WAIT_MS);
   if (!ephemeral && !redis) log.debug("Redis did not answer: this session's slot is not shared with the workers");
-  const runtime = ephemeral ? undefined : createSandboxes(config, log, redis);
-  const managers = runtime?.managers ?? [createSandboxManager(config, log)];
-  const sandboxes: Sandboxes = runtime?.sandboxes ?? managers[0]!;
+  const runtime = ephemeral ? undefined : factory.runtime(config, log, redis);
+  const engine = runtime ? undefined : factory.engine(config, log);
+  const managers = runtime?.managers ?? [engine!];
+  const sandboxes: Sandboxes = runtime?.sandboxes ?? engine!;
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);

@@ -1,10 +1,9 @@
 import { parseArgs } from "node:util";
-import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
 import { CliError } from "./cli-error.js";
-import { openLocalChat } from "./local-chat-context.js";
+import { openLocalChat, type LocalChatConfig } from "./local-chat-context.js";
 import { writeNewFile } from "./new-file.js";
 import { terminalSafe } from "./render-replies.js";
 import { EXPORT_USAGE } from "./usages.js";
@@ -17,7 +16,7 @@ export { EXPORT_USAGE };
  * Written into DIR under names of their own (an existing file is never overwritten); the paths
  * written go to stdout, one a line.
  */
-export async function exportCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+export async function exportCommand(args: string[], config: LocalChatConfig, _log: Logger): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

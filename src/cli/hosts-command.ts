@@ -3,15 +3,15 @@ import type { Logger } from "../log.js";
 import { HostStates } from "../fleet/host-states.js";
 import { parseHosts } from "../core/host-spec.js";
 import { SessionCatalog } from "../fleet/session-catalog.js";
-import { createSandboxes } from "../workspace/create-sandboxes.js";
 import { CliError } from "./cli-error.js";
 import { connectRedis } from "./cli-redis.js";
+import type { SandboxFactory } from "./sandbox-factory.js";
 import { HOSTS_USAGE } from "./usages.js";
 
 export { HOSTS_USAGE };
 
 /** `codebot hosts`: the fleet's engines (SANDBOX_HOSTS): health, sessions, pool; drain and undrain one. */
-export async function hostsCommand(args: string[], config: Config, log: Logger): Promise<number> {
+export async function hostsCommand(args: string[], config: Config, log: Logger, factory: SandboxFactory): Promise<number> {
   const [action, target, ...rest] = args;
   if (!config.SANDBOX_HOSTS) throw new CliError("No fleet is configured: set SANDBOX_HOSTS to list the Docker engines sandboxes run on.");
   if (rest.length) throw new CliError(`Usage: ${HOSTS_USAGE}`);
@@ -28,7 +28,7 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
         return 0;
       }
       // The workers stop refilling it within seconds; what is there now goes at once.
-      const member = createSandboxes(config, log, redis).fleet!.members.find((candidate) => candidate.spec.name === host.name)!;
+      const member = factory.runtime(config, log, redis).fleet!.members.find((candidate) => candidate.spec.name === host.name)!;
       await member.manager.setDraining(true).catch(() => undefined);
       process.stdout.write(
         `Draining ${host.name}: no new sessions there and its warm pool is emptied; its sessions go to sleep as soon as no one uses them ` +
@@ -37,7 +37,7 @@ export async function hostsCommand(args: string[], config: Config, log: Logger):
       return 0;
     }
     if (action === "list" && (target === undefined || target === "--json")) {
-      const { fleet } = createSandboxes(config, log, redis);
+      const { fleet } = factory.runtime(config, log, redis);
       await fleet!.check();
       const [known, placements] = await Promise.all([states.all(hosts.map((spec) => spec.name)), new SessionCatalog(redis, config.QUEUE_PREFIX, config.SANDBOX_NAMESPACE).all()]);
       const rows = await Promise.all(

@@ -1,4 +1,7 @@
-import type { Config } from "../config.js";
+import type { QueueConfig, RedisConfig, SandboxConfig, TurnConfig } from "../config.js";
+
+/** Redis and the queue's tries, and the limits of a request the local chat waits for. */
+export type LocalChatConfig = RedisConfig & Pick<QueueConfig, "QUEUE_ATTEMPTS"> & Pick<SandboxConfig, "SANDBOX_MAX_FILE_MB"> & Pick<TurnConfig, "TURN_TIMEOUT_SECONDS">;
 import { LocalClient } from "../platforms/local/local-client.js";
 import { keys } from "../redis/redis-keys.js";
 import { createRedis } from "../redis/redis-connection.js";
@@ -16,7 +19,7 @@ export interface LocalChatContext {
  * What `codebot ask` and `codebot chat` need: Redis, the turn queue, and the local client on them.
  * Redis gets at most pickupTimeoutMs (and at most 5 s) to answer, so `ask --wait 3` ends within 3 s.
  */
-export function openLocalChat(config: Config, pickupTimeoutMs: number): LocalChatContext {
+export function openLocalChat(config: LocalChatConfig, pickupTimeoutMs: number): LocalChatContext {
   const redis = createRedis(config.REDIS_URL);
   const queue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
   const client = new LocalClient({

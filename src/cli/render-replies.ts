@@ -3,6 +3,7 @@ import type { LocalClient } from "../platforms/local/local-client.js";
 import type { LocalFile } from "../platforms/local/local-replies.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
 import { writeNewFile } from "./new-file.js";
+import { terminalMarkdown } from "./terminal-markdown.js";
 
 export interface RenderOptions {
   outDir: string;
@@ -35,7 +36,7 @@ export async function renderReplies(client: LocalClient, eventId: string, option
       return false;
     }
     if (reply.type === "answer") {
-      options.answer(terminalSafe(reply.markdown));
+      options.answer(terminalMarkdown(terminalSafe(reply.markdown)));
       for (const file of [...reply.images, ...reply.files, ...reply.tables]) status(`saved ${await save(options.outDir, file)}`);
       for (const skipped of summarizeList(reply.skippedFiles)) status(`not sent: ${skipped}`);
       return true;

@@ -1,20 +1,20 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { createSandboxes, type SandboxRuntime } from "../workspace/create-sandboxes.js";
 import { sessionRows, sizeText } from "../ops/session-rows.js";
 import { CliError } from "./cli-error.js";
 import { connectRedis } from "./cli-redis.js";
+import type { SandboxFactory, SandboxRuntime } from "./sandbox-factory.js";
 import { SESSIONS_USAGE } from "./usages.js";
 
 export { SESSIONS_USAGE };
 
 /** `codebot sessions`: the running and sleeping sandbox sessions; put one to sleep, end one, apply the retention. */
-export async function sessionsCommand(args: string[], config: Config, log: Logger): Promise<number> {
+export async function sessionsCommand(args: string[], config: Config, log: Logger, factory: SandboxFactory): Promise<number> {
   const [action, target, ...rest] = args;
   // Through Redis when it matters: a fleet's catalog, and so that a session a worker is using is never put to sleep under it.
   const redis = action === "hibernate" || config.SANDBOX_HOSTS ? await connectRedis(config.REDIS_URL) : undefined;
   try {
-    return await run(createSandboxes(config, log, redis), config, action, target, rest.length > 0);
+    return await run(factory.runtime(config, log, redis), config, action, target, rest.length > 0);
   } finally {
     redis?.disconnect();
   }

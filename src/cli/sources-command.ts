@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { DatasourcesConfig } from "../config.js";
 import { createDataSources } from "../datasources/create-data-sources.js";
 import type { SourceCheck, TableInfo } from "../datasources/data-sources.js";
 import { loadDataSources, type SourceConfig } from "../datasources/source-config.js";
@@ -21,7 +21,7 @@ function tablesText(tables: TableInfo[]): string {
  * `codebot sources list`: each source of DATA_SOURCES_FILE, its channels and whether it answers now.
  * `codebot sources check NAME`: connects and reads its tables once, as the model's prompt would list them.
  */
-export async function sourcesCommand(args: string[], config: Config, log: Logger): Promise<number> {
+export async function sourcesCommand(args: string[], config: DatasourcesConfig, log: Logger): Promise<number> {
   const [action, name, ...rest] = args;
   const json = rest.includes("--json") || name === "--json";
   if (!config.DATA_SOURCES_FILE) throw new CliError("No data sources are configured: set DATA_SOURCES_FILE to a YAML file of them (README, Data sources).");

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { BudgetPolicyConfig } from "../budget/budget-policy.js";
+import type { RedisConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { UsageLedger } from "../agent/usage-ledger.js";
 import { budgetReport, type BudgetReportRow } from "../budget/budget-report.js";
@@ -46,7 +47,7 @@ const limitCells = (limits: BudgetLimits) =>
   [`tokens ${limits.day.tokens || "-"}/day ${limits.month.tokens || "-"}/month`, `exec ${limits.day.execSeconds || "-"} s/day ${limits.month.execSeconds || "-"} s/month`].join(", ");
 
 /** `codebot usage budgets`: today's and this month's use of the users and channels nearest their limits. */
-async function budgetsReport(redis: Redis, k: Keys, config: Config, json: boolean): Promise<void> {
+async function budgetsReport(redis: Redis, k: Keys, config: RedisConfig & BudgetPolicyConfig, json: boolean): Promise<void> {
   const report = await budgetReport(redis, k, config);
   if (json) return void process.stdout.write(`${JSON.stringify(report)}\n`);
   process.stdout.write(`Budgets (${report.timeZone}): today resets ${report.periods.day.resetsAt}, this month ${report.periods.month.resetsAt}; - is no limit.\n`);
@@ -60,7 +61,7 @@ async function budgetsReport(redis: Redis, k: Keys, config: Config, json: boolea
 }
 
 /** `codebot usage`: model tokens used, per user (default) or per thread, most first; or the answers' feedback; or budgets. */
-export async function usageCommand(args: string[], config: Config, _log: Logger): Promise<number> {
+export async function usageCommand(args: string[], config: RedisConfig & BudgetPolicyConfig, _log: Logger): Promise<number> {
   const json = args.includes("--json");
   const rest = args.filter((arg) => arg !== "--json");
   if (rest.length > 1 || (rest[0] && !["users", "threads", "feedback", "budgets"].includes(rest[0]))) throw new CliError(`Usage: ${USAGE_USAGE}`);

@@ -44,7 +44,8 @@ export function slackSafeText(mrkdwn: string): string {
 /**
  * The last pass over an assembled Discord message, code blocks included: @everyone, @here and
  * user (<@id>, <@!id>) and role (<@&id>) mentions defused. allowed_mentions stays empty as well.
+ * Text passed through it twice (a table's cells, then the whole message) is defused once.
  */
 export function discordSafeText(markdown: string): string {
-  return markdown.replace(/@(everyone|here)/gi, "@\u200b$1").replace(/<@/g, "<@\u200b");
+  return markdown.replace(/@(everyone|here)/gi, "@\u200b$1").replace(/<@(?!\u200b)/g, "<@\u200b");
 }

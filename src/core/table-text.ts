@@ -3,11 +3,12 @@ import type { TableValue } from "./execution-result.js";
 import { neutralizeMassMentions } from "./mentions.js";
 
 /**
- * A DataFrame's cells as text a chat can show, shared by Slack's table block and Discord's monospace
- * table: every cell is sandbox-controlled, so it becomes one line without control, invisible or
- * direction-changing characters (a U+202E in a cell would reverse the text after it) and is cut to
- * a bound; the width a monospace font gives it (CJK and emoji take two columns, or columns drift);
- * which columns hold numbers (right-aligned); and the "Showing 20 of 1,000 rows" note.
+ * A table's cells as text a chat can show, shared by Slack's table block, Discord's monospace table
+ * and the pipe tables of the model's markdown (markdown-table.ts): every cell is sandbox- or
+ * model-controlled, so it becomes one line without control, invisible or direction-changing
+ * characters (a U+202E in a cell would reverse the text after it) and is cut to a bound; the width a monospace font gives it (CJK and emoji take two columns, or columns drift);
+ * which columns hold numbers (right-aligned); the lines of a monospace table; and the "Showing 20 of
+ * 1,000 rows" note.
  */
 
 /** Controls, line/paragraph separators, bidi marks, embeddings, overrides and isolates, zero-width characters, BOM. */
@@ -77,6 +78,27 @@ export function clipToWidth(text: string, max: number, suffix = "…"): string {
 export function padToWidth(text: string, width: number, align: "left" | "right", textWidth = displayWidth(text)): string {
   const pad = " ".repeat(Math.max(0, width - textWidth));
   return align === "right" ? pad + text : text + pad;
+}
+
+/** A cell laid out in a monospace table: its text and the columns it takes. */
+export interface LaidCell {
+  text: string;
+  width: number;
+}
+
+/** What lies between two cells of a ruled table. */
+export const MONOSPACE_GAP = "  ";
+
+/**
+ * Rows of cells in a monospace font, each cell padded to its column's width (right-aligned where
+ * `right` says): "ruled" puts a line of dashes under the first row (the header) and the columns two
+ * spaces apart; "piped" draws every row between pipes ("| a | b |"). Every line has the same width.
+ */
+export function monospaceLines(rows: readonly LaidCell[][], widths: readonly number[], right: readonly boolean[], style: "ruled" | "piped" = "ruled"): string[] {
+  const line = (cells: readonly LaidCell[]) => widths.map((width, i) => padToWidth(cells[i]?.text ?? "", width, right[i] ? "right" : "left", cells[i]?.width ?? 0));
+  if (style === "piped") return rows.map((cells) => `| ${line(cells).join(" | ")} |`);
+  const [header = [], ...body] = rows;
+  return [line(header).join(MONOSPACE_GAP), widths.map((width) => "-".repeat(width)).join(MONOSPACE_GAP), ...body.map((cells) => line(cells).join(MONOSPACE_GAP))];
 }
 
 export function isNumericDtype(dtype: string | undefined): boolean {

@@ -1,6 +1,6 @@
 import { ZipFile } from "yazl";
 import type { SandboxFile } from "../core/execution-result.js";
-import { DATA_DIR } from "../sandbox/container-spec.js";
+import { DATA_DIR } from "../sandbox/sandbox-paths.js";
 import { safeFilename } from "../sandbox/safe-filename.js";
 import { reasonForPeople } from "../sandbox/sandbox-error.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";

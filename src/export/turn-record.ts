@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fencedPython } from "../agent/fenced-code.js";
+import { fencedPython } from "../core/markdown/fenced-code.js";
 import type { ChatRequest } from "../core/chat-request.js";
 import { executionErrorSchema, type ExecutionResult } from "../core/execution-result.js";
 import { boundedText } from "./bounded-text.js";

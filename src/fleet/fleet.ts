@@ -3,8 +3,8 @@ import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
 import { SandboxError } from "../sandbox/sandbox-error.js";
+import type { SandboxEngine, SessionInfo } from "../sandbox/sandbox-engine.js";
 import type { SandboxLimits } from "../sandbox/sandbox-limits.js";
-import type { SandboxManager, SessionInfo } from "../sandbox/sandbox-manager.js";
 import type { ExecuteOptions, SandboxSession } from "../sandbox/sandbox-session.js";
 import type { SessionUse } from "../sandbox/sandboxes.js";
 import type { AfterUse, HibernateHow, SessionBackend } from "../sandbox/session-backend.js";
@@ -13,11 +13,10 @@ import type { HostState, HostStates } from "./host-states.js";
 import { chooseHost } from "./placement.js";
 import type { SessionCatalog } from "./session-catalog.js";
 
-/** One engine of the fleet and the manager of its sessions. */
+/** One engine of the fleet and the manager of its sessions (its engine's own places are claimed through SessionCatalog.placementOn). */
 export interface FleetMember {
   spec: HostSpec;
-  manager: SandboxManager;
-  ping(): Promise<unknown>;
+  manager: SandboxEngine;
 }
 
 export interface FleetOptions {
@@ -34,9 +33,9 @@ const PING_TIMEOUT_MS = 2000;
 const PLACE_RETRIES = 3;
 
 /**
- * Sandbox sessions across several Docker engines. A thread's session lives where the catalog
- * (Redis) places it, whichever worker takes its turn; new threads go to the healthy, undrained host
- * with the most room. A thread whose host is down is placed afresh at its next use (durable
+ * Sandbox sessions across several engines (SandboxEngine: Docker engines today). A thread's session
+ * lives where the catalog (Redis) places it, whichever worker takes its turn; new threads go to the
+ * healthy, undrained host with the most room. A thread whose host is down is placed afresh at its next use (durable
  * workspaces bring its files back there). A drained host starts nothing: its pool is emptied, its
  * sessions keep serving while in use and sleep as soon as they are not, then move. Nothing but a
  * reachable engine with the sandbox image is needed on a host.
@@ -83,26 +82,16 @@ export class Fleet implements SessionBackend {
   }
 
   /**
-   * Puts the session to sleep on its host (at once if the host is drained). Its place is cleared
-   * once its container is gone and before any turn may open it again, so its next use may go
-   * anywhere and no container is ever left where the catalog doesn't say.
+   * Puts the session to sleep on its host (at once if the host is drained). Its host's engine clears
+   * its place once its sandbox is gone and before any turn may open it again (its SessionPlacement),
+   * so its next use may go anywhere and no sandbox is ever left where the catalog doesn't say.
    */
   async hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean> {
     await this.states(); // the hosts' drain marks, as the managers apply them
     const placed = await this.options.catalog.locate(sessionId);
     const member = placed && this.byName.get(placed.host);
     if (!placed || !member) return false;
-    const onSlept = async () => void (await this.options.catalog.clear(sessionId, placed.host));
-    return member.manager.hibernate(sessionId, { ...how, onSlept }, save);
-  }
-
-  /**
-   * A host's manager asks this before it starts a container for a session: the session is placed
-   * there (if it had no place), or SESSION_ELSEWHERE when another host has it, for `on` to route it.
-   */
-  async claimPlace(sessionId: string, host: string): Promise<void> {
-    const placed = await this.options.catalog.place(sessionId, host);
-    if (placed.host !== host) throw new SandboxError("SESSION_ELSEWHERE", `Session ${sessionId} is placed on host ${placed.host}.`);
+    return member.manager.hibernate(sessionId, how, save);
   }
 
   /** Sessions idle for idleMs on every host up and not drained (a drained host's are departingSessionIds). */
@@ -168,7 +157,7 @@ export class Fleet implements SessionBackend {
   async check(): Promise<void> {
     await Promise.all(
       this.options.members.map(async (member) => {
-        const ok = await pTimeout(member.ping(), { milliseconds: PING_TIMEOUT_MS }).then(() => true, () => false);
+        const ok = await pTimeout(member.manager.ping(), { milliseconds: PING_TIMEOUT_MS }).then(() => true, () => false);
         const down = await this.options.states.record(member.spec.name, ok).catch(() => false);
         if (!ok) this.options.log.warn({ host: member.spec.name, down }, down ? "sandbox host is down: its threads move at their next message" : "sandbox host did not answer a health check");
       }),
@@ -181,7 +170,7 @@ export class Fleet implements SessionBackend {
     clearInterval(this.timer);
   }
 
-  private async on<T>(sessionId: string, task: (manager: SandboxManager) => Promise<T>): Promise<T> {
+  private async on<T>(sessionId: string, task: (manager: SandboxEngine) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const member = await this.route(sessionId);
       try {

@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { SandboxError } from "../sandbox/sandbox-error.js";
+import type { SessionPlacement } from "../sandbox/session-hooks.js";
 import { keys } from "../redis/redis-keys.js";
 
 /** Where a thread's session lives: its host, and which placement of it this is. */
@@ -61,6 +63,21 @@ export class SessionCatalog {
 
   async clear(sessionId: string, host: string): Promise<boolean> {
     return (await this.redis.eval(CLEAR, 1, this.catalogKey, sessionId, host)) === 1;
+  }
+
+  /**
+   * One host's side of the catalog, for its engine (SessionPlacement): before a sandbox starts there
+   * for a session, the session is placed there (if it had no place), or SESSION_ELSEWHERE when
+   * another host has it, for the fleet to route it; once the session slept, its place is cleared.
+   */
+  placementOn(host: string): SessionPlacement {
+    return {
+      claim: async (sessionId) => {
+        const placed = await this.place(sessionId, host);
+        if (placed.host !== host) throw new SandboxError("SESSION_ELSEWHERE", `Session ${sessionId} is placed on host ${placed.host}.`);
+      },
+      release: async (sessionId) => void (await this.clear(sessionId, host)),
+    };
   }
 
   /** Every placement, for `codebot hosts list` and re-placing a lost host's threads. */

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { OpsConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { botMetrics, type BotMetrics } from "./metrics.js";
 import { startOpsServer, type OpsEndpoints, type OpsServer } from "./ops-server.js";
@@ -20,7 +20,7 @@ export interface BotOps {
  * Slack's Socket Mode WebSocket; both reconnect by themselves, and /readyz shows the gaps): the
  * platforms are named by the bot, which connects them.
  */
-export async function startBotOps(config: Config, log: Logger, redis: Redis, platforms: readonly string[]): Promise<BotOps> {
+export async function startBotOps(config: OpsConfig, log: Logger, redis: Redis, platforms: readonly string[]): Promise<BotOps> {
   const metrics = botMetrics();
   const up = new Map<string, () => boolean>();
   const readiness = new Readiness([redisCheck(redis), ...platforms.map((name) => platformCheck(name, () => up.get(name)?.() ?? false))]);

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SessionEvents } from "../sandbox/session-events.js";
 import type { IntakeMetrics } from "./intake-metrics.js";
 import type { ModelMetrics, TurnMetrics } from "./turn-metrics.js";
 
@@ -17,6 +18,8 @@ const QUEUE_STATES = ["waiting", "active", "delayed"] as const;
 const SOURCE_TIMEOUT_MS = 1500;
 /** Pool members are counted with a Docker listing: at most this often, whatever the scrape rate. */
 const POOL_CACHE_MS = 10_000;
+/** The host label of a worker without SANDBOX_HOSTS (one engine). */
+export const SINGLE_HOST = "default";
 
 /** A registry of its own per process (never prom-client's global one), with Node's default metrics. */
 function processRegistry(role: "bot" | "worker"): Registry {
@@ -74,8 +77,11 @@ export interface WorkerMetrics {
   turns: TurnMetrics;
   model: ModelMetrics;
   sources: SourceMetrics;
-  /** A claim on a host's warm pool: a hit, or a miss (a cold start). */
-  poolClaim(host: string, hit: boolean): void;
+  /**
+   * Subscribed to the sandboxes' session events: claims on a host's warm pool (a hit, or a miss: a
+   * cold start), and sessions' lives by kind. Session ids never become labels.
+   */
+  sessions: SessionEvents;
   /** Starts reading the gauges from their sources at each scrape. */
   collectFrom(sources: WorkerGaugeSources): void;
 }
@@ -94,6 +100,12 @@ export function workerMetrics(): WorkerMetrics {
   const modelTokens = new Counter({ name: "codebot_model_tokens_total", help: "Tokens the model used, by model and kind (prompt, completion).", labelNames: ["model", "kind"], registers });
   const modelErrors = new Counter({ name: "codebot_model_errors_total", help: "Model calls that failed after the SDK's retries, by model and failure code.", labelNames: ["model", "code"], registers });
   const poolClaims = new Counter({ name: "codebot_pool_claims_total", help: "New sessions by host and whether a warm sandbox was ready (hit) or one was started cold (miss).", labelNames: ["host", "result"], registers });
+  const lifecycle = new Counter({
+    name: "codebot_session_lifecycle_total",
+    help: "Sessions' lives by kind: fresh (a new sandbox), resumed (a workspace put back), hibernated (put to sleep), evicted (made room for another, asleep or not), killed (/reset, sessions kill), lost (broke during an execution).",
+    labelNames: ["kind"],
+    registers,
+  });
   const sourceCalls = new Counter({ name: "codebot_datasource_calls_total", help: "Data-source calls by source, kind (sql, fetch) and outcome (ok, truncated, read-only, timeout, unreachable...).", labelNames: ["source", "kind", "outcome"], registers });
   const sourceSeconds = new Histogram({ name: "codebot_datasource_call_seconds", help: "How long a data-source call took, by source and kind.", labelNames: ["source", "kind"], buckets: SECONDS_QUICK, registers });
   const sourceRows = new Counter({ name: "codebot_datasource_rows_total", help: "Rows data-source calls returned to sandboxes, by source.", labelNames: ["source"], registers });
@@ -162,6 +174,14 @@ export function workerMetrics(): WorkerMetrics {
       },
       modelError: (model, code) => modelErrors.inc({ model, code }),
     },
+    sessions: {
+      onPoolClaim: ({ host, hit }) => poolClaims.inc({ host: host ?? SINGLE_HOST, result: hit ? "hit" : "miss" }),
+      onFreshSession: () => lifecycle.inc({ kind: "fresh" }),
+      onResumed: () => lifecycle.inc({ kind: "resumed" }),
+      onHibernated: () => lifecycle.inc({ kind: "hibernated" }),
+      onEvicted: () => lifecycle.inc({ kind: "evicted" }),
+      onSessionEnded: ({ reason }) => void ((reason === "killed" || reason === "lost") && lifecycle.inc({ kind: reason })),
+    },
     sources: {
       sourceCall(source, kind, outcome, seconds, rows, bytes) {
         sourceCalls.inc({ source, kind, outcome });
@@ -170,7 +190,6 @@ export function workerMetrics(): WorkerMetrics {
         if (bytes) sourceBytes.inc({ source }, bytes);
       },
     },
-    poolClaim: (host, hit) => poolClaims.inc({ host, result: hit ? "hit" : "miss" }),
     collectFrom(given) {
       sources = given;
       pooled = given.hosts.map((host) => cachedFor(POOL_CACHE_MS, () => host.pooled()));

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
 import type { Keys } from "../redis/redis-keys.js";
-import type { SessionInfo } from "../sandbox/sandbox-manager.js";
+import type { SessionInfo } from "../sandbox/sandbox-engine.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 import { directoryRowSchema, killedSession, publishSnapshot, SNAPSHOT_EVERY_MS, SNAPSHOT_MAX_SESSIONS, sortRows, withdrawSnapshot, type DirectoryRow } from "./session-directory.js";
 import { sessionRows } from "./session-rows.js";

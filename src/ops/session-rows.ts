@@ -1,10 +1,11 @@
-import type { SessionInfo } from "../sandbox/sandbox-manager.js";
+import type { SessionInfo } from "../sandbox/sandbox-engine.js";
 import type { WorkspaceSummary } from "../workspace/thread-workspaces.js";
 
 /** One sandbox session as `codebot sessions list` and the admin page show it. */
 export interface SessionRow {
   sessionId: string;
   state: "running" | "sleeping";
+  /** The backend's short id of its sandbox (SessionInfo.sandboxId); the field keeps its name in `sessions list --json` and the admin page's snapshots. */
   containerId?: string;
   createdAt?: string;
   status?: string;
@@ -28,7 +29,7 @@ export function sessionRows(running: SessionInfo[], workspaces: WorkspaceSummary
   const live: SessionRow[] = running.map((session) => ({
     sessionId: session.sessionId,
     state: "running",
-    containerId: session.containerId,
+    containerId: session.sandboxId,
     createdAt: session.createdAt.toISOString(),
     status: session.status,
     ...workspaceFields(saved.get(session.sessionId)),

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { BotDeps } from "../bot/bot-deps.js";
-import type { Config } from "../config.js";
+import type { PlatformsConfig } from "../config.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { Delivery } from "../core/reply.js";
@@ -30,18 +30,18 @@ export interface PlatformAdapter<Name extends Platform = Platform> {
   /** The name requests carry (`conversation.platform`), as in logs, /readyz and ADMIN_USERS. */
   readonly name: Name;
   /** Whether the configuration sets the platform up: only then is it listened to and delivered to. */
-  configured(config: Config): boolean;
+  configured(config: PlatformsConfig): boolean;
   /**
    * The bot's side: connects, and hands what people say to the intake (and rating clicks to the
    * feedback store). None for a platform whose requests are enqueued directly (the local chat).
    */
-  listen?(config: Config, deps: BotDeps, log: Logger): Promise<PlatformListener>;
+  listen?(config: PlatformsConfig, deps: BotDeps, log: Logger): Promise<PlatformListener>;
   /** What to set for the bot to listen to it, as the bot's "nothing is configured" warning says it. */
   readonly setup?: string;
   /** The worker's side: where a turn's status, answer events, answer and failure go. */
-  delivery(config: Config, deps: PlatformPortDeps): Delivery;
+  delivery(config: PlatformsConfig, deps: PlatformPortDeps): Delivery;
   /** The worker's side: where a request's attached files are fetched from. */
-  attachments(config: Config, deps: PlatformPortDeps): AttachmentSource;
+  attachments(config: PlatformsConfig, deps: PlatformPortDeps): AttachmentSource;
   /** Facts for the model's prompt: where it is working ("a Slack thread"). */
   readonly promptFacts: { place: string };
   /**

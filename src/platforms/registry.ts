@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { PlatformsConfig } from "../config.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { Delivery } from "../core/reply.js";
@@ -21,7 +21,7 @@ const REGISTRY: { [Name in Platform]: PlatformAdapter<Name> } = {
 export const PLATFORMS: readonly PlatformAdapter[] = Object.values(REGISTRY);
 
 /** The platforms the configuration sets up. */
-export function configuredPlatforms(config: Config): PlatformAdapter[] {
+export function configuredPlatforms(config: PlatformsConfig): PlatformAdapter[] {
   return PLATFORMS.filter((platform) => platform.configured(config));
 }
 
@@ -33,7 +33,7 @@ export interface PlatformPorts {
 }
 
 /** A worker's ports to each configured platform. */
-export function platformPorts(config: Config, deps: PlatformPortDeps): PlatformPorts {
+export function platformPorts(config: PlatformsConfig, deps: PlatformPortDeps): PlatformPorts {
   const ports: PlatformPorts = { deliveries: {}, attachments: {}, places: {} };
   for (const platform of configuredPlatforms(config)) {
     ports.deliveries[platform.name] = platform.delivery(config, deps);

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { LogConfig, QueueConfig, RedisConfig, TurnConfig } from "../config.js";
 import type { Platform } from "../core/platform-names.js";
 import type { Delivery } from "../core/reply.js";
 import type { TurnHandler } from "../agent/turn-handler.js";
@@ -22,7 +22,7 @@ export interface TurnWorkerParts {
 }
 
 /** The queue's worker as configured (WORKER_CONCURRENCY, QUEUE_LOCK_SECONDS, TURN_TIMEOUT_SECONDS, LOG_CONTENT), not started yet. */
-export function createTurnWorker(config: Config, { redis, keys, handler, deliveries, cancels, log, metrics }: TurnWorkerParts): TurnWorker {
+export function createTurnWorker(config: QueueConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<TurnConfig, "TURN_TIMEOUT_SECONDS"> & Pick<LogConfig, "LOG_CONTENT">, { redis, keys, handler, deliveries, cancels, log, metrics }: TurnWorkerParts): TurnWorker {
   return new TurnWorker({
     redis,
     prefix: config.QUEUE_PREFIX,

@@ -1,64 +1,89 @@
-import Docker from "dockerode";
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { RedisConfig, SandboxConfig, WorkspaceConfig } from "../config.js";
 import type { Logger } from "../log.js";
 import { keys } from "../redis/redis-keys.js";
-import { SandboxManager, type SandboxManagerOptions } from "./sandbox-manager.js";
-import { limitsFromConfig } from "./sandbox-limits.js";
-import { runtimeResolver } from "./runtime-detection.js";
+import { CountedSessionCapacity } from "./counted-session-capacity.js";
 import { RedisSessionCapacity } from "./redis-session-capacity.js";
+import { limitsFromConfig, type SandboxLimits } from "./sandbox-limits.js";
+import { SandboxManager } from "./sandbox-manager.js";
+import type { SandboxProvider } from "./sandbox-provider.js";
+import type { SessionEvents } from "./session-events.js";
+import type { SessionHooks, SessionPlacement } from "./session-hooks.js";
+import { sessionNaming, type SessionNaming } from "./session-naming.js";
 
-/**
- * The sandbox manager as configured: the engine from DOCKER_HOST (or the local socket). The runtime
- * (SANDBOX_RUNTIME) is asked of the engine at once, so it is logged at start; a container start
- * waits for the answer, and fails with its error (RUNTIME_MISSING, DOCKER_UNAVAILABLE).
- */
-export function createSandboxManager(config: Config, log: Logger, redis?: Redis, extra: SandboxExtras = {}): SandboxManager {
-  const docker = extra.host?.docker ?? new Docker();
-  const sandboxLog = log.child({ component: "sandbox", ...(extra.host ? { host: extra.host.name } : {}) });
-  const runtime = runtimeResolver(docker, config.SANDBOX_RUNTIME, config.SANDBOX_IMAGE, sandboxLog);
-  runtime().catch(() => undefined); // reported where a container is started
-  return new SandboxManager({
-    docker,
-    image: config.SANDBOX_IMAGE,
-    runtime,
-    namespace: config.SANDBOX_NAMESPACE,
-    limits: { ...limitsFromConfig(config), idleTimeoutSeconds: extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS },
-    poolSize: config.SANDBOX_POOL_SIZE,
-    maxSessions: extra.host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
-    // With Redis (workers), session slots are shared and atomic; without it (`codebot exec`), live containers are counted.
-    capacity: redis && sessionCapacity(config, redis, extra.containerIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS, evictAfterSeconds(config, extra), extra.host),
-    evictAfterSeconds: evictAfterSeconds(config, extra),
-    onFreshSession: extra.onFreshSession,
-    evict: extra.evict,
-    evictTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000,
-    place: extra.host?.place,
-    log: sandboxLog,
-  });
+/** The sandbox section, the key prefix of its slots, and how long a session may take to go to sleep. */
+export type SandboxManagerConfig = SandboxConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<WorkspaceConfig, "WORKSPACE_SLEEP_TIMEOUT_SECONDS">;
+
+/** One engine of a fleet (SANDBOX_HOSTS), as its manager knows it: its name, its own slots under its key, its places in the fleet's catalog. */
+export interface EngineHost {
+  name: string;
+  key: string;
+  maxSessions?: number;
+  placement?: SessionPlacement;
 }
 
-/**
- * Idle seconds after which a session may make room for a new one: with durable workspaces (an evict
- * hook that puts it to sleep) none, as one not running code loses nothing; else SANDBOX_EVICT_IDLE_SECONDS.
- */
-function evictAfterSeconds(config: Config, extra: SandboxExtras): number {
-  return extra.evict ? 0 : config.SANDBOX_EVICT_IDLE_SECONDS;
-}
-
-/** What durable workspaces add to a manager (see createSandboxes). */
-export interface SandboxExtras extends Pick<SandboxManagerOptions, "onFreshSession" | "evict"> {
+/** What the layers above add to an engine's manager (src/app/sandboxes.ts). */
+export interface SandboxExtras {
+  /** Durable workspaces: what a fresh session and an evicted one await. */
+  hooks?: SessionHooks;
+  /** Told of the sessions' lives (metrics, workspaces). */
+  events?: SessionEvents;
   /** When an unused sandbox ends itself; default SANDBOX_IDLE_TIMEOUT_SECONDS. */
-  containerIdleSeconds?: number;
-  /** One engine of a fleet (SANDBOX_HOSTS): its client, its own slots under its key, and how a session claims its place there. */
-  host?: { name: string; key: string; docker: Docker; maxSessions?: number; place?: (sessionId: string) => Promise<void> };
+  sandboxIdleSeconds?: number;
 }
 
-function sessionCapacity(config: Config, redis: Redis, containerIdleSeconds: number, evictSeconds: number, host?: SandboxExtras["host"]): RedisSessionCapacity {
-  return new RedisSessionCapacity(redis, {
-    key: keys(config.QUEUE_PREFIX).sandboxSlots(config.SANDBOX_NAMESPACE, host?.key),
-    maxSessions: host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS,
-    maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
-    expireMs: (containerIdleSeconds + 60) * 1000,
-    evictAfterMs: evictSeconds * 1000,
+/** What a backend is handed to build one engine's provider: the settings every backend shares, worked out once. */
+export interface ProviderSetup {
+  /** The sandbox section (SANDBOX_*). */
+  config: SandboxConfig;
+  /** The sandboxes' names, the same in every process (session-naming.ts). */
+  naming: SessionNaming;
+  /** SANDBOX_* limits, with the idle timeout the sandbox ends itself after. */
+  limits: SandboxLimits;
+  /** Tagged with the component and, in a fleet, the host. */
+  log: Logger;
+}
+
+/** A backend's way to reach one engine (src/sandbox/<backend>/): its provider, built from the shared setup. */
+export type ProviderFactory = (setup: ProviderSetup) => SandboxProvider;
+
+/**
+ * A SandboxManager over one engine of any backend: what is the same on every backend (limits,
+ * naming, slots, eviction, hooks, events, a fleet's catalog) is set here from the config; the
+ * backend only gives its provider. With Redis (workers) session slots are shared and atomic; without
+ * it (`codebot exec`) the backend's live sessions are counted.
+ */
+export function sandboxManagerOver(provide: ProviderFactory, config: SandboxManagerConfig, log: Logger, redis?: Redis, extra: SandboxExtras & { host?: EngineHost } = {}): SandboxManager {
+  const { host } = extra;
+  const sandboxLog = log.child({ component: "sandbox", ...(host ? { host: host.name } : {}) });
+  const idleSeconds = extra.sandboxIdleSeconds ?? config.SANDBOX_IDLE_TIMEOUT_SECONDS;
+  const limits = { ...limitsFromConfig(config), idleTimeoutSeconds: idleSeconds };
+  const maxSessions = host?.maxSessions ?? config.SANDBOX_MAX_SESSIONS;
+  const naming = sessionNaming(config.SANDBOX_NAMESPACE);
+  const provider = provide({ config, naming, limits, log: sandboxLog });
+  // With durable workspaces (hooks that put a session to sleep) one not running code loses nothing.
+  const evictSeconds = extra.hooks ? 0 : config.SANDBOX_EVICT_IDLE_SECONDS;
+  return new SandboxManager({
+    provider,
+    naming,
+    limits,
+    maxSessions,
+    capacity: redis
+      ? new RedisSessionCapacity(redis, {
+          key: keys(config.QUEUE_PREFIX).sandboxSlots(config.SANDBOX_NAMESPACE, host?.key),
+          maxSessions,
+          maxPerOwner: config.SANDBOX_MAX_SESSIONS_PER_USER,
+          expireMs: (idleSeconds + 60) * 1000,
+          evictAfterMs: evictSeconds * 1000,
+        })
+      : new CountedSessionCapacity(maxSessions, async () => (await provider.listSessions()).length),
+    // Without Redis nothing records when a session was used: none is ended for another.
+    evictAfterSeconds: redis ? evictSeconds : undefined,
+    hooks: extra.hooks,
+    evictTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000,
+    placement: host?.placement,
+    events: extra.events,
+    host: host?.name,
+    log: sandboxLog,
   });
 }

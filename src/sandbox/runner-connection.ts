@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import type { Duplex } from "node:stream";
-import type Docker from "dockerode";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
 import { lineSplitter } from "./line-splitter.js";
 import { pongSchema, runnerAnswerSchema, runnerErrorSchema, type RunnerInterrupt, type RunnerRequest } from "./runner-protocol.js";
 import { SandboxError } from "./sandbox-error.js";
+import type { SandboxHandle, SupervisorStream } from "./sandbox-handle.js";
 
 /** Longest diagnostic line kept from a sandbox's stderr, and longest message logged from it. */
 const MAX_DIAGNOSTIC_BYTES = 16 * 1024;
@@ -25,9 +25,10 @@ function frameWithData(message: object, data: Buffer): Buffer {
 }
 
 /**
- * One attached stdin/stdout stream to a sandbox's supervisor. Requests carry ids and answers are
- * routed by id, so several codebot processes may be attached to the same sandbox at once.
- * The container is hostile: a line longer than maxFrameBytes or one that is not a JSON object
+ * One attached stdin/stdout stream to a sandbox's supervisor, over whatever duplex stream its
+ * backend attached (SupervisorStream). Requests carry ids and answers are routed by id, so several
+ * codebot processes may be attached to the same sandbox at once.
+ * The sandbox is hostile: a line longer than maxFrameBytes or one that is not a JSON object
  * ends the connection (every pending request fails with RUNNER_PROTOCOL), and what it writes to
  * stderr is logged only as a clipped message under `sandboxLog`, never as fields of our own.
  */
@@ -45,14 +46,14 @@ export class RunnerConnection {
     private readonly log: Logger,
   ) {}
 
-  static async attach(container: Docker.Container, log: Logger, maxFrameBytes: number): Promise<RunnerConnection> {
-    const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+  /** Speaks the protocol over an attached stream: the supervisor's stdout carries answers, its stderr its own log lines. */
+  static over({ stream, demux }: SupervisorStream, log: Logger, maxFrameBytes: number): RunnerConnection {
     const connection = new RunnerConnection(stream, log);
     const stdout = lineSplitter((line) => connection.onAnswer(line), maxFrameBytes, (bytes) =>
       connection.violation(`it sent an answer over the ${Math.round(maxFrameBytes / 1048576)} MB limit (${bytes} bytes so far)`),
     );
     const stderr = lineSplitter((line) => connection.onDiagnostic(line), MAX_DIAGNOSTIC_BYTES);
-    container.modem.demuxStream(stream, stdout, stderr);
+    demux(stdout, stderr);
     const onGone = () => connection.fail(new SandboxError("RUNNER_UNRESPONSIVE", "The sandbox stopped."));
     stream.on("end", onGone);
     stream.on("close", onGone);
@@ -60,9 +61,13 @@ export class RunnerConnection {
     return connection;
   }
 
+  static async attach(sandbox: SandboxHandle, log: Logger, maxFrameBytes: number): Promise<RunnerConnection> {
+    return RunnerConnection.over(await sandbox.attach(), log, maxFrameBytes);
+  }
+
   /** Attaches and waits until the sandbox's Python is ready (its supervisor answers a ping). */
-  static async ready(container: Docker.Container, log: Logger, timeoutMs: number, maxFrameBytes: number): Promise<RunnerConnection> {
-    const connection = await RunnerConnection.attach(container, log, maxFrameBytes);
+  static async ready(sandbox: SandboxHandle, log: Logger, timeoutMs: number, maxFrameBytes: number): Promise<RunnerConnection> {
+    const connection = await RunnerConnection.attach(sandbox, log, maxFrameBytes);
     try {
       connection.python = (await connection.request({ op: "ping" }, pongSchema, timeoutMs)).python;
       return connection;

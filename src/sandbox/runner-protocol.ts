@@ -4,7 +4,7 @@ import { MAX_IMAGE_TITLE, MAX_TABLE_COLUMNS, MAX_TABLE_CSV_PATH, MAX_TABLE_ROWS,
 
 /**
  * The framed protocol spoken with the supervisor inside a sandbox (sandbox-image/runner):
- * one JSON object per line on the container's stdin and stdout, each answer naming its request id.
+ * one JSON object per line on the sandbox's stdin and stdout, each answer naming its request id.
  */
 export type RunnerRequest =
   | { id: string; op: "ping" }

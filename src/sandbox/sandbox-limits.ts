@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { SandboxConfig } from "../config.js";
 
 /** Every limit a sandbox runs under, each a named config key with a default (see .env.example). */
 export interface SandboxLimits {
@@ -53,7 +53,7 @@ export function maxFrameBytes(limits: SandboxLimits): number {
   return 2 * 6 * limits.maxOutputBytes + 3 * 6 * (limits.maxResultBytes + 200) + images + files + TABLE_FRAME_BYTES + 64 * 1024;
 }
 
-export function limitsFromConfig(config: Config): SandboxLimits {
+export function limitsFromConfig(config: SandboxConfig): SandboxLimits {
   return {
     memoryBytes: config.SANDBOX_MEMORY_MB * MIB,
     cpus: config.SANDBOX_CPUS,

@@ -1,17 +1,18 @@
 import { randomUUID } from "node:crypto";
-import type Docker from "dockerode";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { z } from "zod";
-import { DATA_DIR } from "./container-spec.js";
 import { checkedBytes, transferTimeoutMs, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
-import { dataPath, uploadFiles, type UploadedFile, type UploadSource } from "./file-transfer.js";
+import { planUpload, type UploadedFile, type UploadSource } from "./file-transfer.js";
 import { ExecutionCalls } from "./execution-calls.js";
+import { lostExecution } from "./lost-execution.js";
 import { RunnerConnection } from "./runner-connection.js";
 import type { SessionCallHandler } from "./session-calls.js";
 import { SandboxError } from "./sandbox-error.js";
 import { boundedExecAnswerSchema, filesAnswerSchema, restoreAnswerSchema, snapshotAnswerSchema } from "./runner-protocol.js";
+import type { SandboxHandle } from "./sandbox-handle.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
+import { DATA_DIR, dataPath } from "./sandbox-paths.js";
 import { SessionFiles, type ReadOutcome, type Tree } from "./session-files.js";
 
 /** How long past its own timeout the supervisor may take to interrupt, restart Python and answer. */
@@ -53,42 +54,54 @@ export interface ExecuteOptions {
   onCall?: SessionCallHandler;
 }
 
-/** One attached, live sandbox: executions in it run one at a time, in the order they were asked. */
+/**
+ * One attached, live sandbox of a thread, whatever backend runs it: the session of the backend port.
+ * It speaks the supervisor's protocol (runner-protocol.ts) over the attachment its backend made,
+ * and moves large files through the backend's handle (SandboxHandle). Executions, file moves and
+ * snapshots run one at a time, in the order they were asked.
+ */
 export class SandboxSession {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly answerSchema: ReturnType<typeof boundedExecAnswerSchema>;
   private readonly files: SessionFiles;
+  private discarded = false;
 
   private constructor(
     readonly sessionId: string,
-    private readonly container: Docker.Container,
+    private readonly sandbox: SandboxHandle,
     private readonly connection: RunnerConnection,
     private readonly limits: SandboxLimits,
     private readonly log: Logger,
   ) {
     this.answerSchema = boundedExecAnswerSchema(limits);
-    this.files = new SessionFiles(container, connection, limits);
+    this.files = new SessionFiles(sandbox, connection, limits);
   }
 
-  /** The engine's id of the session's container (for logs and measurements; Docker stays under src/sandbox). */
-  get containerId(): string {
-    return this.container.id;
+  /** The backend's id of the session's sandbox (a container's, a pod's): for logs and measurements. */
+  get sandboxId(): string {
+    return this.sandbox.id;
   }
 
   /** Attaches to a started sandbox (or uses the connection a pool claim already made) once its Python is ready. */
   static async open(
     sessionId: string,
-    container: Docker.Container,
+    sandbox: SandboxHandle,
     limits: SandboxLimits,
     log: Logger,
     connection?: RunnerConnection,
     readyTimeoutMs = READY_TIMEOUT_MS,
   ): Promise<SandboxSession> {
-    return new SandboxSession(sessionId, container, connection ?? (await RunnerConnection.ready(container, log, readyTimeoutMs, maxFrameBytes(limits))), limits, log);
+    return new SandboxSession(sessionId, sandbox, connection ?? (await RunnerConnection.ready(sandbox, log, readyTimeoutMs, maxFrameBytes(limits))), limits, log);
   }
 
+  /** Called once the connection is gone: detached, the sandbox ended, or discarded (see `lost`). */
   onClose(listener: () => void): void {
     this.connection.onClose(listener);
+  }
+
+  /** The sandbox broke or stopped during an execution and was stopped for good: its variables and files are gone. */
+  get lost(): boolean {
+    return this.discarded;
   }
 
   /** The sandbox's Python version, as it reported it when attached (undefined for a claimed pool member or an older image). */
@@ -104,8 +117,13 @@ export class SandboxSession {
     return this.serial(async () => (await this.connection.request({ op: "files" }, filesAnswerSchema, READY_TIMEOUT_MS)).files);
   }
 
+  /** Puts the user's files at the top of /mnt/data under safe, distinct names; one over SANDBOX_MAX_FILE_MB is refused before anything is sent. */
   upload(sources: UploadSource[]): Promise<UploadedFile[]> {
-    return this.serial(() => uploadFiles(this.container, sources, this.limits.maxFileBytes));
+    return this.serial(async () => {
+      const plan = await planUpload(sources, this.limits.maxFileBytes);
+      await this.files.putFiles(plan.files, { timeoutMs: transferTimeoutMs(plan.bytes) });
+      return plan.uploaded;
+    });
   }
 
   /** Reads a file of the session whole, refusing it (before any byte is buffered) past maxBytes (at most SANDBOX_MAX_FILE_MB). */
@@ -220,23 +238,10 @@ export class SandboxSession {
     } catch (error) {
       if (error instanceof SandboxError && error.code === "SESSION_ENDED") throw error; // never started: the manager runs it afresh
       log.warn({ err: error }, "sandbox lost during execution");
-      await this.container.kill().catch(() => undefined);
+      this.discarded = true;
+      await this.sandbox.kill().catch(() => undefined);
       this.connection.close();
-      const broke = error instanceof SandboxError && error.code === "RUNNER_PROTOCOL";
-      return {
-        status: "killed",
-        stdout: "",
-        stderr: "",
-        files: [],
-        images: [],
-        durationMs: Math.round(performance.now() - started),
-        stateLost: true,
-        notes: [
-          broke
-            ? "The sandbox sent back something malformed or too large and was discarded: the next execution starts a fresh session (variables and files are lost)."
-            : "The sandbox stopped unexpectedly and was discarded: the next execution starts a fresh session (variables and files are lost).",
-        ],
-      };
+      return lostExecution(error instanceof SandboxError && error.code === "RUNNER_PROTOCOL", Math.round(performance.now() - started));
     } finally {
       calls.end();
       signal?.removeEventListener("abort", onAbort);

@@ -13,12 +13,10 @@ export interface HibernateHow {
   evicted?: boolean;
   /** Only if its host is drained (then idleMs does not apply: it sleeps as soon as no one uses it). */
   onlyIfDraining?: boolean;
-  /** Runs once its container is gone, before any turn may open it again (a fleet clears its place here). */
-  onSlept?: () => Promise<void>;
 }
 
 /**
- * Where sessions run: one engine's SandboxManager, or a fleet of them (src/fleet). What durable
+ * Where sessions run: one engine (SandboxEngine), or a fleet of them (src/fleet). What durable
  * workspaces build on: every operation by session id, with work to do while the session is held.
  */
 export interface SessionBackend {
@@ -28,7 +26,10 @@ export interface SessionBackend {
   download(sessionId: string, path: string, maxBytes?: number): Promise<Buffer>;
   listFiles(sessionId: string): Promise<SandboxFile[]>;
   kill(sessionId: string): Promise<boolean>;
-  /** Puts a running session to sleep after `save` took what it must; false when it was not (in use, not running). */
+  /**
+   * Puts a running session to sleep after `save` took what it must (a fleet's place is given up once
+   * its sandbox is gone); false when it was not (in use, not running).
+   */
   hibernate(sessionId: string, how: HibernateHow, save: (session: SandboxSession) => Promise<void>): Promise<boolean>;
   /** Sessions idle for at least idleMs and not in use. */
   idleSessionIds(idleMs: number): Promise<string[]>;

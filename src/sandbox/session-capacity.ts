@@ -1,8 +1,8 @@
 /**
- * Who may hold a live sandbox session. A slot is reserved before a session's container starts and
+ * Who may hold a live sandbox session. A slot is reserved before a session's sandbox starts and
  * released when it ends; a session in use is marked busy (with a lease, so a crashed process can't
  * pin it), and a full store ends (or puts to sleep) its least recently used idle session rather than
- * refuse a new one. Slots are keyed by the session's container name, which every codebot process
+ * refuse a new one. Slots are keyed by the session's sandbox name, which every codebot process
  * derives the same way.
  */
 export interface SessionCapacity {
@@ -29,7 +29,7 @@ export interface SessionCapacity {
    * a live session that has no slot (opened by a process without Redis) is adopted and marked.
    */
   startHibernation(key: string, idleMs: number, leaseMs: number): Promise<boolean>;
-  /** The hibernation is over (the session's container is gone): its slot is free, unless the session was opened again meanwhile. */
+  /** The hibernation is over (the session's sandbox is gone): its slot is free, unless the session was opened again meanwhile. */
   endHibernation(key: string): Promise<void>;
   /** Whether the session is being hibernated now. */
   hibernating(key: string): Promise<boolean>;

@@ -1,15 +1,13 @@
 import { Readable } from "node:stream";
-import type Docker from "dockerode";
 import type { z } from "zod";
-import { readArchivedFile } from "./archive-reader.js";
-import { writeArchive, type WriteArchiveOptions } from "./archive-writer.js";
-import { DATA_DIR } from "./container-spec.js";
-import { downloadFile, megabytes } from "./file-transfer.js";
-import { checkedBudget, SMALL_FILE_BYTES, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
+import { megabytes } from "./file-transfer.js";
+import { checkedBudget, readWhole, SMALL_FILE_BYTES, transferTimeoutMs, type FileRead, type FileSource, type ReadBudget, type TreeEntry } from "./file-streams.js";
 import type { RunnerConnection } from "./runner-connection.js";
 import { MAX_NAMED_PATHS, MAX_TREE_PAGE, readAnswerSchema, readManyAnswerSchema, statAnswerSchema, treeAnswerSchema } from "./runner-protocol.js";
 import { SandboxError } from "./sandbox-error.js";
+import type { SandboxHandle, WriteFilesOptions } from "./sandbox-handle.js";
 import { maxFrameBytes, type SandboxLimits } from "./sandbox-limits.js";
+import { DATA_DIR } from "./sandbox-paths.js";
 
 /** How long the supervisor may take to list, stat or read. */
 const LISTING_TIMEOUT_MS = 120_000;
@@ -47,20 +45,27 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/** Aborts with TRANSFER_TIMEOUT after timeoutMs; clear() when done. */
+function transferTimer(timeoutMs: number, what: string): { signal: AbortSignal; clear(): void } {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new SandboxError("TRANSFER_TIMEOUT", `${what} took longer than ${Math.round(timeoutMs / 1000)}s.`)), timeoutMs);
+  return { signal: abort.signal, clear: () => clearTimeout(timer) };
+}
+
 /**
  * The files of one session as streams, for durable workspaces: listings through its supervisor,
  * small files in bulk through it too (one answer carries up to a MiB of them), larger ones one at
- * a time through the engine's archive API (a 60 ms call, but megabytes faster than the supervisor's
- * pipe), each within a byte budget and a timeout. Only listed files that fit are asked for, so
- * nothing is pulled through the worker to be skipped. The Docker calls stay here, under the
- * sandbox layer. Not serialized itself: SandboxSession calls it one operation at a time.
+ * a time through the backend's own file transfer (SandboxHandle.readFile: Docker's archive API, a
+ * 60 ms call but megabytes faster than the supervisor's pipe), each within a byte budget and a
+ * timeout. Only listed files that fit are asked for, so nothing is pulled through the worker to be
+ * skipped. Not serialized itself: SandboxSession calls it one operation at a time.
  */
 export class SessionFiles {
   /** What one readMany answer carries at most (within the longest line the host accepts), and so the largest file read in bulk. */
   private readonly bulkBytes: number;
 
   constructor(
-    private readonly container: Docker.Container,
+    private readonly sandbox: SandboxHandle,
     private readonly connection: RunnerConnection,
     private readonly limits: SandboxLimits,
   ) {
@@ -116,8 +121,7 @@ export class SessionFiles {
       }
     }
     if (!chosen.length) return outcome;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new SandboxError("TRANSFER_TIMEOUT", `Reading files from the sandbox took longer than ${Math.round(limits.timeoutMs / 1000)}s.`)), limits.timeoutMs);
+    const timer = transferTimer(limits.timeoutMs, "Reading files from the sandbox");
     const done = (file: TreeEntry, found: boolean) => {
       if (found) outcome.read.push(file);
       else outcome.missing.push(file.path);
@@ -126,39 +130,40 @@ export class SessionFiles {
       let batch: TreeEntry[] = [];
       let batchBytes = 0;
       for (const file of chosen) {
-        abort.signal.throwIfAborted();
+        timer.signal.throwIfAborted();
         if (file.size > this.bulkBytes) {
-          await this.readBulk(batch, each, abort.signal, done);
+          await this.readBulk(batch, each, timer.signal, done);
           [batch, batchBytes] = [[], 0];
-          done(file, await readArchivedFile(this.container, file, each, abort.signal));
+          done(file, await this.sandbox.readFile(file, each, timer.signal));
           continue;
         }
         if (batch.length >= MAX_NAMED_PATHS || batchBytes + file.size > this.bulkBytes) {
-          await this.readBulk(batch, each, abort.signal, done);
+          await this.readBulk(batch, each, timer.signal, done);
           [batch, batchBytes] = [[], 0];
         }
         batch.push(file);
         batchBytes += file.size;
       }
-      await this.readBulk(batch, each, abort.signal, done);
+      await this.readBulk(batch, each, timer.signal, done);
     } catch (error) {
-      throw abort.signal.aborted ? abort.signal.reason : error;
+      throw timer.signal.aborted ? timer.signal.reason : error;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
     return outcome;
   }
 
-  /** Writes files into /mnt/data through one streamed archive upload (see writeArchive). */
-  putFiles(files: Iterable<FileSource> | AsyncIterable<FileSource>, options: Omit<WriteArchiveOptions, "timeoutMs"> & { timeoutMs: number }): Promise<{ files: number; bytes: number }> {
-    return writeArchive(this.container, files, options);
+  /** Writes files into /mnt/data through the backend's streamed write (SandboxHandle.writeFiles). */
+  putFiles(files: Iterable<FileSource> | AsyncIterable<FileSource>, options: WriteFilesOptions): Promise<{ files: number; bytes: number }> {
+    return this.sandbox.writeFiles(files, options);
   }
 
   /**
    * A file of /mnt/data, whole, refused past maxBytes (FILE_TOO_LARGE), whatever size the sandbox
    * claimed. The supervisor reads it (links never followed, regular files only): a small file comes
    * back in its first answer, in a millisecond or two where the engine's archive API takes 60 ms or
-   * more; a larger one, now known to be a regular file, comes through the archive API.
+   * more; a larger one, now known to be a regular file of a known size, comes through the backend's
+   * file transfer, refused if it is then of another size or kind.
    */
   async readSmall(path: string, maxBytes: number): Promise<Buffer> {
     const target = `${DATA_DIR}/${path}`;
@@ -169,7 +174,19 @@ export class SessionFiles {
     const data = Buffer.from(answer.data ?? "", "base64");
     if (answer.offset !== 0 || data.length > chunkBytes || data.length > maxBytes) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox answered a read with the wrong part of the file.");
     if (answer.eof) return data;
-    return downloadFile(this.container, target, maxBytes);
+    const size = answer.size;
+    if (size === undefined) throw new SandboxError("RUNNER_PROTOCOL", "The sandbox answered a read without the file's size.");
+    if (size > maxBytes) throw new SandboxError("FILE_TOO_LARGE", `${target} is ${megabytes(size)}, over the ${megabytes(maxBytes)} download limit.`);
+    let whole: Buffer | undefined;
+    const timer = transferTimer(transferTimeoutMs(size), "Reading a file from the sandbox");
+    try {
+      // Exactly the size answered (at most maxBytes): readFile refuses a file that became another.
+      const found = await this.sandbox.readFile({ path, size, mtimeMs: 0 }, async (file) => void (whole = await readWhole(file.body)), timer.signal);
+      if (!found || !whole) throw new SandboxError("FILE_NOT_FOUND", `${target} does not exist in the session.`);
+      return whole;
+    } finally {
+      timer.clear();
+    }
   }
 
   /** Small listed files whole through the supervisor, as many an answer as fit bulkBytes, each checked against its listed size. */

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /**
- * Sandboxes are found by their container name, so any codebot process (a worker, `codebot exec`)
- * reaches the same session. A session id is escaped reversibly into the name: characters Docker
- * doesn't allow in names become `_xx` hex; an id too long for that is hashed (`__` + hex, a form
- * escaping never produces).
+ * Sandboxes are found by their name on the engine (a container's; a pod's), so any codebot process
+ * (a worker, `codebot exec`) reaches the same session. A session id is escaped reversibly into the
+ * name: characters Docker doesn't allow in names become `_xx` hex; an id too long for that is
+ * hashed (`__` + hex, a form escaping never produces).
  */
 const MAX_ESCAPED = 120;
 

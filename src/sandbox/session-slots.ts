@@ -10,9 +10,9 @@ export interface SessionSlotsOptions {
    * session not in use right now (durable workspaces: it goes to sleep and loses nothing).
    */
   evictAfterSeconds?: number;
-  /** Keys (container names) of the sessions running now, from the engine. */
+  /** Keys (sandbox names) of the sessions running now, from the engine. */
   listLive: () => Promise<string[]>;
-  /** Ends a session whose slot was given to a new one (its container is removed, or it hibernates). */
+  /** Ends a session whose slot was given to a new one (its sandbox is removed, or it hibernates). */
   evict: (key: string) => Promise<void>;
   /**
    * Drops this process's connection to a session that is being hibernated, so the next open starts

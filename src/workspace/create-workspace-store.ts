@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import type { Config } from "../config.js";
+import type { WorkspaceConfig } from "../config.js";
 import { DirectoryStore } from "./directory-store.js";
 import { S3Store } from "./s3-store.js";
 import type { WorkspaceStore } from "./workspace-store.js";
@@ -10,7 +10,7 @@ import type { WorkspaceStore } from "./workspace-store.js";
  * `s3://bucket/prefix` (S3 or a compatible store, with WORKSPACE_S3_*), or a directory: absolute,
  * relative to the working directory, or under the home directory (`~/…`).
  */
-export function createWorkspaceStore(config: Config): WorkspaceStore | undefined {
+export function createWorkspaceStore(config: WorkspaceConfig): WorkspaceStore | undefined {
   const where = config.WORKSPACE_STORE;
   if (where === "none") return undefined;
   if (where.startsWith("s3://")) {

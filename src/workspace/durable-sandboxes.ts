@@ -3,18 +3,19 @@ import pTimeout, { TimeoutError } from "p-timeout";
 import type { ExecutionResult, SandboxFile } from "../core/execution-result.js";
 import type { Logger } from "../log.js";
 import type { UploadedFile, UploadSource } from "../sandbox/file-transfer.js";
-import { DATA_DIR } from "../sandbox/container-spec.js";
 import type { HibernateHow, SessionBackend } from "../sandbox/session-backend.js";
 import type { SandboxLimits } from "../sandbox/sandbox-limits.js";
+import { DATA_DIR } from "../sandbox/sandbox-paths.js";
 import type { ExecuteOptions, SandboxSession } from "../sandbox/sandbox-session.js";
 import type { Sandboxes, SessionUse } from "../sandbox/sandboxes.js";
-import { describeResume, RESUME_FAILED_NOTE } from "./resume-report.js";
 import type { ThreadWorkspaces } from "./thread-workspaces.js";
+import type { WorkspaceHooks } from "./workspace-hooks.js";
 
 export interface DurableSandboxesOptions {
-  /** Where sessions run: one engine's manager, or a fleet. */
+  /** Where sessions run: one engine's manager, or a fleet; built with `hooks` as its SessionHooks. */
   manager: SessionBackend;
-  workspaces: ThreadWorkspaces;
+  /** The workspaces, the saves in flight and what resumes said, shared with the backend's hooks. */
+  hooks: WorkspaceHooks;
   /** A session unused this long goes to sleep (SANDBOX_IDLE_TIMEOUT_SECONDS). */
   idleTimeoutMs: number;
   /** How long a sweep waits for one session to go to sleep before it goes on without it (WORKSPACE_SLEEP_TIMEOUT_SECONDS). */
@@ -30,16 +31,12 @@ const SLEEP_CONCURRENCY = 4;
 const DEPARTING_EVERY_MS = 2_000;
 
 /**
- * Sandboxes whose threads outlive their containers: files are saved after every execution that
- * changed them, an idle session goes to sleep (its variables saved, its container removed, its slot
- * freed), and the next use of the thread resumes it in a fresh sandbox. The core sees the same
- * Sandboxes port; the manager knows nothing of workspaces.
+ * Sandboxes whose threads outlive their sandboxes: files are saved after every execution that
+ * changed them, an idle session goes to sleep (its variables saved, its sandbox removed, its slot
+ * freed), and the next use of the thread resumes it in a fresh sandbox (the backend's hooks,
+ * WorkspaceHooks). The core sees the same Sandboxes port; the backend knows nothing of workspaces.
  */
 export class DurableSandboxes implements Sandboxes {
-  /** What the resume of a fresh session said, for its first execution's result. */
-  private readonly resumed = new Map<string, { notes: string[]; stateLost: boolean }>();
-  /** Each session's saves in flight, in order, and the notes of those that went wrong. */
-  private readonly saving = new Map<string, { done: Promise<void>; notes: string[] }>();
   private timers: NodeJS.Timeout[] = [];
   private lastPrune = 0;
   /** Sessions this process is putting to sleep now (a slow one is not asked again while it lasts). */
@@ -54,19 +51,7 @@ export class DurableSandboxes implements Sandboxes {
   }
 
   get workspaces(): ThreadWorkspaces {
-    return this.options.workspaces;
-  }
-
-  /** The manager's hook for a session it has just started: the thread's workspace goes back in. */
-  async prepare(sessionId: string, session: SandboxSession): Promise<void> {
-    try {
-      const report = await this.options.workspaces.restore(sessionId, session);
-      if (report) this.resumed.set(sessionId, describeResume(report));
-      else this.resumed.delete(sessionId);
-    } catch (error) {
-      this.options.log.warn({ err: error, sessionId }, "could not resume the thread's workspace");
-      this.resumed.set(sessionId, { notes: [RESUME_FAILED_NOTE], stateLost: true });
-    }
+    return this.options.hooks.workspaces;
   }
 
   /**
@@ -80,12 +65,8 @@ export class DurableSandboxes implements Sandboxes {
   }
 
   /** Waits for the thread's saves in flight; returns what went wrong with them (for the answer), once. */
-  async settle(sessionId: string): Promise<string[]> {
-    const saving = this.saving.get(sessionId);
-    if (!saving) return [];
-    await saving.done;
-    if (this.saving.get(sessionId) === saving) this.saving.delete(sessionId);
-    return [...new Set(saving.notes.splice(0))];
+  settle(sessionId: string): Promise<string[]> {
+    return this.options.hooks.saves.settle(sessionId);
   }
 
   async upload(sessionId: string, sources: UploadSource[], use: SessionUse = {}): Promise<UploadedFile[]> {
@@ -109,21 +90,21 @@ export class DurableSandboxes implements Sandboxes {
   /** Ends the session and deletes its workspace for good (/reset, `codebot sessions kill`). */
   async kill(sessionId: string): Promise<boolean> {
     await this.saved(sessionId);
-    const had = (await this.options.workspaces.summary(sessionId).catch(() => undefined)) !== undefined;
+    const had = (await this.workspaces.summary(sessionId).catch(() => undefined)) !== undefined;
     const killed = await this.options.manager.kill(sessionId);
-    await this.options.workspaces.remove(sessionId);
-    this.resumed.delete(sessionId);
+    await this.workspaces.remove(sessionId);
+    this.options.hooks.takeResumed(sessionId);
     return killed || had;
   }
 
   /**
    * Puts the session to sleep now if it is idle for idleMs (0: whenever it is not in use): its
-   * variables are saved, then its container is removed. False if it was not (in use, not running).
+   * variables are saved, then its sandbox is removed. False if it was not (in use, not running).
    * The store failing leaves the session running.
    */
   async hibernate(sessionId: string, how: HibernateHow = {}): Promise<boolean> {
     await this.saved(sessionId);
-    return this.options.manager.hibernate(sessionId, how, (session) => this.options.workspaces.saveState(sessionId, session));
+    return this.options.manager.hibernate(sessionId, how, (session) => this.workspaces.saveState(sessionId, session));
   }
 
   /**
@@ -139,7 +120,7 @@ export class DurableSandboxes implements Sandboxes {
       await this.sleepAll(idle, { idleMs: this.options.idleTimeoutMs }, "idle session put to sleep");
       if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
         this.lastPrune = Date.now();
-        await this.options.workspaces.prune().catch((error: unknown) => this.options.log.warn({ err: error }, "could not apply the workspace retention"));
+        await this.workspaces.prune().catch((error: unknown) => this.options.log.warn({ err: error }, "could not apply the workspace retention"));
       }
     });
   }
@@ -204,8 +185,7 @@ export class DurableSandboxes implements Sandboxes {
 
   private async afterExecution(sessionId: string, session: SandboxSession, result: ExecutionResult): Promise<ExecutionResult> {
     let { notes, freshSession } = result;
-    const resumed = this.resumed.get(sessionId);
-    this.resumed.delete(sessionId);
+    const resumed = this.options.hooks.takeResumed(sessionId);
     if (resumed && freshSession) {
       notes = [...resumed.notes, ...notes];
       freshSession = false; // said in the resume's own words: the files (and maybe variables) are back
@@ -216,21 +196,17 @@ export class DurableSandboxes implements Sandboxes {
 
   /** Queues a save of what an execution changed, after the session's earlier saves. */
   private saveLater(sessionId: string, session: SandboxSession, changes: NonNullable<ExecutionResult["changes"]>): void {
-    const saving = this.saving.get(sessionId) ?? { done: Promise.resolve(), notes: [] };
-    saving.done = saving.done.then(async () => {
-      saving.notes.push(...(await this.checkpoint(sessionId, session, changes)));
-    });
-    this.saving.set(sessionId, saving);
+    this.options.hooks.saves.add(sessionId, () => this.checkpoint(sessionId, session, changes));
   }
 
   /** Waits for the session's saves in flight (their notes stay for settle). */
-  private async saved(sessionId: string): Promise<void> {
-    await this.saving.get(sessionId)?.done;
+  private saved(sessionId: string): Promise<void> {
+    return this.options.hooks.saves.saved(sessionId);
   }
 
   private async checkpoint(sessionId: string, session: SandboxSession, changes: NonNullable<ExecutionResult["changes"]>): Promise<string[]> {
     try {
-      return await this.options.workspaces.checkpoint(sessionId, session, changes);
+      return await this.workspaces.checkpoint(sessionId, session, changes);
     } catch (error) {
       this.options.log.warn({ err: error, sessionId }, "could not save the thread's files to its workspace");
       return [SAVE_FAILED_NOTE];

@@ -4,7 +4,7 @@ import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { UsageLedger } from "../../src/agent/usage-ledger.js";
 import { FailureLog } from "../../src/ops/failure-log.js";
-import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
+import { LABEL_NAMESPACE } from "../../src/sandbox/docker/container-spec.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { threadKey } from "../../src/core/chat-request.js";
 import { startBot } from "../helpers/bot-process.js";

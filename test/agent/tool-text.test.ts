@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { executionMarkdown } from "../../src/agent/execution-markdown.js";
-import { fencedPython } from "../../src/agent/fenced-code.js";
+import { fencedPython } from "../../src/core/markdown/fenced-code.js";
 import { parsePythonArguments, toolOutput } from "../../src/agent/python-tool.js";
 import type { ExecutionResult } from "../../src/core/execution-result.js";
 

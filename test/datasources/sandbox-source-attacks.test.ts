@@ -1,7 +1,9 @@
+import Docker from "dockerode";
 import { pino } from "pino";
 import { describe, expect, test } from "vitest";
 import type { Caller } from "../../src/datasources/data-sources.js";
 import { sessionCallHandler } from "../../src/datasources/session-call-handler.js";
+import { DockerSandbox } from "../../src/sandbox/docker/docker-sandbox.js";
 import { ExecutionCalls } from "../../src/sandbox/execution-calls.js";
 import { RunnerConnection } from "../../src/sandbox/runner-connection.js";
 import { maxFrameBytes } from "../../src/sandbox/sandbox-limits.js";
@@ -65,7 +67,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   test("two worker processes attached to one execution (a takeover) both answer: the sandbox keeps the first one's answer whole", async () => {
     await run("twice", "ready = 1");
     const session = await manager.session("twice");
-    const second = await RunnerConnection.attach(session.container, pino({ level: "silent" }), maxFrameBytes(manager.limits));
+    const second = await RunnerConnection.attach(new DockerSandbox(new Docker().getContainer(session.sandboxId)), pino({ level: "silent" }), maxFrameBytes(manager.limits));
     const answer = (letter: string, pauseMs: number): SessionCallHandler => async (_call, sink) => {
       for (let i = 0; i < 5; i++) {
         await sink.write(Buffer.from(`${letter.repeat(9)}\n`));

@@ -8,7 +8,7 @@ import { keys, type Keys } from "../../src/redis/redis-keys.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
 import { TurnQueue } from "../../src/queue/turn-queue.js";
 import { createLogger } from "../../src/log.js";
-import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../stand-ins/chat-completions-stand-in.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
 import { runCli, type CliRun } from "./run-cli.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import type { SandboxManager } from "../../src/sandbox/sandbox-manager.js";
 
 /** A namespace of its own for each test file, so files never see each other's sandboxes. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { LABEL_NAMESPACE } from "../../src/sandbox/container-spec.js";
-import { dockerStatus } from "../../src/sandbox/docker-errors.js";
+import { LABEL_NAMESPACE } from "../../src/sandbox/docker/container-spec.js";
+import { dockerStatus } from "../../src/sandbox/docker/docker-errors.js";
 import { useDockerEngine } from "../helpers/docker-engine.js";
 import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
 import { usePipeline } from "../helpers/pipeline-fixture.js";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { isGvisor } from "../../src/sandbox/container-spec.js";
+import { isGvisor } from "../../src/sandbox/docker/container-spec.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 

@@ -13,7 +13,7 @@ const docker = new Docker();
 /** CPU nanoseconds the container used over ms, measured by the engine from outside. */
 async function containerCpu(manager: ReturnType<typeof useSandboxes>["manager"], sessionId: string, ms: number): Promise<number> {
   const info = (await manager.listSessions()).find((session) => session.sessionId === sessionId);
-  const container = docker.getContainer(info?.containerId ?? "missing");
+  const container = docker.getContainer(info?.sandboxId ?? "missing");
   const read = async () => (await container.stats({ stream: false })).cpu_stats.cpu_usage.total_usage;
   const before = await read();
   await new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,7 +17,7 @@ describe("the idle boundary", () => {
   test("a sandbox that no longer answers (paused, as if ending) is replaced within seconds", async () => {
     await manager.execute("frozen", "x = 1");
     const [info] = (await manager.listSessions()).filter((session) => session.sessionId === "frozen");
-    await docker.getContainer(info?.containerId ?? "missing").pause();
+    await docker.getContainer(info?.sandboxId ?? "missing").pause();
     await manager.close(); // a fresh process's view: it must attach again
     const { value, ms } = await timed(() => manager.execute("frozen", "'x' in globals()"));
     expect(value.result).toBe("False");

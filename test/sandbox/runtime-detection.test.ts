@@ -3,9 +3,9 @@ import Docker from "dockerode";
 import { pino, type Logger } from "pino";
 import { describe, expect, test, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
-import { chooseRuntime, engineRuntimes, runtimeResolver } from "../../src/sandbox/runtime-detection.js";
+import { chooseRuntime, engineRuntimes, runtimeResolver } from "../../src/sandbox/docker/runtime-detection.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 
 const docker = new Docker();
@@ -88,7 +88,7 @@ describe("sandboxes start under the chosen runtime", () => {
 
   test("auto runs a session under gVisor where the engine has it, and the session works", async () => {
     const session = await auto.manager.session("rt-auto");
-    expect(await runtimeOf(session.container)).toBe(gvisor ? "runsc" : engine.defaultRuntime);
+    expect(await runtimeOf(new Docker().getContainer(session.sandboxId))).toBe(gvisor ? "runsc" : engine.defaultRuntime);
     const result = await session.execute("import pandas, platform\nprint(pandas.__version__[:2])\nplatform.release()");
     expect(result).toMatchObject({ status: "ok", stdout: "2.\n" });
     // gVisor's kernel reports its own release (4.4.0), not the host's.
@@ -97,7 +97,7 @@ describe("sandboxes start under the chosen runtime", () => {
 
   test("runc, named explicitly, is used as named", async () => {
     const session = await runc.manager.session("rt-runc");
-    expect(await runtimeOf(session.container)).toBe("runc");
+    expect(await runtimeOf(new Docker().getContainer(session.sandboxId))).toBe("runc");
     expect((await session.execute("1 + 1")).result).toBe("2");
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import { RedisSessionCapacity } from "../../src/sandbox/redis-session-capacity.js";
 import type { SandboxManager } from "../../src/sandbox/sandbox-manager.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";

@@ -6,6 +6,7 @@ import type { ExecutionResult } from "../../src/core/execution-result.js";
 import { createLogger } from "../../src/log.js";
 import { boundedExecAnswerSchema } from "../../src/sandbox/runner-protocol.js";
 import { limitsFromConfig } from "../../src/sandbox/sandbox-limits.js";
+import { DockerSandbox } from "../../src/sandbox/docker/docker-sandbox.js";
 import { SandboxSession } from "../../src/sandbox/sandbox-session.js";
 import { forgedExecAnswer } from "../helpers/hostile-result.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
@@ -307,7 +308,7 @@ describe("the host's own checks of a table", () => {
       });
       try {
         await container.start();
-        const session = await SandboxSession.open("forged", container, limits, createLogger("silent"));
+        const session = await SandboxSession.open("forged", new DockerSandbox(container), limits, createLogger("silent"));
         const result = await session.execute("sales");
         expect(result).toMatchObject({ status: "killed", stateLost: true });
         expect(result.table).toBeUndefined();

@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { createSandboxManager } from "../../src/sandbox/create-sandbox-manager.js";
+import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import { testNamespace } from "../helpers/sandbox-fixture.js";
 
 const docker = new Docker();
@@ -33,7 +33,7 @@ describe("the warm pool", () => {
     await manager.warmUp();
     const ids = ["race-a", "race-b", "race-c", "race-d"];
     const sessions = await Promise.all(ids.map((id, i) => (i % 2 ? other : manager).session(id)));
-    expect(new Set(sessions.map((session) => session.container.id)).size).toBe(ids.length);
+    expect(new Set(sessions.map((session) => session.sandboxId)).size).toBe(ids.length);
     await Promise.all(sessions.map((session, i) => session.execute(`owner = ${i}`)));
     const owners = await Promise.all(sessions.map((session) => session.execute("owner")));
     expect(owners.map((result) => result.result)).toEqual(["0", "1", "2", "3"]);
@@ -46,19 +46,19 @@ describe("the warm pool", () => {
     const warm = (await poolMembers()).map((member) => member.Id);
     expect(warm.length).toBeGreaterThan(0);
     const session = await manager.session("claims-warm");
-    expect(warm).toContain(session.container.id);
+    expect(warm).toContain(session.sandboxId);
     await manager.warmUp();
     const refilled = await poolMembers();
     expect(refilled.length).toBeGreaterThan(0);
-    expect(refilled.map((member) => member.Id)).not.toContain(session.container.id);
+    expect(refilled.map((member) => member.Id)).not.toContain(session.sandboxId);
 
     // "Rebuild" the image: a new image id under the same tag.
     const builder = await docker.createContainer({ Image: base, NetworkDisabled: true });
     const rebuilt = await builder.commit({ repo: "codebot-sandbox", tag, changes: "LABEL rebuilt=1" });
     await builder.remove({ force: true });
     const fresh = await manager.session("after-rebuild");
-    expect(refilled.map((member) => member.Id)).not.toContain(fresh.container.id);
-    expect((await fresh.container.inspect()).Image).toBe(rebuilt.Id);
+    expect(refilled.map((member) => member.Id)).not.toContain(fresh.sandboxId);
+    expect((await docker.getContainer(fresh.sandboxId).inspect()).Image).toBe(rebuilt.Id);
     expect((await fresh.execute("print('runs on the new image')")).stdout).toBe("runs on the new image\n");
   });
 
@@ -70,8 +70,8 @@ describe("the warm pool", () => {
     // The same namespace and image, with another memory limit: a worker restarted with new settings.
     const changed = createSandboxManager({ ...config, SANDBOX_MEMORY_MB: config.SANDBOX_MEMORY_MB + 64 }, createLogger("silent"));
     const session = await changed.session("new-settings");
-    expect(before).not.toContain(session.container.id);
-    expect((await session.container.inspect()).HostConfig.Memory).toBeGreaterThanOrEqual((config.SANDBOX_MEMORY_MB + 64) * 1024 * 1024);
+    expect(before).not.toContain(session.sandboxId);
+    expect((await docker.getContainer(session.sandboxId).inspect()).HostConfig.Memory).toBeGreaterThanOrEqual((config.SANDBOX_MEMORY_MB + 64) * 1024 * 1024);
     await changed.warmUp();
     let retired = false;
     for (let i = 0; i < 50 && !retired; i++) {

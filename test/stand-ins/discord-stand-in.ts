@@ -17,6 +17,8 @@ export interface RecordedRestCall {
   files: Array<{ name: string; bytes: Buffer; contentType?: string }>;
   at: number;
   status: number;
+  /** What the stand-in answered (e.g. the message it created, with its id). */
+  response?: unknown;
 }
 
 export interface DiscordStandIn {
@@ -32,6 +34,8 @@ export interface DiscordStandIn {
   callsTo(method: string, path: RegExp): RecordedRestCall[];
   waitFor(method: string, path: RegExp, predicate?: (call: RecordedRestCall) => boolean, timeoutMs?: number): Promise<RecordedRestCall>;
   rateLimitNext(method: string, path: RegExp, retryAfterSeconds: number): void;
+  /** Every matching call is refused with 403 Missing Access (Discord's answer for a channel the bot can't post in) until cleared (undefined). */
+  refuseAlways(method: string, path: RegExp | undefined): void;
   /** Serves bytes as an attachment on the stand-in's CDN; returns its URL. */
   hostFile(name: string, bytes: Buffer | string): string;
   /** Drops every gateway connection and refuses new ones (an outage) until online(true). */
@@ -79,6 +83,7 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
   const channelId = snowflake();
   const calls: RecordedRestCall[] = [];
   const limits: Array<{ method: string; path: RegExp; retryAfterSeconds: number }> = [];
+  const refused = new Map<string, RegExp>();
   const sockets = new Set<Socket>();
   const clients = new Set<WebSocket>();
   const messages = new Map<string, Record<string, unknown>>();
@@ -133,9 +138,11 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
     calls.push(call);
     const reply = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
+      call.response = value;
       if (value === undefined) return void res.writeHead(status, headers).end();
       res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(value));
     };
+    if (refused.get(method)?.test(path)) return reply(403, { message: "Missing Access", code: 50001 });
     const limited = limits.findIndex((limit) => limit.method === method && limit.path.test(path));
     if (limited >= 0) {
       const [{ retryAfterSeconds }] = limits.splice(limited, 1) as unknown as [{ retryAfterSeconds: number }];
@@ -218,6 +225,7 @@ export async function startDiscordStandIn(options: { token?: string } = {}): Pro
       }
     },
     rateLimitNext: (method, path, retryAfterSeconds) => void limits.push({ method, path, retryAfterSeconds }),
+    refuseAlways: (method, path) => void (path === undefined ? refused.delete(method) : refused.set(method, path)),
     hostFile(name, bytes) {
       const path = `/attachments/${channelId}/${snowflake()}/${encodeURIComponent(name)}`;
       cdn.set(path, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { containerSpec, GVISOR_MEMORY_HEADROOM, SUPERVISOR_CAPABILITIES } from "../../src/sandbox/container-spec.js";
+import { containerSpec, GVISOR_MEMORY_HEADROOM, SUPERVISOR_CAPABILITIES } from "../../src/sandbox/docker/container-spec.js";
 import { limitsFromConfig } from "../../src/sandbox/sandbox-limits.js";
 
 describe("every sandbox container is hardened", () => {

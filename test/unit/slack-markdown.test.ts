@@ -1,7 +1,21 @@
 import { describe, expect, test } from "vitest";
 import { neutralizeMassMentions } from "../../src/core/mentions.js";
+import type { Nodes } from "mdast";
+import { visitParents } from "unist-util-visit-parents";
 import { labelMisleads, safeHttpUrl } from "../../src/core/markdown/link-rules.js";
-import { linkAt, markdownToMrkdwn } from "../../src/platforms/slack/slack-markdown.js";
+import { parseMarkdown } from "../../src/core/markdown/markdown-tree.js";
+import { markdownToMrkdwn } from "../../src/platforms/slack/slack-markdown.js";
+
+/** The link the chat pipeline's parser reads starting at `start`: its label as written, its destination, where it ends (was: the hand-written scanner's linkAt). */
+function linkAt(text: string, start: number): { label: string; url: string; image: boolean; end: number } | undefined {
+  let found: Nodes | undefined;
+  visitParents(parseMarkdown(text, "chat") ?? { type: "root", children: [] }, (node) => {
+    if ((node.type === "link" || node.type === "image") && node.position?.start.offset === start) found = node;
+  });
+  if (found?.type !== "link" && found?.type !== "image") return undefined;
+  const label = found.type === "image" ? (found.alt ?? "") : text.slice(start + 1, found.children.at(-1)?.position?.end.offset ?? start + 1);
+  return { label, url: found.url, image: found.type === "image", end: found.position?.end.offset ?? 0 };
+}
 
 describe("markdown to Slack mrkdwn", () => {
   test.each([

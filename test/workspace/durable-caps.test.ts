@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { createSandboxes, type SandboxRuntime } from "../../src/workspace/create-sandboxes.js";
+import { createSandboxes, type SandboxRuntime } from "../../src/app/sandboxes.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { testNamespace } from "../helpers/sandbox-fixture.js";

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { ExecutionResult } from "../../src/core/execution-result.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { createSandboxes } from "../../src/workspace/create-sandboxes.js";
+import { createSandboxes } from "../../src/app/sandboxes.js";
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
 import { META_OBJECT, parseMeta } from "../../src/workspace/workspace-meta.js";

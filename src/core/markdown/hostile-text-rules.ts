@@ -33,12 +33,13 @@ function place(ancestors: Parents[], node: Nodes): { parent: Parents; index: num
   return { parent, index: (parent.children as Nodes[]).indexOf(node) };
 }
 
-/** Raw HTML, inline or a block, becomes the text it is (a block: a paragraph of it). */
+/** Raw HTML, inline or a block, becomes the text it is (a block: a paragraph of it), in the same place of the source. */
 export function rawHtmlAsText(tree: Root): void {
   visitParents(tree, "html", (node, ancestors) => {
     const at = place(ancestors, node);
     if (!at) return CONTINUE;
-    return replace(at.parent, at.index, [FLOW_PARENTS.has(at.parent.type) ? { type: "paragraph", children: [text(node.value)] } : text(node.value)]);
+    const shown: Text = { ...text(node.value), position: node.position };
+    return replace(at.parent, at.index, [FLOW_PARENTS.has(at.parent.type) ? { type: "paragraph", children: [shown], position: node.position } : shown]);
   });
 }
 
@@ -77,6 +78,22 @@ export function imagesAsLinks(tree: Root): void {
   });
 }
 
+/** What a link may be: where it goes, and whether its label names another address (then the real one is shown beside it). */
+export interface LinkVerdict {
+  url: string;
+  misleads: boolean;
+}
+
+/**
+ * The link policy for one link: undefined when it may not be a link at all (then only its label
+ * is shown), else the address it may go to and whether its label misleads. Every target decides
+ * its links here: the tree visitor below, and the renderers that write the source back.
+ */
+export function linkVerdict(url: string, label: string, allowed: (url: string) => string | undefined = safeHttpUrl): LinkVerdict | undefined {
+  const safe = allowed(url);
+  return safe === undefined ? undefined : { url: safe, misleads: labelMisleads(label, safe) };
+}
+
 /**
  * Links only to plain http(s) addresses: any other keeps just its label. A label naming another
  * address than the destination ([https://bank.example](https://evil.example)) stays as text, the
@@ -86,11 +103,11 @@ export function linkPolicy(tree: Root, allowed: (url: string) => string | undefi
   visitParents(tree, "link", (node, ancestors) => {
     const at = place(ancestors, node);
     if (!at) return CONTINUE;
-    const url = allowed(node.url);
-    if (!url) return replace(at.parent, at.index, node.children);
-    node.url = url;
-    if (!labelMisleads(toString(node), url)) return SKIP;
-    const real: Link = { type: "link", url, title: null, children: [text(url)] };
+    const verdict = linkVerdict(node.url, toString(node), allowed);
+    if (!verdict) return replace(at.parent, at.index, node.children);
+    node.url = verdict.url;
+    if (!verdict.misleads) return SKIP;
+    const real: Link = { type: "link", url: verdict.url, title: null, children: [text(verdict.url)] };
     return replace(at.parent, at.index, [...node.children, text(" ("), real, text(")")] as PhrasingContent[]);
   });
 }
@@ -98,6 +115,15 @@ export function linkPolicy(tree: Root, allowed: (url: string) => string | undefi
 /** Every rule, in order: references first (so their targets are seen), images before links. */
 export function applyHostileTextRules(tree: Root): Root {
   resolveReferences(tree);
+  return applyChatRules(tree);
+}
+
+/**
+ * The rules for chat (whose text is shown as it streams): raw HTML as text, images as links, the
+ * link policy. References stay as written: a streamed message can't take back text that a later
+ * definition would make a link, so chat renderers keep definitions from being read as such instead.
+ */
+export function applyChatRules(tree: Root): Root {
   rawHtmlAsText(tree);
   imagesAsLinks(tree);
   linkPolicy(tree);

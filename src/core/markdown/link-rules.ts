@@ -31,3 +31,8 @@ export function labelMisleads(label: string, url: string): boolean {
   const named = label.split(url).join(" ").replace(/[*_~`\\]/g, "").matchAll(/(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)/gi);
   return [...named].some((match) => hostOf(match[1] ?? "") !== target);
 }
+
+/** A link's destination as markdown takes it: parentheses percent-encoded unless they are balanced (Foo_(bar)). */
+export function markdownDestination(url: string): string {
+  return /^[^()]*(?:\([^()]*\)[^()]*)*$/.test(url) ? url : url.replace(/\(/g, "%28").replace(/\)/g, "%29");
+}

@@ -1,12 +1,12 @@
 import { Events } from "discord.js";
-import type { Config } from "../../config.js";
+import type { DiscordConfig } from "../../config.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
 import type { Logger } from "../../log.js";
 import { createDiscordClient, inviteUrl } from "./discord-client.js";
 import { registerDiscordListeners } from "./discord-listeners.js";
 
 /** Connects to Discord's gateway and feeds messages and commands to the intake, and rating clicks to the feedback store. */
-export async function startDiscordBot(config: Config, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void>; connected(): boolean }> {
+export async function startDiscordBot(config: DiscordConfig, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void>; connected(): boolean }> {
   const discordLog = log.child({ platform: "discord" });
   const client = createDiscordClient(config);
   registerDiscordListeners(client, {

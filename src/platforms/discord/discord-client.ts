@@ -1,8 +1,8 @@
 import { Client, GatewayIntentBits, OAuth2Scopes, Partials, PermissionFlagsBits, REST } from "discord.js";
-import type { Config } from "../../config.js";
+import type { DiscordConfig } from "../../config.js";
 
 /** discord.js's REST client, pointed at DISCORD_API_URL when set (a REST proxy). */
-export function createDiscordRest(config: Config): REST {
+export function createDiscordRest(config: DiscordConfig): REST {
   return new REST(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}).setToken(config.DISCORD_TOKEN ?? "");
 }
 
@@ -10,7 +10,7 @@ export function createDiscordRest(config: Config): REST {
  * The gateway client with only the intents needed. Message Content is privileged: without it,
  * mentions, replies to the bot, DMs and slash commands still carry their text.
  */
-export function createDiscordClient(config: Config): Client {
+export function createDiscordClient(config: DiscordConfig): Client {
   const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
   if (config.DISCORD_MESSAGE_CONTENT) intents.push(GatewayIntentBits.MessageContent);
   return new Client({ intents, partials: [Partials.Channel, Partials.Message], ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}) });

@@ -9,8 +9,9 @@ import { MessagePace } from "../../core/message-pace.js";
 import { PacedFlush } from "../../core/paced-flush.js";
 import type { Logger } from "../../log.js";
 import { feedbackRow } from "./discord-feedback.js";
+import { codeBlock } from "../../core/markdown/fenced-code.js";
 import { monospaceTable } from "./discord-table.js";
-import { DISCORD_MESSAGE_LIMIT, splitMessage } from "./discord-text.js";
+import { DISCORD_MESSAGE_LIMIT, discordMarkdown, splitMessage } from "./discord-text.js";
 
 export const STOP_PREFIX = "codebot_stop:";
 const FILES_PER_MESSAGE = 10;
@@ -72,9 +73,8 @@ function stepLine(step: DraftStep): string {
 function draftContent(draft: AnswerDraft): string {
   const shown = draft.text.slice(0, draft.shownLength());
   const tail = shown.length > DRAFT_TEXT_CHARS ? `…${shown.slice(shown.length - DRAFT_TEXT_CHARS)}` : shown;
-  // An unfinished code block is closed, so the steps below it don't show as code.
-  const closed = (tail.match(/```/g) ?? []).length % 2 === 1 ? `${tail}\n\`\`\`` : tail;
-  return finalText([closed.trim(), draft.steps.slice(-6).map(stepLine).join("\n")].filter(Boolean).join("\n\n") || "💭 Thinking…");
+  // Rendered as the answer will be; a code block the text leaves open is closed, so the steps below it don't show as code.
+  return finalText([discordMarkdown(tail).text, draft.steps.slice(-6).map(stepLine).join("\n")].filter(Boolean).join("\n\n") || "💭 Thinking…");
 }
 
 /**
@@ -140,12 +140,14 @@ export class DiscordDelivery implements Delivery {
     const last = answer.tables.at(-1);
     const table = last ? monospaceTable(last.table, TABLE_CHARS, last.csv ? { csvName: displayName(last.csv.name) } : {}) : undefined;
     const tableNote = table?.note ? `\n-# ${plain(table.note)}` : "";
-    let body = `${answer.markdown}${table ? `\n\n${table.text}${tableNote}` : ""}${answer.facts && answer.steps.length ? `\n\n${answer.steps.map(stepLine).join("\n")}` : ""}`;
+    const shown = discordMarkdown(answer.markdown);
+    let body = `${shown.text}${table ? `\n\n${table.text}${tableNote}` : ""}${answer.facts && answer.steps.length ? `\n\n${answer.steps.map(stepLine).join("\n")}` : ""}`;
     // Code people ran themselves is not echoed back; the model's code is a compact block (or code.py).
     const code = answer.facts ? answer.code.join("\n\n# ---\n\n") : "";
-    let codeText = code && code.length <= INLINE_CODE_LIMIT ? `\n-# Code that ran:\n\`\`\`python\n${code.replace(/```/g, "`\u200b``")}\n\`\`\`` : "";
+    let codeText = code && code.length <= INLINE_CODE_LIMIT ? `\n-# Code that ran:\n${codeBlock(code, "python")}` : "";
     let chunks = splitMessage(discordSafeText(body + codeText + notesText));
-    if (chunks.length > MAX_TEXT_MESSAGES) {
+    // Past the chat budget the answer was rendered in part: it comes whole as answer.md.
+    if (shown.cut || chunks.length > MAX_TEXT_MESSAGES) {
       sendable.unshift({ name: "answer.md", mime: "text/markdown", data: Buffer.from(answer.markdown) });
       body = `${splitMessage(body, PREVIEW_LIMIT)[0] ?? ""}…\n-# (The full answer is in answer.md.)`;
       chunks = splitMessage(discordSafeText(body + codeText + notesText));

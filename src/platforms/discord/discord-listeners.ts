@@ -14,7 +14,7 @@ import { checkAccess, type AccessRules } from "../../core/access-policy.js";
 import { threadKey, type AttachmentRef, type ChatRequestInput, type RequestKind } from "../../core/chat-request.js";
 import { discordSafeText } from "../../core/mentions.js";
 import { STOP_TOO_LATE, stopRefusal, type Intake } from "../../bot/intake.js";
-import { messageCode } from "../../bot/message-code.js";
+import { messageCode } from "../../core/markdown/fenced-code.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
 import { COMMAND_KINDS, RUN_CODE_COMMAND, RUN_MODAL_CODE, RUN_MODAL_ID, runModal } from "./discord-commands.js";

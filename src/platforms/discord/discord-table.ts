@@ -1,6 +1,7 @@
 import type { TableValue } from "../../core/execution-result.js";
 import { discordSafeText } from "../../core/mentions.js";
-import { cellText, dataColumnsShown, displayWidth, isNumericDtype, padToWidth, pickColumns, tableNote } from "../../core/table-text.js";
+import { codeBlock } from "../../core/markdown/fenced-code.js";
+import { cellText, dataColumnsShown, displayWidth, isNumericDtype, MONOSPACE_GAP, monospaceLines, pickColumns, tableNote } from "../../core/table-text.js";
 
 /**
  * A DataFrame or Series for Discord, which has no table: an aligned monospace table in a code
@@ -16,9 +17,6 @@ export const DISCORD_CELL_WIDTH = 24;
 export const DISCORD_TABLE_WIDTH = 80;
 /** Rows at most, however many would fit. */
 export const DISCORD_TABLE_ROWS = 30;
-const GAP = "  ";
-const FENCE_OPEN = "```\n";
-const FENCE_CLOSE = "\n```";
 
 export interface DiscordTable {
   /** The code block, at most maxChars characters; empty when not even the header fits. */
@@ -40,9 +38,7 @@ function cell(raw: string): Cell {
 }
 
 function render(lines: Cell[][], widths: number[], right: boolean[]): string {
-  const row = (cells: Cell[]) => cells.map((c, i) => padToWidth(c.text, widths[i] ?? 0, right[i] ? "right" : "left", c.width)).join(GAP);
-  const [header = [], ...body] = lines;
-  return FENCE_OPEN + [row(header), widths.map((width) => "-".repeat(width)).join(GAP), ...body.map(row)].join("\n") + FENCE_CLOSE;
+  return codeBlock(monospaceLines(lines, widths, right).join("\n"));
 }
 
 /**
@@ -59,7 +55,7 @@ export function monospaceTable(table: TableValue, maxChars: number, options: { c
   // Columns in order while the full-height line fits, at least one.
   let columnCount = 0;
   for (let width = 0; columnCount < order.length; columnCount++) {
-    width += widthOf(columnCount, body.length) + (columnCount ? GAP.length : 0);
+    width += widthOf(columnCount, body.length) + (columnCount ? MONOSPACE_GAP.length : 0);
     if (width > DISCORD_TABLE_WIDTH && columnCount > 0) break;
   }
 

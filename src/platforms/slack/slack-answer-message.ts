@@ -6,7 +6,7 @@ import { stepLine } from "./slack-draft-message.js";
 import { feedbackBlock } from "./slack-feedback.js";
 import { markdownBlocks } from "./slack-markdown-blocks.js";
 import { escapeMrkdwn, markdownToMrkdwn } from "./slack-markdown.js";
-import { slackMarkdownSafe } from "./slack-markdown-safe.js";
+import { slackMarkdownSafe } from "./slack-markdown-target.js";
 import { tableBlock } from "./slack-table.js";
 
 /** Characters of the answer shown when it is too long for one message (the whole is attached). */

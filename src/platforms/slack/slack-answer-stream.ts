@@ -5,7 +5,7 @@ import type { ChatRequest } from "../../core/chat-request.js";
 import { clipText, displayName } from "../../core/display-text.js";
 import { PacedFlush } from "../../core/paced-flush.js";
 import type { Logger } from "../../log.js";
-import { slackMarkdownSafe } from "./slack-markdown-safe.js";
+import { slackMarkdownSafe } from "./slack-markdown-target.js";
 import { StreamedMarkdown } from "./slack-stream-markdown.js";
 
 /** At most one streaming call per message per this many ms (Slack: a message shouldn't change faster). */

@@ -1,8 +1,8 @@
 import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
-import type { Config } from "../../config.js";
-import { AssistantThreads } from "../../bot/assistant-threads.js";
+import type { SlackConfig } from "../../config.js";
+import { AssistantThreads } from "./slack-assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
-import { LatestDmThreads } from "../../bot/latest-dm-threads.js";
+import { LatestDmThreads } from "./slack-latest-dm-threads.js";
 import type { Logger } from "../../log.js";
 import { slackClientOptions, slackLogger } from "./slack-client-options.js";
 import { registerSlackListeners } from "./slack-listeners.js";
@@ -20,7 +20,7 @@ export interface SlackBot {
  * needed), otherwise Bolt's HTTP receiver on PORT, which verifies every request's signature and
  * serves nothing but Slack's requests (the bot's ops endpoints have a port of their own).
  */
-export async function startSlackBot(config: Config, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
+export async function startSlackBot(config: SlackConfig, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
   // No request copies on errors, the SDKs' lines through codebot's logger (slack-client-options.ts).
   const clientOptions = slackClientOptions(config, slackLog);

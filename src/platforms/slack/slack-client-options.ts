@@ -1,5 +1,5 @@
 import { LogLevel, type Logger as SlackLogger, type WebClientOptions } from "@slack/web-api";
-import type { Config } from "../../config.js";
+import type { SlackConfig } from "../../config.js";
 import type { Logger } from "../../log.js";
 
 const LEVELS: Record<LogLevel, number> = { [LogLevel.DEBUG]: 0, [LogLevel.INFO]: 1, [LogLevel.WARN]: 2, [LogLevel.ERROR]: 3 };
@@ -36,7 +36,7 @@ export function slackLogger(log: Logger, level: LogLevel = LogLevel.WARN): Slack
  * logger, and no copy of the HTTP request on errors (by default the SDK attaches the original
  * axios error, whose config carries the Authorization header: any log of it would print the token).
  */
-export function slackClientOptions(config: Config, log: Logger): WebClientOptions {
+export function slackClientOptions(config: SlackConfig, log: Logger): WebClientOptions {
   return {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
     attachOriginalToWebAPIRequestError: false,

@@ -1,5 +1,5 @@
-import { fencedPython } from "../../agent/fenced-code.js";
-import type { DmThread } from "../../bot/latest-dm-threads.js";
+import { fencedPython } from "../../core/markdown/fenced-code.js";
+import type { DmThread } from "./slack-latest-dm-threads.js";
 import { textCommand, type TextCommand } from "../../bot/text-commands.js";
 import { MAX_ATTACHMENTS, type AttachmentRef, type ChatRequestInput } from "../../core/chat-request.js";
 import { displayName } from "../../core/display-text.js";

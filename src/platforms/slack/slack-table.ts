@@ -1,7 +1,7 @@
 import type { RawTextElement, TableBlock } from "@slack/web-api";
 import type { TableValue } from "../../core/execution-result.js";
-import { neutralizeMassMentions } from "../../core/mentions.js";
 import { cellText, dataColumnsShown, isNumericDtype, pickColumns, tableNote } from "../../core/table-text.js";
+import { slackMarkdownSafe } from "./slack-markdown-target.js";
 
 /**
  * A DataFrame or Series as Slack's table block (https://docs.slack.dev/reference/block-kit/blocks/table-block):
@@ -27,14 +27,6 @@ export const EMPTY_CELL = "–";
 
 type ColumnSetting = NonNullable<TableBlock["column_settings"]>[number];
 
-/**
- * raw_text is shown as it is, but defence in depth: no mass mention, and no "<" that could start a
- * Slack token (<!here>, <@U…>, <#C…>, <https://…|label>) should Slack ever parse it.
- */
-function defuse(text: string): string {
-  return neutralizeMassMentions(text).replace(/<(?=[!@#]|[a-z][a-z0-9+.-]*:)/gi, "<\u200b");
-}
-
 function cell(text: string): RawTextElement {
   return { type: "raw_text", text: text || EMPTY_CELL };
 }
@@ -58,7 +50,8 @@ export function tableBlock(table: TableValue, options: { csvName?: string } = {}
     columns.map((column) => {
       const { text, cut } = cellText(values[column] ?? "", TABLE_CELL_CHARS);
       cellsCut ||= cut;
-      return defuse(text) || EMPTY_CELL;
+      // raw_text is shown as it is, but defence in depth: no mass mention, no token, should Slack ever parse it.
+      return slackMarkdownSafe(text) || EMPTY_CELL;
     });
   const header = line(table.columns);
   let chars = header.reduce((sum, text) => sum + text.length, 0);
