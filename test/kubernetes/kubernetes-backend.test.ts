@@ -12,9 +12,10 @@ import { sessionPods, STAND_IN_IMAGE } from "./kubernetes-fixture.js";
 const NAMESPACE = "codebot-sandboxes";
 
 // The backend contract against the Kubernetes backend, through @kubernetes/client-node and the API
-// stand-in (each pod a container of the local engine), under each runtime: runsc as RuntimeClass gvisor.
+// stand-in (each pod a container of the local engine), under each runtime: gVisor's as RuntimeClass gvisor.
 describe.each(await sandboxRuntimes())("under %s", (runtime) => {
-  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE], baselineNamespaces: [NAMESPACE], nodes: ["node-a", "node-b"] });
+  // RuntimeClass gvisor's handler: this gVisor runtime of the engine (runsc, or another registered one).
+  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE], baselineNamespaces: [NAMESPACE], nodes: ["node-a", "node-b"], runtimeClasses: { gvisor: runtime === "runc" ? "runsc" : runtime } });
   const dir = mkdtempSync(join(tmpdir(), "codebot-k8s-"));
   beforeAll(async () => {
     await standIn.start();
@@ -27,7 +28,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   }, 60_000);
   const built = useDurableRuntime(
     { ...CONTRACT_SETTINGS, SANDBOX_BACKEND: "kubernetes", SANDBOX_K8S_NAMESPACE: NAMESPACE, SANDBOX_IMAGE: STAND_IN_IMAGE, SANDBOX_K8S_GRACE_SECONDS: "10" },
-    () => ({ KUBECONFIG: join(dir, "kubeconfig"), ...(runtime === "runsc" ? { SANDBOX_K8S_RUNTIME_CLASS: "gvisor" } : {}) }),
+    () => ({ KUBECONFIG: join(dir, "kubeconfig"), ...(runtime === "runc" ? {} : { SANDBOX_K8S_RUNTIME_CLASS: "gvisor" }) }),
   );
   backendContract(`Kubernetes, pods over the API stand-in (${runtime})`, () => {
     const { runtime: sandboxes, config } = built;

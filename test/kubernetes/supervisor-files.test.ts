@@ -19,7 +19,7 @@ const log = createLogger("silent");
 // attachment: what the sandbox's code laid out in /mnt/data (links to elsewhere, where a folder or a
 // file is to go) is replaced, never followed, and everything is written as the sandbox's user.
 describe.each(await sandboxRuntimes())("files through the supervisor of a pod (%s)", (runtime) => {
-  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE] });
+  const standIn = new KubernetesStandIn({ namespaces: [NAMESPACE], runtimeClasses: { gvisor: runtime === "runc" ? "runsc" : runtime } });
   const naming = sessionNaming("files");
   const limits = { ...limitsFromConfig(loadConfig({ SANDBOX_MEMORY_MB: "256" })), idleTimeoutSeconds: 300 };
   let session: SandboxSession;
@@ -29,7 +29,7 @@ describe.each(await sandboxRuntimes())("files through the supervisor of a pod (%
     await standIn.start();
     const kc = new KubeConfig();
     kc.loadFromString(standIn.kubeconfig());
-    const settings = { installation: "files", image: STAND_IN_IMAGE, limits, graceSeconds: 5, ...(runtime === "runsc" ? { runtimeClass: "gvisor" } : {}) };
+    const settings = { installation: "files", image: STAND_IN_IMAGE, limits, graceSeconds: 5, ...(runtime === "runc" ? {} : { runtimeClass: "gvisor" }) };
     provider = new KubernetesProvider({ api: new PodApi(kc, NAMESPACE), settings, naming, poolSize: 0, maxFrameBytes: maxFrameBytes(limits), log });
     const sandbox = await provider.start(naming.sessionName("hostile"));
     if (sandbox === "exists") throw new Error("a pod of that session exists already");
