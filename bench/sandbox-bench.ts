@@ -5,9 +5,10 @@
  *  2. the first execution in a new session (pool warm) vs a one-shot `docker run --rm <image> python3 -c "import ..."`
  *  3. a pandas groupby on a 1,000,000-row frame (1,000 keys) built once in the session
  *  4. resident memory of an idle warm session, and how many fit in 8 GiB.
- * Then runsc/runc ratios against the targets. RUNS (default 30) sets the sample count of 1-3
- * (the one-shot baseline, the slowest, takes a third of them). BENCH_RUNTIMES (e.g.
- * "runc,runsc,runsc-systrap") compares several registered gVisor runtimes (platforms, flags) with runc.
+ * Then runsc/runc ratios against the targets, and 5. the Kubernetes backend over the API stand-in
+ * against Docker (kubernetes-column.ts; BENCH_KUBERNETES=0 leaves it out). RUNS (default 30) sets the
+ * sample count of 1-3 and 5 (the one-shot baseline, the slowest, takes a third of them). BENCH_RUNTIMES
+ * (e.g. "runc,runsc,runsc-systrap") compares several registered gVisor runtimes (platforms, flags) with runc.
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/docker/runtime-de
 import { seccompProfile } from "../src/sandbox/docker/seccomp-profile.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
+import { kubernetesColumn } from "./kubernetes-column.js";
 import { median, percentile, row, timeInterleaved } from "./stats.js";
 
 const run = promisify(execFile);
@@ -214,6 +216,10 @@ async function main(): Promise<void> {
       await s.manager.close();
       await s.manager.destroyAll();
     }
+  }
+  if (process.env.BENCH_KUBERNETES !== "0") {
+    console.log("");
+    await kubernetesColumn(runtimes.filter((name) => name === "runc" || name === GVISOR_RUNTIME), RUNS); // the stand-in maps RuntimeClass gvisor to runsc
   }
 }
 
