@@ -84,6 +84,13 @@ module.exports = {
       to: { path: "^src/platforms/[^/]+/", pathNot: "^src/platforms/$1/" },
     },
     {
+      name: "kubernetes-types-stay-in-their-backend",
+      comment: "The Kubernetes client (and every type of it) is the Kubernetes backend's own: nothing outside src/sandbox/kubernetes/ names it.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/sandbox/kubernetes/" },
+      to: { path: "@kubernetes/client-node" },
+    },
+    {
       name: "no-file-cycles",
       comment: "No circular imports between files.",
       severity: "error",

@@ -1,94 +1,97 @@
 /**
- * npm run bench:pipeline — what the pipeline adds to a turn, with the stand-in model answering at once:
- *  1. one turn with one tool call, enqueue → answer delivered, minus the sandbox execution
- *     (measured on the same session in the same run);
- *  2. turns per second with 20 threads at once, and that no turn was lost or answered twice;
+ * npm run bench:pipeline — what the pipeline adds to a turn, with the stand-in model answering at once,
+ * under each sandbox runtime asked for that the engine lists (BENCH_RUNTIMES, default "runc,runsc"), their
+ * turns and rounds taken in turn:
+ *  1. one turn with one tool call, enqueue → answer read, minus the sandbox execution (measured on the
+ *     same session in the same run); the serial rate is 1000 / its median;
+ *  2. turns per second with 20 threads at once for 3 rounds, against the serial rate, and that no turn
+ *     was lost or answered twice; both broken down span by span (turn-breakdown.ts), one clock;
  *  3. streamed answers on the Slack and Discord stand-ins: the model's first token to the first words
  *     shown, against the same answer not streamed, and the platform calls per answer (streaming-bench.ts);
  *  4. what metrics and budgets add to a turn, against a worker with neither (ops-overhead-bench.ts).
- * Needs Redis (REDIS_URL, or a private redis-server is started) and the sandbox image. RUNS (default 30).
+ * Parts 3 and 4 run once, under SANDBOX_RUNTIME (auto). Needs Redis (REDIS_URL, or a private
+ * redis-server is started) and the sandbox image. RUNS (default 30); SKIP_EXTRAS=1 skips parts 3 and 4.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { loadConfig } from "../src/config.js";
-import { createLogger } from "../src/log.js";
-import { keys } from "../src/redis/redis-keys.js";
+import { execFileSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { createRedis } from "../src/redis/redis-connection.js";
-import { TurnQueue } from "../src/queue/turn-queue.js";
-import { startWorkerRuntime } from "../src/app/worker.js";
 import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
-import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";
-import { median, percentile, row, timeRuns } from "./stats.js";
+import { median, percentile } from "./stats.js";
 import { streamingBench } from "./streaming-bench.js";
 import { opsOverheadBench } from "./ops-overhead-bench.js";
+import { ROUNDS, RuntimeUnderTest, runtimeReport, THREADS, type RuntimeResult } from "./pipeline-runtime.js";
+import { breakdownTable, SpanRecorder } from "./turn-breakdown.js";
 
 const RUNS = Number(process.env.RUNS ?? 30);
-const THREADS = 20;
 
+const load = () => loadavg().map((value) => value.toFixed(2)).join(" ");
+
+/** The runtimes asked for that the engine lists (a missing one is named and skipped). */
+function runtimesToBench(): string[] {
+  const wanted = (process.env.BENCH_RUNTIMES ?? "runc,runsc").split(",").map((name) => name.trim()).filter(Boolean);
+  const listed = Object.keys(JSON.parse(execFileSync("docker", ["info", "--format", "{{json .Runtimes}}"], { encoding: "utf8" })) as Record<string, unknown>);
+  for (const name of wanted.filter((name) => !listed.includes(name))) console.log(`(runtime ${name} is not registered with the engine: skipped)`);
+  return wanted.filter((name) => listed.includes(name));
+}
+
+function summary(results: RuntimeResult[]): string {
+  const lines = [
+    "| runtime | one turn alone (median / p95) | turns/s one at a time | 20 threads × 3 rounds | concurrent / serial | none lost or doubled |",
+    "|---|---:|---:|---:|---:|---|",
+    ...results.map(
+      (r) =>
+        `| ${r.runtime} | ${median(r.turns).toFixed(1)} / ${percentile(r.turns, 95).toFixed(1)} ms | ${r.serialRate.toFixed(1)} | ${r.concurrentRate.toFixed(1)} turns/s | ${(r.concurrentRate / r.serialRate).toFixed(2)}× | ${r.problems.length ? "NO" : "yes"} |`,
+    ),
+  ];
+  const runc = results.find((r) => r.runtime === "runc");
+  for (const other of results.filter((r) => r !== runc && runc)) {
+    const ratio = other.concurrentRate / (runc?.concurrentRate ?? Number.NaN);
+    lines.push("", `${other.runtime} concurrent / runc concurrent: ${ratio.toFixed(2)}× (target >= 0.5×: ${ratio >= 0.5 ? "PASS" : "MISS"})`);
+  }
+  return lines.join("\n");
+}
 
 async function main(): Promise<void> {
   const redisServer = await privateRedis();
   const llm = await startChatCompletionsStandIn();
-  const prefix = `bench${randomBytes(3).toString("hex")}`;
-  const config = loadConfig({
-    ...process.env,
-    METRICS_PORT: process.env.METRICS_PORT ?? "0", // in-process workers: no endpoint to fight over
-    REDIS_URL: redisServer.url,
-    QUEUE_PREFIX: prefix,
-    SANDBOX_NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
-    SANDBOX_POOL_SIZE: "2",
-    SANDBOX_MAX_SESSIONS: String(THREADS + 5),
-    SANDBOX_MAX_SESSIONS_PER_USER: String(THREADS + 5), // one bench user opens every thread
-    WORKER_CONCURRENCY: String(THREADS),
-    OPENAI_BASE_URL: llm.baseURL,
-    OPENAI_API_KEY: "sk-bench",
-  });
-  const log = createLogger(process.env.LOG_LEVEL ?? "warn");
-  const runtime = await startWorkerRuntime(config, log);
-  const redis = createRedis(config.REDIS_URL);
-  const k = keys(prefix);
-  const queue = new TurnQueue(redis, prefix, 3);
-  const reader = redis.duplicate();
-
-  async function turn(threadId: string): Promise<void> {
-    llm.script({ toolCalls: [{ name: "python", arguments: { code: "x = 1" } }] }, { content: "done" });
-    const eventId = `bench:${randomUUID()}`;
-    await queue.enqueue({ eventId, user: { id: "bench", name: "bench" }, conversation: { platform: "local", channelId: "bench", threadId }, text: "go", receivedAt: Date.now() });
-    await awaitAnswer(reader, k, eventId);
-  }
-
+  const redis = createRedis(redisServer.url);
+  const recorder = new SpanRecorder();
+  const runtimes = runtimesToBench();
+  const loadBefore = load();
+  const results: RuntimeResult[] = [];
   try {
-    console.log(`codebot pipeline benchmark: ${RUNS} runs, stand-in model answering at once, ${THREADS} threads for throughput\n`);
-    await turn("warm-up");
-    const turns = await timeRuns(RUNS, () => turn("bench-thread"));
-    const session = await runtime.sandboxes.session("local:-:bench:bench-thread");
-    const executions = await timeRuns(RUNS, () => session.execute("x = 1"));
-    const overhead = turns.map((t) => t - median(executions));
-    console.log("1. one turn with one tool call, enqueue -> answer delivered");
-    console.log(row("   whole turn", turns));
-    console.log(row("   baseline: the sandbox execution alone", executions));
-    console.log(row("   pipeline overhead (turn - median execution)", overhead));
-    console.log(`   target median overhead <= 30 ms: ${median(overhead) <= 30 ? "PASS" : "MISS"}\n`);
-
-    await Promise.all(Array.from({ length: THREADS }, (_, i) => turn(`warm-${i}`)));
-    const requestsBefore = llm.requests.length;
-    const started = performance.now();
-    const rounds = 3;
-    for (let round = 0; round < rounds; round++) await Promise.all(Array.from({ length: THREADS }, (_, i) => turn(`warm-${i}`)));
-    const seconds = (performance.now() - started) / 1000;
-    const answered = rounds * THREADS;
-    const modelCalls = llm.requests.length - requestsBefore;
-    console.log(`2. ${THREADS} threads at once, ${rounds} rounds: ${(answered / seconds).toFixed(1)} turns/s (${answered} turns in ${seconds.toFixed(2)} s)`);
-    console.log(`   model calls ${modelCalls} for ${answered} turns (2 each expected): ${modelCalls === answered * 2 ? "no turn lost or run twice" : "MISMATCH"}`);
-    console.log(`   p95 of single-turn latency above: ${percentile(turns, 95).toFixed(2)} ms\n`);
-    await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
-    await opsOverheadBench({ redisUrl: redisServer.url, llm, runs: Number(process.env.OPS_RUNS ?? RUNS) });
+    console.log(`codebot pipeline benchmark, ${new Date().toISOString()}: ${RUNS} runs, stand-in model answering at once, ${THREADS} threads × ${ROUNDS} rounds for throughput; runtimes ${runtimes.join(", ")}`);
+    console.log(`load average before (1, 5, 15 min): ${loadBefore}\n`);
+    const subjects: RuntimeUnderTest[] = [];
+    try {
+      for (const runtime of runtimes) subjects.push(await RuntimeUnderTest.start(runtime, { redisUrl: redisServer.url, redis, llm, recorder, runs: RUNS }));
+      // Interleaved: runtimes in turn, the first of each pass alternating, and the single turns spread
+      // between the 20-thread rounds, so a change in the machine's load falls on every figure alike.
+      const order = (pass: number) => (pass % 2 ? [...subjects].reverse() : subjects);
+      for (let round = 0, single = 0; round < ROUNDS; round++) {
+        for (const end = Math.round((RUNS * (round + 1)) / ROUNDS); single < end; single++) for (const subject of order(single)) await subject.singleTurn();
+        for (const subject of order(round)) await subject.round();
+      }
+      for (const subject of subjects) await subject.executionBaseline();
+      for (const subject of subjects) results.push(await subject.result());
+    } finally {
+      for (const subject of subjects) await subject.close();
+    }
+    for (const result of results) console.log(runtimeReport(result));
+    console.log(`Summary (${new Date().toISOString().slice(0, 10)}, load average ${loadBefore} before, ${load()} after):\n`);
+    console.log(summary(results));
+    console.log("\nWhere a turn's time goes (each row the median over the turns, so the rows need not add up to the whole; one tool call, stand-in model):\n");
+    console.log(breakdownTable(results.flatMap((r) => [{ label: `${r.runtime} alone`, medians: r.alone }, { label: `${r.runtime} ${THREADS} at once`, medians: r.concurrent }])));
+    console.log("");
+    if (process.env.SKIP_EXTRAS !== "1") {
+      await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
+      await opsOverheadBench({ redisUrl: redisServer.url, llm, runs: Number(process.env.OPS_RUNS ?? RUNS) });
+    }
+    if (results.some((r) => r.problems.length)) process.exitCode = 1;
   } finally {
-    reader.disconnect();
-    await queue.close();
+    recorder.close();
     redis.disconnect();
-    await runtime.close();
-    await runtime.sandboxes.destroyAll();
     await llm.close();
     redisServer.stop();
   }

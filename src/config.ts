@@ -6,6 +6,7 @@ import { datasourcesSchema, type DatasourcesConfig } from "./config/datasources-
 import { discordSchema, type DiscordConfig } from "./config/discord-config.js";
 import { exportSchema, type ExportConfig } from "./config/export-config.js";
 import { fleetSchema, type FleetConfig } from "./config/fleet-config.js";
+import { kubernetesSchema, type KubernetesConfig } from "./config/kubernetes-config.js";
 import { llmSchema, type LlmConfig } from "./config/llm-config.js";
 import { logSchema, type LogConfig } from "./config/log-config.js";
 import { opsSchema, type OpsConfig } from "./config/ops-config.js";
@@ -18,7 +19,7 @@ import { turnSchema, type TurnConfig } from "./config/turn-config.js";
 import { workspaceSchema, type WorkspaceConfig } from "./config/workspace-config.js";
 
 export { SECRET_VARIABLES } from "./core/secret-variables.js";
-export type { AdminConfig, BudgetConfig, ChatConfig, DatasourcesConfig, DiscordConfig, ExportConfig, FleetConfig, LlmConfig, LogConfig, OpsConfig, QueueConfig, RedisConfig, SandboxConfig, ScheduleConfig, SlackConfig, TurnConfig, WorkspaceConfig };
+export type { AdminConfig, BudgetConfig, ChatConfig, DatasourcesConfig, DiscordConfig, ExportConfig, FleetConfig, KubernetesConfig, LlmConfig, LogConfig, OpsConfig, QueueConfig, RedisConfig, SandboxConfig, ScheduleConfig, SlackConfig, TurnConfig, WorkspaceConfig };
 export type { PlatformsConfig } from "./config/platforms-config.js";
 
 /**
@@ -29,6 +30,7 @@ export type { PlatformsConfig } from "./config/platforms-config.js";
 export const CONFIG_SECTIONS = {
   log: logSchema,
   fleet: fleetSchema,
+  kubernetes: kubernetesSchema,
   sandbox: sandboxSchema,
   workspace: workspaceSchema,
   datasources: datasourcesSchema,
@@ -51,6 +53,7 @@ export type ConfigSection = keyof typeof CONFIG_SECTIONS;
 /** The loaded configuration: every section's variables side by side, under their environment names. */
 export type Config = LogConfig &
   FleetConfig &
+  KubernetesConfig &
   SandboxConfig &
   WorkspaceConfig &
   DatasourcesConfig &
@@ -78,6 +81,9 @@ export const SECTION_OF: ReadonlyMap<string, ConfigSection> = new Map(
 /** Rules across sections: what a platform needs once one of its variables is set; ports that must differ. */
 function crossSectionProblems(config: Config): string[] {
   const problems: string[] = [];
+  if (config.SANDBOX_BACKEND === "kubernetes" && config.SANDBOX_HOSTS) {
+    problems.push("  SANDBOX_HOSTS: a fleet of Docker engines; with SANDBOX_BACKEND=kubernetes the cluster places sandboxes (unset it)");
+  }
   if (config.BOT_METRICS_PORT !== 0 && config.BOT_METRICS_PORT === config.PORT) {
     problems.push("  BOT_METRICS_PORT: must differ from PORT (Slack's public port never serves /metrics, /healthz or /readyz)");
   }

@@ -28,6 +28,11 @@ lines. Requests:
                                                              "mtimeMs", "data" (base64)} or null]}: small
                                                              files whole, in order, while they fit maxBytes
                                                              (at most 1 MiB) together
+  {"id", "op": "write", "path", "offset", "size", "data" (base64), "mode"?, "dirMode"?, "mtimeMs"?}
+                                                         -> {"id", "op": "write", "written", "done"} or {"id",
+                                                             "op": "write", "problem"}: a chunk (at most 8 MiB)
+                                                             of a file put into /mnt/data, in order, as uid 1000,
+                                                             links never followed (data_write.py)
   {"op": "interrupt", "target"}  stops that execution (running or queued): its status is "cancelled"
 A request that can't be done is answered {"id", "op": "error", "message"}.
 
@@ -107,6 +112,7 @@ sys.path.insert(0, RUNNER_DIR)  # -I leaves the script's folder off the path
 from capped_buffer import CappedBuffer, human_bytes  # noqa: E402
 from data_read import read_chunk  # noqa: E402
 from data_tree import list_tree, read_many, stat_files  # noqa: E402
+from data_write import write_chunk  # noqa: E402
 from data_files import DATA_DIR, changed_files, describe, disk_note, file_changes, snapshot_files  # noqa: E402
 from kernel_frames import SNAPSHOT_FRAME_BYTES, TABLE_COLUMNS, TABLE_ROWS, FrameError, max_frame_bytes, parse_done, parse_restore, parse_snapshot  # noqa: E402
 from kernel_process import make_undumpable, spawn_kernel  # noqa: E402
@@ -724,6 +730,8 @@ class Supervisor:
             return read_chunk(request)
         if op == "tree":
             return list_tree(request)
+        if op == "write":
+            return write_chunk(request, self.drop_privileges)
         if op == "stat":
             return stat_files(request)
         if op == "readMany":

@@ -1,3 +1,4 @@
+import { timed } from "../core/turn-spans.js";
 import type OpenAI from "openai";
 import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { AnswerEvent } from "../core/answer-events.js";
@@ -100,7 +101,7 @@ export class AgentLoop {
     const written = new WrittenText(input.emit);
     const spentBefore = input.tokensSpentBefore ?? 0;
     for (;;) {
-      const reply = await this.completeRidingOutages(messages, input, usage, written, transcript);
+      const reply = await timed("model call", () => this.completeRidingOutages(messages, input, usage, written, transcript));
       const calls = reply.tool_calls ?? [];
       const assistant: ChatCompletionMessageParam = { role: "assistant", content: reply.content ?? null, ...(calls.length ? { tool_calls: calls } : {}) };
       messages.push(assistant);
@@ -133,7 +134,7 @@ export class AgentLoop {
     }
     const code = parsePythonArguments(call.function.arguments);
     const step = executions.length + 1;
-    await input.status({ phase: "running", step, text: `Running code (step ${step})…` });
+    await timed("status", () => input.status({ phase: "running", step, text: `Running code (step ${step})…` }));
     input.emit?.({ type: "step-started", step, code });
     const result = await input.execute(code, input.signal);
     executions.push({ code, result });

@@ -33,6 +33,7 @@ import { humanSize, ThreadCommands } from "./thread-commands.js";
 import type { TurnTally } from "../ops/turn-tally.js";
 import type { DataSources } from "../datasources/data-sources.js";
 import { queriesMarkdown } from "./source-calls-text.js";
+import { timed } from "../core/turn-spans.js";
 import { sourcesPromptFor, turnSourceCalls, withCalls } from "./turn-sources.js";
 import type { ScheduleCommands } from "../schedules/schedule-commands.js";
 import type { Schedules } from "../schedules/schedules.js";
@@ -114,17 +115,17 @@ export class TurnHandler {
     }
     const spending = new TurnSpending({ budgets: this.deps.budgets, ledger: this.deps.ledger, log: context.log }, request, sessionId);
     // Admitted, the turn holds one turn's worth against its budgets until it ends, however it ends.
-    const spentBefore = await spending.admit();
+    const spentBefore = await timed("budget admit", () => spending.admit());
     const run: TurnRun = { ...context, spending };
     try {
-      await context.delivery.status(request, { phase: "thinking", text: "Thinking…" });
+      await timed("status", () => context.delivery.status(request, { phase: "thinking", text: "Thinking…" }));
       const uploaded = await fetchAttachments(this.deps, request, sessionId, context);
       const code = request.kind === "run" ? request.text : fencedPython(request.text);
       if (code !== undefined) return await this.runAsWritten(request, sessionId, code, run);
       if (this.deps.modelConfigured === false) throw new TurnFailure("MODEL_UNAVAILABLE", NO_MODEL);
       await this.converse(request, sessionId, uploaded, run, spentBefore);
     } finally {
-      await spending.settle();
+      await timed("budget settle", () => spending.settle());
     }
   }
 
@@ -151,7 +152,7 @@ export class TurnHandler {
       ? `\n\n[${request.user.name} attached: ${uploaded.map((file) => `${file.path} (${humanSize(file.data.length)}, ${file.mime})`).join("; ")}]`
       : "";
     const images = this.deps.vision ? uploaded.filter((file) => file.mime.startsWith("image/") && file.data.length <= VISION_MAX_BYTES) : [];
-    const history: ChatCompletionMessageParam[] = await this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE)));
+    const history: ChatCompletionMessageParam[] = await timed("memory read", () => this.deps.memory.history(sessionId, Math.floor(this.deps.contextTokens * (1 - CONTEXT_RESERVE))));
     let step = 0;
     if (context.tally) context.tally.model = this.deps.agent.model;
     const relay = new EventRelay(context.delivery, request, context.log);
@@ -175,11 +176,13 @@ export class TurnHandler {
       if (transcript.eventful && (!failure.retry || context.lastAttempt !== false)) await this.remember(sessionId, transcript.interrupted(cutReason(failure)), context);
       throw error;
     });
-    // Independent writes to Redis: one round trip's wait, not two.
-    await Promise.all([context.spending.flush(), this.deps.memory.append(sessionId, output.remembered)]);
+    // Independent writes to Redis: one round trip's wait, not two; and alongside the export record and
+    // the checkpoint (the answer still waits for all three: a thread's memory is written before it is told).
+    const remembered = timed("memory write", () => Promise.all([context.spending.flush(), this.deps.memory.append(sessionId, output.remembered)]));
+    remembered.catch(() => undefined); // its failure is the turn's, through deliver
     context.log.info({ steps: output.executions.length, stop: output.stop, usage: output.usage }, "turn answered");
     await relay.settled();
-    await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length });
+    await this.deliver(request, sessionId, output.markdown, output.executions, context, undefined, { model: this.deps.agent.model, steps: output.executions.length }, remembered);
   }
 
   /**
@@ -189,7 +192,7 @@ export class TurnHandler {
    */
   private async execute(sessionId: string, code: string, context: TurnRun, request: ChatRequest, step: number): Promise<ExecutionResult> {
     const executionId = `${request.eventId}#${step}`;
-    const result = await this.executeOnce(sessionId, code, context, request, executionId, step);
+    const result = await timed("execution", () => this.executeOnce(sessionId, code, context, request, executionId, step), (result) => result.durationMs);
     this.deps.metrics?.executed(result.status);
     context.tally?.executed(result.status, result.durationMs);
     // Each step's seconds count at once (once per execution id: a replay after a takeover isn't paid
@@ -224,13 +227,18 @@ export class TurnHandler {
     context: TurnContext,
     fullOutput?: OutgoingFile,
     facts?: AnswerFacts,
+    before: Promise<unknown> = Promise.resolve(),
   ): Promise<void> {
-    const recordNotes = await this.recordTurn(request, sessionId, answer, executions, context);
-    // The files the code changed are saved before the answer goes out; what could not be is said.
-    const saveNotes = (await this.deps.sandboxes.settle?.(sessionId)) ?? [];
+    // The export record and the checkpoint at once (and what the caller writes before the answer):
+    // the files the code changed are saved before the answer goes out; what could not be is said.
+    const [recordNotes, saveNotes] = await Promise.all([
+      timed("export record", () => this.recordTurn(request, sessionId, answer, executions, context)),
+      timed("checkpoint", async () => (await this.deps.sandboxes.settle?.(sessionId)) ?? []),
+      before,
+    ]);
     const queries = queriesMarkdown(executions);
     const markdown = [answer, ...(queries ? [queries] : []), ...[...saveNotes, ...recordNotes].map(noteMarkdown)].join("\n\n");
-    const outputs = await collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log);
+    const outputs = await timed("outputs", () => collectOutputs(this.deps.sandboxes, sessionId, executions.map((execution) => execution.result), context.log));
     if (outputs.images.length || outputs.files.length) await context.delivery.status(request, { phase: "uploading", text: "Uploading results…" });
     // Skipped files are named by the sandbox: one clipped line each (the adapters summarise the list).
     const skippedFiles = outputs.skippedFiles.map((entry) => displayNote(entry, MAX_SKIPPED_NOTE));
@@ -239,7 +247,7 @@ export class TurnHandler {
     const bytesOut = [...files, ...outputs.images].reduce((bytes, file) => bytes + file.data.length, 0);
     this.deps.metrics?.filesOut(bytesOut);
     if (context.tally) context.tally.bytesOut += bytesOut;
-    await context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) });
+    await timed("delivery", () => context.delivery.answer(request, { markdown, code: executions.map((execution) => execution.code), steps, ...outputs, files, skippedFiles, ...(facts ? { facts } : {}) }));
   }
 
   /** Appends to the thread's memory for a turn that ended early; a write that fails is logged (the turn's own failure is what people read). */

@@ -8,6 +8,7 @@ import { SessionCatalog } from "../fleet/session-catalog.js";
 import type { Logger } from "../log.js";
 import { sandboxManagerOver, type EngineHost, type ProviderFactory, type SandboxExtras } from "../sandbox/create-sandbox-manager.js";
 import { dockerProviders } from "../sandbox/docker/create-sandbox-manager.js";
+import { kubernetesProviders } from "../sandbox/kubernetes/kubernetes-providers.js";
 import type { SandboxEngine } from "../sandbox/sandbox-engine.js";
 import type { SandboxManager } from "../sandbox/sandbox-manager.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
@@ -20,18 +21,24 @@ import { WorkspaceHooks } from "../workspace/workspace-hooks.js";
 
 export type { SandboxRuntime };
 
+/** What a backend tells the layers above of its own accord: a session's sandbox about to be taken away (a Kubernetes pod evicted), to be saved now. */
+interface BackendSignals {
+  saveSession?: (sessionId: string) => Promise<unknown>;
+}
+
 /**
- * The backend sandboxes run on, for one engine (a fleet's host at its address, else the engine of
- * the environment): Docker's. A second backend (src/sandbox/<name>/) is chosen here, from its
- * config, by returning its ProviderFactory instead; nothing else in codebot names a backend.
+ * The backend sandboxes run on, for one engine: Kubernetes' (SANDBOX_BACKEND=kubernetes: a
+ * namespace of pods) or Docker's (a fleet's host at its address, else the engine of the
+ * environment). Nothing else in codebot names a backend.
  */
-function providersFor(host?: HostSpec): ProviderFactory {
+function providersFor(config: Config, host?: HostSpec, signals: BackendSignals = {}): ProviderFactory {
+  if (config.SANDBOX_BACKEND === "kubernetes") return kubernetesProviders(config, signals.saveSession ? { onTerminating: signals.saveSession } : {});
   return dockerProviders(host && { address: host.address, tlsDir: host.tlsDir });
 }
 
 /** One engine's manager over the configured backend. */
-function engineManager(config: Config, log: Logger, redis: Redis | undefined, extra: SandboxExtras & { host?: EngineHost }, spec?: HostSpec): SandboxManager {
-  return sandboxManagerOver(providersFor(spec), config, log, redis, extra);
+function engineManager(config: Config, log: Logger, redis: Redis | undefined, extra: SandboxExtras & { host?: EngineHost }, spec?: HostSpec, signals?: BackendSignals): SandboxManager {
+  return sandboxManagerOver(providersFor(config, spec, signals), config, log, redis, extra);
 }
 
 
@@ -78,7 +85,10 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
   const catalog = hosts && redis ? new SessionCatalog(redis, config.QUEUE_PREFIX, config.SANDBOX_NAMESPACE) : undefined;
   const hostManager = (host: HostSpec) =>
     engineManager(config, log, redis, { ...extras, host: { name: host.name, key: hostKey(host), maxSessions: host.maxSessions, placement: catalog?.placementOn(host.name) } }, host);
-  const managers: SandboxEngine[] = hosts ? hosts.map(hostManager) : [engineManager(config, log, redis, extras)];
+  // A pod evicted under its session is saved by the durable layer, which is built last: told through this.
+  let durable: DurableSandboxes | undefined;
+  const signals: BackendSignals = hooks ? { saveSession: async (sessionId) => durable?.hibernate(sessionId, {}) } : {};
+  const managers: SandboxEngine[] = hosts ? hosts.map(hostManager) : [engineManager(config, log, redis, extras, undefined, signals)];
   const fleet =
     hosts && redis && catalog
       ? new Fleet({
@@ -89,7 +99,7 @@ export function createSandboxes(config: Config, log: Logger, redis?: Redis): San
         })
       : undefined;
   const backend: SessionBackend = fleet ?? managers[0]!;
-  const durable = hooks && new DurableSandboxes({ manager: backend, hooks, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, sleepTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000, log: workspaceLog });
+  durable = hooks && new DurableSandboxes({ manager: backend, hooks, idleTimeoutMs: config.SANDBOX_IDLE_TIMEOUT_SECONDS * 1000, sleepTimeoutMs: config.WORKSPACE_SLEEP_TIMEOUT_SECONDS * 1000, log: workspaceLog });
   return { managers, manager: managers[0]!, fleet, backend, sandboxes: durable ?? (backend as Sandboxes), durable, events };
 }
 

@@ -3,6 +3,8 @@ import { integer } from "./config-fields.js";
 
 /** One sandbox session and the sessions of one engine (src/sandbox/): `[sandbox]` in .env.example. */
 export const sandboxSchema = z.object({
+  /** Where sandboxes run: docker (DOCKER_HOST or SANDBOX_HOSTS) or kubernetes (pods in SANDBOX_K8S_NAMESPACE). */
+  SANDBOX_BACKEND: z.enum(["docker", "kubernetes"]).default("docker"),
   SANDBOX_IMAGE: z.string().min(1).default("codebot-sandbox:latest"),
   /** "auto": gVisor (runsc) when the engine lists it, else the engine's default; or a runtime's name. */
   SANDBOX_RUNTIME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "auto, runc, runsc or another runtime the engine lists").default("auto"),

@@ -13,9 +13,11 @@ import { recordFailure, TurnReport, type TurnReporting } from "../ops/turn-repor
 import type { CancelListener } from "./cancellation.js";
 import { keys, TURN_QUEUE, type Keys } from "../redis/redis-keys.js";
 import { EventClaims } from "./event-claims.js";
+import { StatusRelay } from "./status-relay.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
 import { IDLE_CLOSE_MS, isConnectionError, timeoutSignal, within } from "./worker-limits.js";
+import { inTurn, markTurn, timed } from "../core/turn-spans.js";
 
 export interface TurnWorkerOptions {
   redis: Redis;
@@ -72,7 +74,7 @@ export class TurnWorker {
     this.order = new ThreadOrder(options.redis, this.keys);
     this.claims = new EventClaims(options.redis, this.keys);
     this.queue = new Queue<TurnJob>(TURN_QUEUE, { connection: options.redis, prefix: options.prefix });
-    this.worker = new Worker<TurnJob>(TURN_QUEUE, (job, token) => this.process(job, token), {
+    this.worker = new Worker<TurnJob>(TURN_QUEUE, (job, token) => inTurn(String(job.data.request?.eventId), () => this.process(job, token)), {
       connection: options.redis,
       prefix: options.prefix,
       concurrency: options.concurrency,
@@ -138,12 +140,16 @@ export class TurnWorker {
   }
 
   private async process(job: Job<TurnJob>, token: string | undefined): Promise<void> {
+    markTurn("claimed");
     const { request, threadKey, seq: queuedAt } = turnJobSchema.parse(job.data);
-    // The event's claim names its place: it moved if a cut enqueue was taken over by a re-delivery.
-    const seq = (job.id && (await this.claims.seqOf(job.id))) || queuedAt;
     const log = this.options.log.child({ requestId: request.eventId, jobId: job.id, thread: threadKey, attempt: job.attemptsMade + 1 });
-    let current = await this.order.current(threadKey);
-    while (seq > current && (await this.skipIfGap(threadKey, current, log))) current = await this.order.current(threadKey);
+    const { seq, current } = await timed("thread order", async () => {
+      // The event's claim names its place: it moved if a cut enqueue was taken over by a re-delivery.
+      const seq = (job.id && (await this.claims.seqOf(job.id))) || queuedAt;
+      let current = await this.order.current(threadKey);
+      while (seq > current && (await this.skipIfGap(threadKey, current, log))) current = await this.order.current(threadKey);
+      return { seq, current };
+    });
     if (seq < current) {
       log.warn({ seq, current }, "turn already passed in its thread; skipping");
       return;
@@ -162,17 +168,19 @@ export class TurnWorker {
       await this.finish(threadKey, seq);
       return;
     }
-    const delivery = scheduled ? scheduled.delivery(request, platformDelivery) : platformDelivery;
+    const target = scheduled ? scheduled.delivery(request, platformDelivery) : platformDelivery;
     this.running.set(job.id ?? request.eventId, { job, token });
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
     const report = new TurnReport(this.reporting, request, job.attemptsMade + 1);
+    // Status lines go out while the turn goes on; the answer or failure follows them.
+    const delivery = new StatusRelay(report.watch(target), log);
     try {
-      await this.options.handler.handle(request, { signal, delivery: report.watch(delivery), log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      await this.options.handler.handle(request, { signal, delivery, log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       report.ended("answered");
       await scheduled?.ended(request, "answered");
-      await this.finish(threadKey, seq);
+      await timed("thread advance", () => this.finish(threadKey, seq));
     } catch (error) {
       const failure = asTurnFailure(error);
       const attempts = job.opts.attempts ?? 1;
@@ -189,6 +197,8 @@ export class TurnWorker {
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
     } finally {
+      // Nothing of this attempt is left in flight once it is over (a retry starts from quiet).
+      await delivery.settled();
       this.running.delete(job.id ?? request.eventId);
       this.options.cancels.release(request.eventId);
     }

@@ -16,6 +16,8 @@ export type RunnerRequest =
   | { id: string; op: "restore" }
   /** A chunk of a regular file of /mnt/data (links are never followed), base64 in the answer. */
   | { id: string; op: "read"; path: string; offset: number; length: number; maxBytes: number }
+  /** A chunk of a file put into /mnt/data, in order, as the sandbox's user, never through a link (backends without an archive API). */
+  | { id: string; op: "write"; path: string; offset: number; size: number; data: string; mode: number; dirMode: number; mtimeMs?: number }
   /** A page of the listing of /mnt/data (regular files, .codebot left out), from the start-th file on. */
   | { id: string; op: "tree"; start: number; maxEntries: number }
   /** The size and modification time of each named file (null: no regular file there). */
@@ -162,6 +164,15 @@ export const restoreAnswerSchema = z.object({
   moreFailed: moreCount,
 });
 
+
+/** How far a file being written has come (done: it has its size, mode and time), or why it can't be. */
+export const writeAnswerSchema = z.object({
+  id: z.string(),
+  op: z.literal("write"),
+  problem: z.enum(["invalid", "out-of-order", "is-directory", "too-large", "no-space", "failed"]).optional(),
+  written: z.number().int().nonnegative().optional(),
+  done: z.boolean().optional(),
+});
 
 /** One chunk of a file, or why it can't be read. */
 export function readAnswerSchema(chunkBytes: number) {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
+import { isGvisor } from "../../src/sandbox/docker/container-spec.js";
 import { sandboxRuntimes } from "../helpers/runtimes.js";
 import { useSandboxes } from "../helpers/sandbox-fixture.js";
 
@@ -54,7 +55,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
   describe("resources", () => {
     test("a fork bomb hits the process limit and is cleaned up", async () => {
       const result = await manager.execute(S, "import os\nwhile True:\n    os.fork()");
-      if (runtime === "runsc" && result.status === "killed") {
+      if (isGvisor(runtime) && result.status === "killed") {
         // gVisor holds every process of the sandbox in one host process. On a loaded machine the fork
         // bomb can outrun the supervisor's memory watch (they share one CPU) and the sandbox ends
         // whole: still a clear, bounded outcome, and the next execution works in a fresh session.
@@ -63,7 +64,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
         await manager.execute(S, "marker = 'kept'\nopen('/mnt/data/keep.txt', 'w').write('kept')");
         return;
       }
-      if (runtime === "runsc") {
+      if (isGvisor(runtime)) {
         // Usually the supervisor's memory watch ends the code's processes first: files kept.
         expect(["error", "timeout", "oom"]).toContain(result.status);
         expect((await manager.execute(S, "open('/mnt/data/keep.txt').read()")).result).toBe("'kept'");
@@ -85,7 +86,7 @@ describe.each(await sandboxRuntimes())("under %s", (runtime) => {
 
     test("a memory bomb ends as 'oom': variables are lost, files are kept (or, under gVisor, a MemoryError)", async () => {
       const result = await manager.execute(S, "hog = []\nwhile True:\n    hog.append(bytearray(10**7))");
-      if (runtime === "runsc" && result.status === "error") {
+      if (isGvisor(runtime) && result.status === "error") {
         // Under gVisor the code's memory is capped inside: one allocation past RLIMIT_AS is a MemoryError.
         expect(result.error?.name).toBe("MemoryError");
         await manager.execute(S, "del hog\nmarker = 'kept'");

@@ -21,6 +21,16 @@ describe("config comes from the environment, validated once", () => {
     expect(() => loadConfig({ SANDBOX_RUNTIME: "runsc --network=host" })).toThrow(/SANDBOX_RUNTIME: auto, runc, runsc or another runtime/);
   });
 
+  test("the Kubernetes backend: its namespace, RuntimeClass, seccomp profile and grace period, and no fleet beside it", () => {
+    expect(loadConfig({})).toMatchObject({ SANDBOX_BACKEND: "docker", SANDBOX_K8S_NAMESPACE: "codebot-sandboxes", SANDBOX_K8S_GRACE_SECONDS: 30 });
+    expect(loadConfig({ SANDBOX_BACKEND: "kubernetes", SANDBOX_K8S_RUNTIME_CLASS: "gvisor", SANDBOX_K8S_SECCOMP_PROFILE: "profiles/codebot.json" })).toMatchObject({ SANDBOX_BACKEND: "kubernetes", SANDBOX_K8S_RUNTIME_CLASS: "gvisor", SANDBOX_K8S_SECCOMP_PROFILE: "profiles/codebot.json" });
+    expect(loadConfig({ SANDBOX_K8S_RUNTIME_CLASS: "" }).SANDBOX_K8S_RUNTIME_CLASS).toBeUndefined();
+    expect(() => loadConfig({ SANDBOX_BACKEND: "nomad" })).toThrow(/SANDBOX_BACKEND/);
+    expect(() => loadConfig({ SANDBOX_K8S_NAMESPACE: "Sandboxes!" })).toThrow(/SANDBOX_K8S_NAMESPACE: a Kubernetes namespace name/);
+    expect(() => loadConfig({ SANDBOX_K8S_SECCOMP_PROFILE: "../../etc/profile.json" })).toThrow(/SANDBOX_K8S_SECCOMP_PROFILE: no \.\. in the path/);
+    expect(() => loadConfig({ SANDBOX_BACKEND: "kubernetes", SANDBOX_HOSTS: "local=unix:///var/run/docker.sock" })).toThrow(/SANDBOX_HOSTS: a fleet of Docker engines; with SANDBOX_BACKEND=kubernetes/);
+  });
+
   test("durable workspaces: a directory under the home directory by default, with their limits", () => {
     expect(loadConfig({})).toMatchObject({
       WORKSPACE_STORE: "~/.local/share/codebot/workspaces",

@@ -22,6 +22,17 @@ describe("every sandbox container is hardened", () => {
     expect(spec.User).toBe("0:0"); // the supervisor; the code runs as uid 1000
   });
 
+  test("clone3 is refused with ENOSYS under runc (the C library falls back to clone) and left to gVisor's kernel under runsc, which answers refusals with EPERM", () => {
+    const clone3 = (runtime: string) => {
+      const options = containerSpec({ name: "n", image: "img", namespace: "codebot", limits: limitsFromConfig(config), runtime }).HostConfig?.SecurityOpt ?? [];
+      const profile = JSON.parse(options.find((option) => option.startsWith("seccomp="))?.slice(8) ?? "{}") as { syscalls: Array<{ names: string[]; errnoRet?: number }> };
+      return profile.syscalls.find((rule) => rule.names.includes("clone3"));
+    };
+    expect(clone3("runc")?.errnoRet).toBe(38);
+    expect(clone3("runsc")).toBeUndefined();
+    expect(clone3("runsc-systrap")).toBeUndefined();
+  });
+
   test("nowhere to stage a binary: /mnt/data, /tmp and a small /dev/shm are noexec", () => {
     expect(host.Mounts?.[0]?.VolumeOptions?.DriverConfig?.Options?.o).toMatch(/noexec/);
     expect(host.Tmpfs?.["/tmp"]).toMatch(/noexec/);

@@ -100,7 +100,7 @@ export function containerSpec({ name, image, namespace, limits, runtime }: Conta
       ],
       CapDrop: ["ALL"],
       CapAdd: SUPERVISOR_CAPABILITIES,
-      SecurityOpt: ["no-new-privileges", `seccomp=${JSON.stringify(seccompProfile())}`],
+      SecurityOpt: ["no-new-privileges", `seccomp=${JSON.stringify(seccompProfile({ gvisor }))}`],
       Privileged: false,
       // Under gVisor each process of the code costs several host threads of gVisor's own (measured:
       // 128 processes need more than 1,024), so the host cap only bounds gVisor; the code's own cap

@@ -9,7 +9,11 @@
  * falls back to clone, whose namespace flags are refused): every call Docker's default refuses to a
  * container without capabilities is refused here too, plus the ones above. A denylist rather than
  * an allowlist, so a new C library or Python calling a newer, harmless system call keeps working. Under gVisor the engine's runtime
- * enforces its own, stricter boundary.
+ * enforces its own, stricter boundary; runsc applies this profile inside its own kernel too when it
+ * is registered with --oci-seccomp (recent releases implement process_vm_readv and keyctl there).
+ * gVisor answers every refused call with EPERM whatever errnoRet says, so clone3 refused would leave
+ * the C library no fallback and no thread could start: under gVisor clone3 is left to gVisor's kernel,
+ * where namespaces never reach the host's.
  */
 const DENIED = [
   // reading or steering another process (the supervisor above all)
@@ -43,13 +47,13 @@ export interface SeccompProfile {
   syscalls: Array<{ names: string[]; action: string; errnoRet?: number; args?: Array<{ index: number; value: number; valueTwo: number; op: string }> }>;
 }
 
-export function seccompProfile(): SeccompProfile {
+export function seccompProfile({ gvisor = false }: { gvisor?: boolean } = {}): SeccompProfile {
   return {
     defaultAction: "SCMP_ACT_ALLOW",
     architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
     syscalls: [
       { names: DENIED, action: "SCMP_ACT_ERRNO", errnoRet: EPERM },
-      { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS },
+      ...(gvisor ? [] : [{ names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS }]),
       ...NAMESPACE_FLAGS.map((flag) => ({
         names: ["clone"],
         action: "SCMP_ACT_ERRNO",
