@@ -10,7 +10,7 @@ const run = promisify(execFile);
 export interface DockerEngineOptions {
   /** The image loaded from the main engine; false: none. Default SANDBOX_IMAGE or codebot-sandbox:latest. */
   image?: string | false;
-  /** Register runsc as the main engine has it (path and runtime args). Default: when the main engine lists it. */
+  /** Register runsc (and every other runsc-* entry) as the main engine has them (path and runtime args). Default: when the main engine lists them. */
   runsc?: boolean;
   /** How long the engine may take to answer after a start. */
   readyTimeoutMs?: number;
@@ -68,9 +68,13 @@ export async function startDockerEngine(options: DockerEngineOptions = {}): Prom
   const runtimes: Record<string, { path: string; runtimeArgs?: string[] }> = {};
   if (options.runsc !== false) {
     const info = (await main.info().catch(() => ({}))) as { Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }> };
-    const runsc = info.Runtimes?.runsc;
-    if (runsc?.path && existsSync(runsc.path)) runtimes.runsc = { path: runsc.path, ...(runsc.runtimeArgs ? { runtimeArgs: runsc.runtimeArgs } : {}) };
-    else if (options.runsc) throw new Error("runsc was asked for, but the main engine does not list it");
+    // Every gVisor entry (runsc, and others such as runsc-systrap that .ci/run registers), so a
+    // SANDBOX_RUNTIME pinned for the tests works on this engine too.
+    for (const [name, entry] of Object.entries(info.Runtimes ?? {})) {
+      if (!name.startsWith("runsc") || !entry.path || !existsSync(entry.path)) continue;
+      runtimes[name] = { path: entry.path, ...(entry.runtimeArgs ? { runtimeArgs: entry.runtimeArgs } : {}) };
+    }
+    if (options.runsc && !runtimes.runsc) throw new Error("runsc was asked for, but the main engine does not list it");
   }
   await writeFile(configFile, `${JSON.stringify({ "live-restore": false, runtimes }, null, 2)}\n`);
 
