@@ -19,7 +19,7 @@ const LAYERS = [
   { name: "queue", paths: ["src/queue/"] },
   { name: "agent", paths: ["src/agent/"] },
   // Subsystems the agent uses, each on its own: none imports another.
-  { name: "subsystems", paths: ["src/budget/", "src/feedback/", "src/export/", "src/ops/", "src/datasources/"] },
+  { name: "subsystems", paths: ["src/budget/", "src/feedback/", "src/export/", "src/ops/", "src/datasources/", "src/schedules/"] },
   { name: "stores", paths: ["src/workspace/", "src/fleet/"] },
   { name: "sandbox", paths: ["src/sandbox/"] },
   { name: "ground", paths: ["src/redis/", "src/config/", "src/config\\.ts$"] },

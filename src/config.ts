@@ -13,12 +13,13 @@ import { opsSchema, type OpsConfig } from "./config/ops-config.js";
 import { queueSchema, type QueueConfig } from "./config/queue-config.js";
 import { redisSchema, type RedisConfig } from "./config/redis-config.js";
 import { sandboxSchema, type SandboxConfig } from "./config/sandbox-config.js";
+import { scheduleSchema, type ScheduleConfig } from "./config/schedule-config.js";
 import { slackProblems, slackSchema, type SlackConfig } from "./config/slack-config.js";
 import { turnSchema, type TurnConfig } from "./config/turn-config.js";
 import { workspaceSchema, type WorkspaceConfig } from "./config/workspace-config.js";
 
 export { SECRET_VARIABLES } from "./core/secret-variables.js";
-export type { AdminConfig, BudgetConfig, ChatConfig, DatasourcesConfig, DiscordConfig, ExportConfig, FleetConfig, KubernetesConfig, LlmConfig, LogConfig, OpsConfig, QueueConfig, RedisConfig, SandboxConfig, SlackConfig, TurnConfig, WorkspaceConfig };
+export type { AdminConfig, BudgetConfig, ChatConfig, DatasourcesConfig, DiscordConfig, ExportConfig, FleetConfig, KubernetesConfig, LlmConfig, LogConfig, OpsConfig, QueueConfig, RedisConfig, SandboxConfig, ScheduleConfig, SlackConfig, TurnConfig, WorkspaceConfig };
 export type { PlatformsConfig } from "./config/platforms-config.js";
 
 /**
@@ -42,6 +43,7 @@ export const CONFIG_SECTIONS = {
   chat: chatSchema,
   budget: budgetSchema,
   export: exportSchema,
+  schedules: scheduleSchema,
   "platforms.slack": slackSchema,
   "platforms.discord": discordSchema,
 } as const satisfies Record<string, z.AnyZodObject>;
@@ -64,6 +66,7 @@ export type Config = LogConfig &
   ChatConfig &
   BudgetConfig &
   ExportConfig &
+  ScheduleConfig &
   SlackConfig &
   DiscordConfig;
 

@@ -9,6 +9,8 @@ import { readRedisMemory, type RedisMemory } from "../ops/redis-memory.js";
 import { readSessionDirectory, type SessionDirectory } from "../ops/session-directory.js";
 import type { Keys } from "../redis/redis-keys.js";
 import { SourceCallLog, type SourceCounts, type SourceFailure } from "../datasources/call-log.js";
+import type { ScheduleView } from "../schedules/schedule-record.js";
+import type { Schedules } from "../schedules/schedules.js";
 
 /** What one section of the page waits for Redis: past it, the section says it is unavailable and the rest still shows. */
 const SECTION_TIMEOUT_MS = 3000;
@@ -45,6 +47,8 @@ export interface Overview {
   redisMemory: Section<RedisMemory>;
   /** Data-source calls per source (today, the last 7 days) and the newest failed ones. */
   sources: Section<{ counts: SourceCounts[]; failures: SourceFailure[] }>;
+  /** Every schedule, with its next run and last outcome. */
+  schedules: Section<ScheduleView[]>;
 }
 
 async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
@@ -58,10 +62,10 @@ async function section<T>(work: () => Promise<T>): Promise<Section<T>> {
 }
 
 /** Everything the overview shows, read at once from Redis. */
-export async function loadOverview(redis: Redis, keys: Keys, config: BudgetPolicyConfig): Promise<Overview> {
+export async function loadOverview(redis: Redis, keys: Keys, config: BudgetPolicyConfig, schedules?: Pick<Schedules, "list">): Promise<Overview> {
   const now = Date.now();
   const sourceCalls = new SourceCallLog(redis, keys);
-  const [sessions, budgets, history, totals, failures, redisMemory, sources] = await Promise.all([
+  const [sessions, budgets, history, totals, failures, redisMemory, sources, scheduleList] = await Promise.all([
     section(() => readSessionDirectory(redis, keys, now)),
     section(() => budgetReport(redis, keys, config, now)),
     section(() => usageHistory(redis, keys, config, now)),
@@ -69,6 +73,7 @@ export async function loadOverview(redis: Redis, keys: Keys, config: BudgetPolic
     section(() => new FailureLog(redis, keys).recent(FAILURES_SHOWN)),
     section(() => readRedisMemory(redis)),
     section(async () => ({ counts: await sourceCalls.counts(now), failures: await sourceCalls.failures(SOURCE_FAILURES_SHOWN) })),
+    schedules ? section(() => schedules.list("all")) : Promise.resolve<Section<ScheduleView[]>>({ ok: false, reason: "schedules are not read by this process" }),
   ]);
-  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures, redisMemory, sources };
+  return { now, sessions, budgetsOn: new BudgetPolicy(config).enabled, budgets, history, historyDays: config.USAGE_HISTORY_DAYS, totals, failures, redisMemory, sources, schedules: scheduleList };
 }

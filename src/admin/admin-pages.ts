@@ -9,6 +9,7 @@ import type { Overview, Section, UserTotal } from "./admin-data.js";
 import { ago, count, html, page, seconds, table, type SafeHtml } from "./admin-html.js";
 import { historySection } from "./admin-usage-page.js";
 import { sourcesSection } from "./admin-sources.js";
+import { removedBanner, schedulesSection, type RemovedFlash } from "./admin-schedules.js";
 
 /** What the page says after a kill button was pressed (from the redirect's query). */
 export interface KillFlash {
@@ -109,12 +110,13 @@ function flashBanner(flash: KillFlash | undefined): SafeHtml {
   return html`<p class="flash">Kill requested for session <code>${text(flash.sessionId)}</code> (${flash.heard} worker${flash.heard === 1 ? "" : "s"} heard it). It leaves this list once it has ended: refresh in a few seconds.</p>`;
 }
 
-/** The overview: sessions with their kill buttons, usage by user and channel (now and over time), recent failures. */
-export function overviewPage(overview: Overview, csrf: string, flash?: KillFlash): string {
+/** The overview: sessions with their kill buttons, schedules with their remove buttons, usage by user and channel (now and over time), recent failures. */
+export function overviewPage(overview: Overview, csrf: string, flash?: KillFlash, removed?: RemovedFlash): string {
   return page(
     "codebot admin",
-    html`${flashBanner(flash)}
+    html`${flashBanner(flash)}${removedBanner(removed)}
 <section id="sessions"><h2>Sessions</h2>${sessionsSection(overview.sessions, csrf, overview.now)}</section>
+<section id="schedules"><h2>Schedules</h2>${schedulesSection(overview.schedules, csrf, overview.now)}</section>
 <section id="usage"><h2>Usage</h2>${usageSection(overview)}</section>
 <section id="usage-history"><h2>Usage over time</h2>${historySection(overview.history, overview.historyDays)}</section>
 <section id="failures"><h2>Recent failures</h2>${failuresSection(overview.failures, overview.now)}</section>

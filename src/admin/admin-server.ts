@@ -16,6 +16,8 @@ import { CsrfGuard } from "./admin-csrf.js";
 import { loadOverview } from "./admin-data.js";
 import { killFlash, killHandler } from "./admin-kill.js";
 import { overviewPage } from "./admin-pages.js";
+import { removedFlash, removeScheduleHandler } from "./admin-schedules.js";
+import type { Schedules } from "../schedules/schedules.js";
 import { ADMIN_CSS } from "./admin-style.js";
 
 export interface AdminDeps {
@@ -23,6 +25,8 @@ export interface AdminDeps {
   keys: Keys;
   /** The turn queue (the bot's own), for the board. */
   queue: Queue;
+  /** The schedules (src/schedules/), listed with their remove buttons; none: the section says so. */
+  schedules?: Schedules;
 }
 
 export interface AdminServer {
@@ -39,7 +43,7 @@ const everywhere: RequestHandler = (_req, res, next) => {
 };
 
 /** The admin app: everything behind the credentials, unsafe requests from the page's own origin only. */
-export function adminApp(config: AdminPageConfig, log: Logger, { redis, keys, queue }: AdminDeps): express.Express {
+export function adminApp(config: AdminPageConfig, log: Logger, { redis, keys, queue, schedules }: AdminDeps): express.Express {
   const credentials = adminCredentials(config);
   if (!credentials) throw new Error("the admin page needs ADMIN_TOKEN or ADMIN_PASSWORD");
   const csrf = new CsrfGuard();
@@ -49,10 +53,12 @@ export function adminApp(config: AdminPageConfig, log: Logger, { redis, keys, qu
   app.get("/", (_req, res) => res.redirect(302, "/admin"));
   app.get("/admin/admin.css", (_req, res) => void res.type("text/css").send(ADMIN_CSS));
   app.get("/admin", async (req, res) => {
-    const overview = await loadOverview(redis, keys, config);
-    res.set("content-security-policy", PAGE_CSP).type("html").send(overviewPage(overview, csrf.token, killFlash(req)));
+    const overview = await loadOverview(redis, keys, config, schedules);
+    res.set("content-security-policy", PAGE_CSP).type("html").send(overviewPage(overview, csrf.token, killFlash(req), removedFlash(req)));
   });
-  app.post("/admin/sessions/kill", express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 10 }), killHandler(redis, keys, csrf, log));
+  const form = express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 10 });
+  app.post("/admin/sessions/kill", form, killHandler(redis, keys, csrf, log));
+  if (schedules) app.post("/admin/schedules/remove", form, removeScheduleHandler(schedules, csrf, log));
   app.use(BOARD_PATH, queueBoard(queue));
   app.use((_req, res) => void res.status(404).type("text/plain").send("Not found.\n"));
   const failed: ErrorRequestHandler = (error: unknown, req, res, _next) => {

@@ -27,6 +27,7 @@ time, .nowrap, .nowrap code { white-space: nowrap; word-break: normal; }
 .state { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; }
 .state.running { background: #e3f4e8; color: var(--good); }
 .state.sleeping { background: #eceff3; color: var(--muted); }
+.state.paused { background: #fdf0e0; color: var(--bad); }
 .over { color: var(--bad); font-weight: 600; }
 .warn { color: var(--bad); }
 .note { color: var(--muted); }

@@ -11,6 +11,8 @@ import type { ThreadLog } from "../export/thread-log.js";
 import type { WorkerMetrics } from "../ops/metrics.js";
 import type { Keys } from "../redis/redis-keys.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
+import type { ScheduleCommands } from "../schedules/schedule-commands.js";
+import type { Schedules } from "../schedules/schedules.js";
 import { AgentLoop } from "./agent-loop.js";
 import { createLlmClient } from "./llm-client.js";
 import { ThreadMemory } from "./thread-memory.js";
@@ -32,6 +34,8 @@ export interface TurnHandlerParts {
   dataSources?: DataSources;
   /** None with METRICS_PORT=0: nothing is counted. */
   metrics?: Pick<WorkerMetrics, "model" | "turns">;
+  /** Schedules (#20): the thread's schedule commands, and the store `reset` reads; none: the commands answer that they are unavailable. */
+  schedules?: { commands: Pick<ScheduleCommands, "run">; store: Pick<Schedules, "list"> };
 }
 
 /** The agent as configured: the model (OPENAI_*), the turn's limits (TURN_*), memory and usage in Redis. */
@@ -67,5 +71,7 @@ export function createTurnHandler(config: TurnHandlerConfig, parts: TurnHandlerP
     metrics: metrics?.turns,
     modelConfigured: Boolean(config.OPENAI_API_KEY || config.OPENAI_BASE_URL),
     dataSources: parts.dataSources,
+    scheduleCommands: parts.schedules?.commands,
+    schedules: parts.schedules?.store,
   });
 }

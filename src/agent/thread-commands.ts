@@ -4,12 +4,15 @@ import { commandReply, type Delivery } from "../core/reply.js";
 import { exportReply, filesZipReply } from "../export/thread-export.js";
 import type { ThreadLog } from "../export/thread-log.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
+import type { Schedules } from "../schedules/schedules.js";
 import type { ThreadMemory } from "./thread-memory.js";
 
 export interface ThreadCommandDeps {
   sandboxes: Sandboxes;
   memory: ThreadMemory;
   threadLog?: ThreadLog;
+  /** The thread's schedules, which a reset leaves running (in the fresh session), and says so. */
+  schedules?: Pick<Schedules, "list">;
 }
 
 export function humanSize(bytes: number): string {
@@ -35,7 +38,11 @@ export class ThreadCommands {
     await this.deps.sandboxes.kill(sessionId);
     await this.deps.memory.clear(sessionId);
     await this.deps.threadLog?.clear(sessionId);
-    await delivery.answer(request, commandReply("Started afresh: this thread's variables, files and conversation are cleared."));
+    const schedules = (await this.deps.schedules?.list({ thread: sessionId })) ?? [];
+    const kept = schedules.length
+      ? ` Its ${schedules.length === 1 ? "schedule keeps" : `${schedules.length} schedules keep`} running, from now on in this fresh session (${schedules.map((schedule) => inlineCode(schedule.id)).join(", ")}; \`unschedule all\` stops ${schedules.length === 1 ? "it" : "them"}).`
+      : "";
+    await delivery.answer(request, commandReply(`Started afresh: this thread's variables, files and conversation are cleared.${kept}`));
   }
 
   private async listFiles(request: ChatRequest, sessionId: string, delivery: Delivery): Promise<void> {

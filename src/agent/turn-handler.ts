@@ -4,7 +4,7 @@ import { displayNote } from "../core/display-text.js";
 import { threadKey, type ChatRequest, type Platform } from "../core/chat-request.js";
 import type { ExecutionResult } from "../core/execution-result.js";
 import type { AnswerStep } from "../core/answer-events.js";
-import type { AnswerFacts, Delivery, OutgoingFile } from "../core/reply.js";
+import { commandReply, type AnswerFacts, type Delivery, type OutgoingFile } from "../core/reply.js";
 import { TurnFailure } from "../core/turn-failure.js";
 import type { Logger } from "../log.js";
 import type { Sandboxes } from "../sandbox/sandboxes.js";
@@ -35,6 +35,8 @@ import type { DataSources } from "../datasources/data-sources.js";
 import { queriesMarkdown } from "./source-calls-text.js";
 import { timed } from "../core/turn-spans.js";
 import { sourcesPromptFor, turnSourceCalls, withCalls } from "./turn-sources.js";
+import type { ScheduleCommands } from "../schedules/schedule-commands.js";
+import type { Schedules } from "../schedules/schedules.js";
 
 export interface TurnHandlerDeps {
   sandboxes: Sandboxes;
@@ -62,6 +64,10 @@ export interface TurnHandlerDeps {
   modelConfigured?: boolean;
   /** DATA_SOURCES_FILE's sources (#19): the channel's are named in the prompt and answer the code's calls; none: no sources. */
   dataSources?: DataSources;
+  /** The schedule commands (`schedule`, `schedules`, `unschedule`, `resume`: src/schedules/); none: they are answered as unavailable. */
+  scheduleCommands?: Pick<ScheduleCommands, "run">;
+  /** The schedules, for what `reset` says of the thread's (they keep running, in a fresh session). */
+  schedules?: Pick<Schedules, "list">;
 }
 
 export interface TurnContext {
@@ -103,6 +109,10 @@ export class TurnHandler {
   async handle(request: ChatRequest, context: TurnContext): Promise<void> {
     const sessionId = threadKey(request.conversation);
     if (request.kind === "reset" || request.kind === "files" || request.kind === "export") return this.commands.run(request, sessionId, context.delivery);
+    if (request.kind === "schedule" || request.kind === "schedules" || request.kind === "unschedule" || request.kind === "resume") {
+      if (this.deps.scheduleCommands) return this.deps.scheduleCommands.run(request, context.delivery);
+      return context.delivery.answer(request, commandReply("Schedules aren't available here."));
+    }
     const spending = new TurnSpending({ budgets: this.deps.budgets, ledger: this.deps.ledger, log: context.log }, request, sessionId);
     // Admitted, the turn holds one turn's worth against its budgets until it ends, however it ends.
     const spentBefore = await timed("budget admit", () => spending.admit());

@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import { startAdminServer } from "../admin/admin-server.js";
 import type { BotDeps } from "../bot/bot-deps.js";
 import { Intake } from "../bot/intake.js";
+import { ScheduleControl } from "../bot/schedule-control.js";
 import { startBotOps } from "../ops/bot-ops.js";
 import type { PlatformListener } from "../platforms/platform-adapter.js";
 import { configuredPlatforms, PLATFORMS } from "../platforms/registry.js";
@@ -11,6 +12,7 @@ import { keys } from "../redis/redis-keys.js";
 import { RateLimiter } from "../queue/rate-limiter.js";
 import { createRedis } from "../redis/redis-connection.js";
 import { TurnQueue } from "../queue/turn-queue.js";
+import { createScheduleStore } from "../schedules/create-schedules.js";
 import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
 /** `codebot bot`: connects every configured chat platform and feeds their messages to the queue. */
@@ -26,10 +28,12 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   const k = keys(config.QUEUE_PREFIX);
   // /metrics, /healthz, /readyz on BOT_METRICS_PORT: before the platforms connect, so /readyz can say they haven't yet.
   const ops = await startBotOps(config, log, redis, listening.map((platform) => platform.name));
+  // Schedules (#20): their Stop buttons here, and the admin page's list; made and fired by the workers.
+  const schedules = createScheduleStore(config, redis);
   // The admin page on ADMIN_PORT, when it is set (and a credential is): off by default.
-  const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue });
+  const admin = await startAdminServer(config, log, { redis, keys: k, queue: queue.queue, schedules });
   const intake = new Intake(queue, new RateLimiter(redis, config.QUEUE_PREFIX, config.USER_RATE_LIMIT_PER_MINUTE), redis, k, log, ops.metrics, config.ADMIN_USERS);
-  const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k };
+  const deps: BotDeps = { intake, feedback: new FeedbackStore(redis, k), redis, keys: k, schedules: new ScheduleControl(schedules, config.ADMIN_USERS, log) };
   // Discord's feedback buttons carry the model's hash only: say which name it stands for.
   await rememberModelName(redis, k, config.OPENAI_MODEL).catch((error) => log.warn({ err: error }, "could not record the model's name for feedback"));
   const platforms: Array<PlatformListener & { name: string }> = [];
@@ -42,6 +46,7 @@ export async function runBot(config: Config, log: Logger): Promise<number> {
   await ops.close();
   await admin?.close();
   await queue.close();
+  await schedules.close();
   redis.disconnect();
   exitOnceStopped(0);
   return 0;

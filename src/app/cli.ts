@@ -41,6 +41,7 @@ const commands: Record<string, CommandEntry> = {
   sessions: { load: async () => withSandboxes((await import("../cli/sessions-command.js")).sessionsCommand), usage: usages.SESSIONS_USAGE, logLevel: "warn", engine: true },
   hosts: { load: async () => withSandboxes((await import("../cli/hosts-command.js")).hostsCommand), usage: usages.HOSTS_USAGE, logLevel: "warn", engine: true },
   usage: { load: async () => (await import("../cli/usage-command.js")).usageCommand, usage: usages.USAGE_USAGE, logLevel: "warn" },
+  schedules: { load: async () => (await import("../cli/schedules-command.js")).schedulesCommand, usage: usages.SCHEDULES_USAGE, logLevel: "warn" },
   sources: { load: async () => (await import("../cli/sources-command.js")).sourcesCommand, usage: usages.SOURCES_USAGE, logLevel: "warn" },
 };
 

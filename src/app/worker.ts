@@ -9,12 +9,15 @@ import { rememberModelName } from "../feedback/feedback-store.js";
 import { workerMetrics } from "../ops/metrics.js";
 import { SessionReporter, type SessionSources } from "../ops/session-reporter.js";
 import { startWorkerOps } from "../ops/worker-ops.js";
-import { platformPorts } from "../platforms/registry.js";
+import { platformAccessRules, platformPorts } from "../platforms/registry.js";
 import { CancelListener } from "../queue/cancellation.js";
 import { createTurnWorker } from "../queue/create-turn-worker.js";
+import { TurnQueue } from "../queue/turn-queue.js";
+import { IDLE_CLOSE_MS, within } from "../queue/worker-limits.js";
 import { createRedis } from "../redis/redis-connection.js";
 import { keys } from "../redis/redis-keys.js";
 import type { SandboxEngine } from "../sandbox/sandbox-engine.js";
+import { createWorkerSchedules } from "../schedules/create-schedules.js";
 import { createSandboxes, type SandboxRuntime } from "./sandboxes.js";
 import { exitOnceStopped, waitForShutdownSignal } from "./shutdown.js";
 
@@ -52,6 +55,8 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   if (dataSources) log.info({ sources: dataSources.names }, "data sources: the sandbox's code may call these, in the channels each allows");
   // Discord's feedback buttons carry the model's hash; readers of the ratings get its name from here.
   void rememberModelName(redis, k, config.OPENAI_MODEL).catch((error: unknown) => log.warn({ err: error }, "could not record the model's name for feedback"));
+  // Schedules (#20): made and listed by the thread's commands, fired by BullMQ's job schedulers, each run a turn of its creator's.
+  const scheduling = createWorkerSchedules(config, { redis, log, rules: platformAccessRules(config), metrics: metrics?.schedules });
   const handler = createTurnHandler(config, {
     redis,
     keys: k,
@@ -65,9 +70,13 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
     pythonVersion: () => managers.map((manager) => manager.pythonVersion()).find((version) => version !== undefined),
     metrics,
     dataSources,
+    schedules: { commands: scheduling.commands, store: scheduling.schedules },
   });
   const cancels = await CancelListener.start(redis, k);
-  const worker = createTurnWorker(config, { redis, keys: k, handler, deliveries: ports.deliveries, cancels, log, metrics: metrics?.turns });
+  const worker = createTurnWorker(config, { redis, keys: k, handler, deliveries: ports.deliveries, cancels, log, metrics: metrics?.turns, scheduled: scheduling.turns });
+  // Each fired run of a schedule becomes a turn through the same claim and thread order as a platform's event.
+  const turnQueue = new TurnQueue(redis, config.QUEUE_PREFIX, config.QUEUE_ATTEMPTS);
+  const runner = scheduling.runner((request) => turnQueue.enqueue(request));
   // The admin page's sessions, published below; the sleeping-sessions gauge reads its last listing.
   let sessionReporter: SessionReporter | undefined;
   // /metrics, /healthz, /readyz on METRICS_PORT: up before the warm-up, so a slow start can be watched.
@@ -100,10 +109,13 @@ export async function startWorkerRuntime(config: Config, log: Logger): Promise<W
   if (durable) log.info({ store: durable.workspaces.store.description, idleSeconds: config.SANDBOX_IDLE_TIMEOUT_SECONDS }, "durable workspaces: idle sessions sleep and resume with their files and variables");
   else log.warn("WORKSPACE_STORE=none: a thread's files and variables end with its session");
   worker.start();
+  runner.start();
   log.info({ concurrency: config.WORKER_CONCURRENCY, platforms: Object.keys(ports.deliveries), model: config.OPENAI_MODEL }, "worker started");
   return {
     sandboxes,
     async close() {
+      // No more runs fired here (one being turned into a turn finishes; another worker takes the next).
+      await within(Promise.all([runner.close(), turnQueue.close(), scheduling.schedules.close()]), IDLE_CLOSE_MS);
       const handedBack = await worker.close(config.WORKER_SHUTDOWN_SECONDS * 1000);
       await cancels.close();
       // With no turn left running here, the sessions this worker opened go to sleep with their variables.

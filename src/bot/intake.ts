@@ -7,6 +7,7 @@ import type { TurnQueue } from "../queue/turn-queue.js";
 import { requestCancel } from "../queue/cancellation.js";
 import type { Keys } from "../redis/redis-keys.js";
 import type { IntakeMetrics } from "../ops/intake-metrics.js";
+import { SCHEDULE_KINDS } from "./text-commands.js";
 
 export type IntakeOutcome =
   | { status: "queued" }
@@ -59,6 +60,8 @@ export class Intake {
       this.metrics?.request(conversation.platform, "refused_access");
       return { status: "refused", message: access.reason };
     }
+    // A schedule is judged again at each of its runs, as this request was: its DM-ness and channel go with it.
+    if ((SCHEDULE_KINDS as readonly string[]).includes(request.kind ?? "")) request.access = { isDm, channelId: accessChannelId };
     if (await this.queue.seen(request.eventId)) {
       this.metrics?.request(conversation.platform, "duplicate");
       return { status: "duplicate" };

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { Logger } from "../log.js";
+import { scheduleCommand } from "../bot/text-commands.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { CliError } from "./cli-error.js";
 import { openLocalChat, type LocalChatConfig } from "./local-chat-context.js";
@@ -31,7 +32,9 @@ export async function askCommand(args: string[], config: LocalChatConfig, _log: 
   const chat = openLocalChat(config, wait * 1000);
   try {
     await chat.ready();
-    const eventId = await chat.client.send(thread, text, values.attach);
+    // The schedule commands are commands here too (`codebot ask --thread T "schedule every day at 09:00: report"`).
+    const scheduling = values.attach.length ? undefined : scheduleCommand(text);
+    const eventId = scheduling ? await chat.client.send(thread, scheduling.text, [], scheduling.kind) : await chat.client.send(thread, text, values.attach);
     const answered = await renderReplies(chat.client, eventId, {
       outDir: values.out,
       status: (line) => process.stderr.write(`${line}\n`),

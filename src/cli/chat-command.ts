@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { RequestKind } from "../core/chat-request.js";
 import type { Logger } from "../log.js";
+import { scheduleCommand } from "../bot/text-commands.js";
 import { LocalChatError } from "../platforms/local/local-client.js";
 import { FencedLines } from "./fenced-lines.js";
 import { openLocalChat, type LocalChatConfig } from "./local-chat-context.js";
@@ -12,7 +13,7 @@ import { CHAT_USAGE } from "./usages.js";
 
 export { CHAT_USAGE };
 
-const HELP = "Type a message and press Enter; a fenced block (```python, then the code, then ```) is sent whole when its fence closes, and runs as written. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; /quit leaves.";
+const HELP = "Type a message and press Enter; a fenced block (```python, then the code, then ```) is sent whole when its fence closes, and runs as written. /attach PATH adds a file to your next message; /files lists the session's files; /export saves the thread as a notebook (/export zip: its files too); /reset starts afresh; schedule <when>: <request> runs a request again and again (schedules lists them, unschedule <id> and resume <id>); /quit leaves.";
 
 /** `codebot chat`: an interactive thread with the bot in the terminal, through Redis and a worker. */
 export async function chatCommand(args: string[], config: LocalChatConfig, _log: Logger): Promise<number> {
@@ -79,13 +80,19 @@ export async function chatCommand(args: string[], config: LocalChatConfig, _log:
       pending.push(path);
       return say(`will attach ${path} to your next message`);
     }
+    // `schedule <when>: <request>`, `schedules`, `unschedule <id>`, `resume <id>` (with or without a /), as in a Slack or Discord thread.
+    const scheduling = pending.length ? undefined : scheduleCommand(line);
+    if (scheduling) return send(scheduling.kind, scheduling.text);
     const exporting = /^\/export(?:\s+zip)?$/.test(line);
     if (/^\/[a-z]+(?:\s|$)/.test(line) && !exporting && line !== "/files" && line !== "/reset") {
       return say(`codebot: no command ${line.split(/\s/)[0]}. ${HELP}`);
     }
     const kind: RequestKind = line === "/files" ? "files" : line === "/reset" ? "reset" : exporting ? "export" : "message";
+    return send(kind, kind === "message" ? line : exporting && line.endsWith("zip") ? "zip" : "");
+  }
+
+  async function send(kind: RequestKind, text: string): Promise<void> {
     try {
-      const text = kind === "message" ? line : exporting && line.endsWith("zip") ? "zip" : "";
       const eventId = await chat.client.send(thread, text, kind === "message" ? pending.splice(0) : [], kind);
       await renderReplies(chat.client, eventId, { outDir: values.out, status: (text) => say(`  ${text}`), answer: (markdown) => say(`codebot> ${markdown}`) });
     } catch (error) {

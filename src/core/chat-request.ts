@@ -37,6 +37,10 @@ export const requestKindSchema = z.enum([
   "reset", // a fresh session and conversation for this thread
   "files", // list the session's files (text "zip": send them all as one zip)
   "export", // the thread as a Jupyter notebook (text "zip": the session's files too)
+  "schedule", // a recurring request of this thread (text "<when>: <request>"; src/schedules/)
+  "schedules", // list the thread's schedules (in a DM: all of the person's)
+  "unschedule", // remove a schedule (text: its id, or "all": the thread's)
+  "resume", // start a paused schedule again (text: its id)
 ]);
 export type RequestKind = z.infer<typeof requestKindSchema>;
 
@@ -59,6 +63,13 @@ export const chatRequestSchema = z.object({
    */
   replyContext: z.record(z.string()).default({}),
   receivedAt: z.number().int(),
+  /**
+   * What the access rules judged at intake (a DM or not, and the channel: a Discord thread's parent),
+   * set on the schedule commands, whose schedule is judged again the same way at each of its runs.
+   */
+  access: z.object({ isDm: z.boolean(), channelId: z.string().min(1) }).optional(),
+  /** Set on a run of a schedule (src/schedules/): its id, its when in words and the time the run was due. */
+  schedule: z.object({ id: z.string().min(1).max(20), words: z.string().max(300), dueAt: z.number().int() }).optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 export type ChatRequestInput = z.input<typeof chatRequestSchema>;

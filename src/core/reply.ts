@@ -56,6 +56,7 @@ export type FailureCode =
   | "SANDBOX_UNAVAILABLE"
   | "SESSION_LIMIT"
   | "BUDGET_REACHED"
+  | "NOT_ALLOWED"
   | "CANCELLED"
   | "INTERNAL";
 

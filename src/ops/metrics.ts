@@ -72,11 +72,17 @@ export interface SourceMetrics {
   sourceCall(source: string, kind: string, outcome: string, seconds: number, rows: number, bytes: number): void;
 }
 
+/** Runs of schedules (src/schedules/scheduled-turns.ts) by outcome: answered, failed, refused, cancelled, skipped. */
+export interface ScheduledRunMetrics {
+  scheduledRun(outcome: string): void;
+}
+
 export interface WorkerMetrics {
   registry: Registry;
   turns: TurnMetrics;
   model: ModelMetrics;
   sources: SourceMetrics;
+  schedules: ScheduledRunMetrics;
   /**
    * Subscribed to the sandboxes' session events: claims on a host's warm pool (a hit, or a miss: a
    * cold start), and sessions' lives by kind. Session ids never become labels.
@@ -110,6 +116,12 @@ export function workerMetrics(): WorkerMetrics {
   const sourceSeconds = new Histogram({ name: "codebot_datasource_call_seconds", help: "How long a data-source call took, by source and kind.", labelNames: ["source", "kind"], buckets: SECONDS_QUICK, registers });
   const sourceRows = new Counter({ name: "codebot_datasource_rows_total", help: "Rows data-source calls returned to sandboxes, by source.", labelNames: ["source"], registers });
   const sourceBytes = new Counter({ name: "codebot_datasource_bytes_total", help: "Bytes data-source calls streamed to sandboxes (CSV, HTTP bodies), by source.", labelNames: ["source"], registers });
+  const scheduledRuns = new Counter({
+    name: "codebot_scheduled_runs_total",
+    help: "Runs of schedules by outcome: answered, failed, refused (the creator no longer allowed), cancelled (Stop pressed), skipped (the schedule removed or paused after it fired).",
+    labelNames: ["outcome"],
+    registers,
+  });
   let sources: WorkerGaugeSources | undefined;
   let pooled: Array<() => Promise<number>> = [];
   let sleeping: (() => Promise<number>) | undefined;
@@ -190,6 +202,7 @@ export function workerMetrics(): WorkerMetrics {
         if (bytes) sourceBytes.inc({ source }, bytes);
       },
     },
+    schedules: { scheduledRun: (outcome) => scheduledRuns.inc({ outcome }) },
     collectFrom(given) {
       sources = given;
       pooled = given.hosts.map((host) => cachedFor(POOL_CACHE_MS, () => host.pooled()));

@@ -9,7 +9,7 @@ const CONTENT_MAX = 4000;
 
 /**
  * The one structured line a log pipeline indexes per attempt of a turn (`"audit":"turn"`): who,
- * where, what kind, which model, how many steps, tokens and seconds, the outcome and the bytes in
+ * where, what kind (and which schedule, for a scheduled run), which model, how many steps, tokens and seconds, the outcome and the bytes in
  * and out. Ids only: the message's text and the user's display name only when LOG_CONTENT=true.
  * File contents never.
  */
@@ -25,6 +25,9 @@ export function auditTurn(log: Logger, request: ChatRequest, tally: TurnTally, e
       channel: conversation.channelId,
       thread: conversation.threadId,
       kind: request.kind,
+      // A run of a schedule (src/schedules/), and which one; null for a turn someone asked for.
+      scheduled: request.schedule !== undefined,
+      schedule: request.schedule?.id ?? null,
       attempt: ended.attempt,
       outcome: ended.outcome,
       code: ended.code ?? null,

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { BotDeps } from "../bot/bot-deps.js";
 import type { PlatformsConfig } from "../config.js";
+import type { AccessRules } from "../core/access-policy.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { Delivery } from "../core/reply.js";
@@ -36,6 +37,12 @@ export interface PlatformAdapter<Name extends Platform = Platform> {
    * feedback store). None for a platform whose requests are enqueued directly (the local chat).
    */
   listen?(config: PlatformsConfig, deps: BotDeps, log: Logger): Promise<PlatformListener>;
+  /**
+   * Who may use the bot there (its ALLOWED_* and ALLOW_DMS variables), as its listener applies them
+   * to each message, and as a schedule's runs are judged again each time. None: everyone may (the
+   * local chat: whoever can run the CLI).
+   */
+  accessRules?(config: PlatformsConfig): AccessRules;
   /** What to set for the bot to listen to it, as the bot's "nothing is configured" warning says it. */
   readonly setup?: string;
   /** The worker's side: where a turn's status, answer events, answer and failure go. */

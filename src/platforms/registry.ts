@@ -1,4 +1,5 @@
 import type { PlatformsConfig } from "../config.js";
+import type { AccessRules } from "../core/access-policy.js";
 import type { AttachmentSource } from "../core/attachment-source.js";
 import type { Platform } from "../core/platform-names.js";
 import type { Delivery } from "../core/reply.js";
@@ -41,4 +42,9 @@ export function platformPorts(config: PlatformsConfig, deps: PlatformPortDeps): 
     ports.places[platform.name] = platform.promptFacts.place;
   }
   return ports;
+}
+
+/** The access rules of each configured platform that has some (the local chat has none). */
+export function platformAccessRules(config: PlatformsConfig): Partial<Record<Platform, AccessRules>> {
+  return Object.fromEntries(configuredPlatforms(config).flatMap((platform) => (platform.accessRules ? [[platform.name, platform.accessRules(config)]] : [])));
 }

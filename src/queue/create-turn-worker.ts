@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import { FailureLog } from "../ops/failure-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
 import type { Keys } from "../redis/redis-keys.js";
+import type { ScheduledTurns } from "../schedules/scheduled-turns.js";
 import type { CancelListener } from "./cancellation.js";
 import { TurnWorker } from "./turn-worker.js";
 
@@ -19,10 +20,12 @@ export interface TurnWorkerParts {
   cancels: CancelListener;
   log: Logger;
   metrics?: TurnMetrics;
+  /** Runs of schedules: judged before they run, headed, their outcomes recorded (#20). */
+  scheduled?: ScheduledTurns;
 }
 
 /** The queue's worker as configured (WORKER_CONCURRENCY, QUEUE_LOCK_SECONDS, TURN_TIMEOUT_SECONDS, LOG_CONTENT), not started yet. */
-export function createTurnWorker(config: QueueConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<TurnConfig, "TURN_TIMEOUT_SECONDS"> & Pick<LogConfig, "LOG_CONTENT">, { redis, keys, handler, deliveries, cancels, log, metrics }: TurnWorkerParts): TurnWorker {
+export function createTurnWorker(config: QueueConfig & Pick<RedisConfig, "QUEUE_PREFIX"> & Pick<TurnConfig, "TURN_TIMEOUT_SECONDS"> & Pick<LogConfig, "LOG_CONTENT">, { redis, keys, handler, deliveries, cancels, log, metrics, scheduled }: TurnWorkerParts): TurnWorker {
   return new TurnWorker({
     redis,
     prefix: config.QUEUE_PREFIX,
@@ -36,5 +39,6 @@ export function createTurnWorker(config: QueueConfig & Pick<RedisConfig, "QUEUE_
     metrics,
     failures: new FailureLog(redis, keys),
     logContent: config.LOG_CONTENT,
+    scheduled,
   });
 }

@@ -5,6 +5,7 @@ import type { Delivery } from "../core/reply.js";
 import { asTurnFailure } from "../agent/turn-errors.js";
 import { failureForPeople } from "../core/turn-failure.js";
 import type { TurnHandler } from "../agent/turn-handler.js";
+import type { ScheduledTurns } from "../schedules/scheduled-turns.js";
 import type { Logger } from "../log.js";
 import type { FailureLog } from "../ops/failure-log.js";
 import type { TurnMetrics } from "../ops/turn-metrics.js";
@@ -15,6 +16,7 @@ import { EventClaims } from "./event-claims.js";
 import { StatusRelay } from "./status-relay.js";
 import { ThreadOrder } from "./thread-order.js";
 import { turnJobSchema, type TurnJob } from "./turn-job.js";
+import { IDLE_CLOSE_MS, isConnectionError, timeoutSignal, within } from "./worker-limits.js";
 import { inTurn, markTurn, timed } from "../core/turn-spans.js";
 
 export interface TurnWorkerOptions {
@@ -23,7 +25,7 @@ export interface TurnWorkerOptions {
   concurrency: number;
   lockSeconds: number;
   turnTimeoutSeconds: number;
-  handler: TurnHandler;
+  handler: Pick<TurnHandler, "handle">;
   deliveries: Partial<Record<Platform, Delivery>>;
   cancels: CancelListener;
   log: Logger;
@@ -33,6 +35,8 @@ export interface TurnWorkerOptions {
   failures?: FailureLog;
   /** LOG_CONTENT: each turn's audit line carries the message's text and the user's name. */
   logContent?: boolean;
+  /** Runs of schedules (requests with `schedule` set): judged, headed and recorded (src/schedules/); none: run as any turn. */
+  scheduled?: ScheduledTurns;
 }
 
 /** How long a turn waits before checking again whether its thread's earlier turn is done. */
@@ -156,16 +160,26 @@ export class TurnWorker {
     }
     const platformDelivery = this.options.deliveries[request.conversation.platform];
     if (!platformDelivery) throw new UnrecoverableError(`no delivery for platform ${request.conversation.platform}`);
+    // A run of a schedule is judged when its turn comes: skipped, or refused in the thread, it ends here.
+    const scheduled = request.schedule ? this.options.scheduled : undefined;
+    const admission = scheduled ? await scheduled.admit(request, platformDelivery) : { run: true as const };
+    if (!admission.run) {
+      if (admission.refusal) new TurnReport(this.reporting, request, job.attemptsMade + 1).ended("failed", admission.refusal);
+      await this.finish(threadKey, seq);
+      return;
+    }
+    const target = scheduled ? scheduled.delivery(request, platformDelivery) : platformDelivery;
     this.running.set(job.id ?? request.eventId, { job, token });
     const cancel = await this.options.cancels.watch(request.eventId);
     const signal = AbortSignal.any([cancel, timeoutSignal(this.options.turnTimeoutSeconds * 1000)]);
     log.info({ kind: request.kind, attachments: request.attachments.length }, "turn started");
     const report = new TurnReport(this.reporting, request, job.attemptsMade + 1);
     // Status lines go out while the turn goes on; the answer or failure follows them.
-    const delivery = new StatusRelay(report.watch(platformDelivery), log);
+    const delivery = new StatusRelay(report.watch(target), log);
     try {
       await this.options.handler.handle(request, { signal, delivery, log, tally: report.tally, lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       report.ended("answered");
+      await scheduled?.ended(request, "answered");
       await timed("thread advance", () => this.finish(threadKey, seq));
     } catch (error) {
       const failure = asTurnFailure(error);
@@ -177,7 +191,9 @@ export class TurnWorker {
       }
       log.warn({ err: error, code: failure.code }, "turn failed");
       report.ended(failure.code === "CANCELLED" ? "cancelled" : "failed", failure.failure);
-      await delivery.fail(request, failureForPeople(failure.failure, request.eventId)).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
+      // A scheduled run's failure counts towards pausing its schedule, and says so when it does.
+      const shown = (await scheduled?.ended(request, failure.code === "CANCELLED" ? "cancelled" : "failed", failure.failure)) ?? failure.failure;
+      await delivery.fail(request, failureForPeople(shown, request.eventId)).catch((deliveryError) => log.error({ err: deliveryError }, "could not tell the user"));
       await this.finish(threadKey, seq);
       if (failure.code !== "CANCELLED") throw new UnrecoverableError(failure.message);
     } finally {
@@ -228,36 +244,10 @@ export class TurnWorker {
         "stays run (its files and variables are in this thread's session); ask again to continue from there.",
     };
     recordFailure(this.reporting, request, failure, (job?.attemptsMade ?? 0) + 1);
-    await this.options.deliveries[request.conversation.platform]?.fail(request, failureForPeople(failure, request.eventId)).catch(() => undefined);
+    const delivery = this.options.deliveries[request.conversation.platform];
+    const scheduled = request.schedule ? this.options.scheduled : undefined;
+    const shown = (await scheduled?.ended(request, "failed", failure)) ?? failure;
+    await (delivery && scheduled ? scheduled.delivery(request, delivery) : delivery)?.fail(request, failureForPeople(shown, request.eventId)).catch(() => undefined);
     await this.finish(threadKey, seq);
   }
-}
-
-function timeoutSignal(ms: number): AbortSignal {
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error("timeout")), ms).unref();
-  return controller.signal;
-}
-
-/** How long closing a connection may take when Redis doesn't answer (nothing is lost: no turn runs). */
-const IDLE_CLOSE_MS = 2000;
-
-/** True when the promise settled within ms; its failure counts as settled (the connection is gone either way). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
-
-/** A network failure reaching Redis (refused, reset, unresolvable, timed out), not a bug. */
-function isConnectionError(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code ?? "";
-  return ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"].includes(code) || /Connection is closed/.test(error.message);
 }

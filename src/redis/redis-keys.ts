@@ -9,6 +9,8 @@ import { createHash } from "node:crypto";
 
 /** The BullMQ queue of turns: BullMQ keeps its own keys under `<prefix>:turns:*`. */
 export const TURN_QUEUE = "turns";
+/** The BullMQ queue whose job schedulers fire each run of a schedule (src/schedules/): BullMQ's keys under `<prefix>:schedules:*`. */
+export const SCHEDULE_QUEUE = "schedules";
 
 /** A BullMQ job id for an event id: stable (so a re-delivered event is the same job) and free of ':'. */
 export function jobIdForEvent(eventId: string): string {
@@ -92,6 +94,18 @@ export function keys(prefix: string) {
     /** Fleet: the catalog, session → host (hash), and each session's placement count (hash). */
     fleetPlacement: (namespace: string) => `${prefix}:fleet:${namespace}:placement`,
     fleetGeneration: (namespace: string) => `${prefix}:fleet:${namespace}:generation`,
+    /**
+     * Schedules (src/schedules/): one schedule (hash: its record as JSON, paused, failures in a row,
+     * its last run as JSON). Every schedule key shares the {schedules} hash tag, so the store's Lua
+     * scripts (which touch a schedule and the sets naming it) keep to one Redis Cluster slot.
+     */
+    schedule: (id: string) => `${prefix}:{schedules}:schedule:${id}`,
+    /** Schedules: the ids of one thread's schedules (set). */
+    threadSchedules: (threadKey: string) => `${prefix}:{schedules}:thread:${threadKey}`,
+    /** Schedules: the ids of one person's (`slack:U1`) schedules (set): its size is what SCHEDULE_MAX_PER_USER caps. */
+    ownerSchedules: (owner: string) => `${prefix}:{schedules}:owner:${owner}`,
+    /** Schedules: every schedule's id (sorted set, scored by creation time), for `codebot schedules list` and the admin page. */
+    allSchedules: `${prefix}:{schedules}:all`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

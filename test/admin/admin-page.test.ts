@@ -15,6 +15,8 @@ import { freePort } from "../helpers/redis-server.js";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
 import { eventually } from "../ops/prometheus-text.js";
 import { chargePastDays } from "./past-usage.js";
+import { createScheduleStore } from "../../src/schedules/create-schedules.js";
+import { loadConfig } from "../../src/config.js";
 
 const USER = "admin";
 const PASSWORD = "correct-horse-battery-staple";
@@ -303,6 +305,47 @@ describe("the admin page", () => {
     } finally {
       await redis.config("SET", "maxmemory", before);
     }
+  });
+
+  test("the schedules section lists each schedule with its next run and last outcome (markup as text); its remove button, or a bearer POST, removes it", async () => {
+    const schedules = createScheduleStore(loadConfig({ ...process.env, ...fixture.pipeline.env }), fixture.pipeline.redis);
+    const made = [];
+    for (const text of ["<b>weekly</b> signups by channel", "daily report"]) {
+      const created = await schedules.create({
+        threadKey: `slack:T1:C1:17.${made.length}`,
+        conversation: { platform: "slack", workspaceId: "T1", channelId: "C1", threadId: `17.${made.length}` },
+        replyContext: {},
+        creator: { platform: "slack", id: "U0ADA", name: "<i>Ada</i>" },
+        text,
+        cron: "30 8 * * 1",
+        words: "every Monday at 08:30",
+        timeZone: "Europe/Berlin",
+      });
+      if (!created.ok) throw new Error("not created");
+      made.push(created.schedule.id);
+    }
+    const page = await adminPage();
+    await page.goto(`${base}/admin`, { waitUntil: "load" });
+    const section = await page.$eval("#schedules", (element) => element.textContent ?? "");
+    for (const id of made) expect(section).toContain(id);
+    expect(section).toContain("<b>weekly</b> signups by channel");
+    expect(section).toContain("every Monday at 08:30 30 8 * * 1");
+    expect(section).toMatch(/Mon \d{4}-\d\d-\d\d 08:30 Europe\/Berlin/);
+    expect(await page.evaluate(() => document.querySelectorAll("#schedules b, #schedules i").length)).toBe(0);
+    const row = await page.$(`xpath///section[@id="schedules"]//tr[td[contains(@class, "id")]/code[text()=${JSON.stringify(made[0])}]]`);
+    expect(row).toBeTruthy();
+    await (await row!.$("details summary"))!.click();
+    await Promise.all([page.waitForNavigation({ waitUntil: "load" }), (await row!.$("button[type=submit]"))!.click()]);
+    expect(await page.$eval(".flash", (flash) => flash.textContent ?? "")).toContain(`Schedule ${made[0]} is removed`);
+    expect(await page.$eval("#schedules", (element) => element.textContent ?? "")).not.toContain(made[0]);
+    expect(await schedules.get(made[0]!)).toBeUndefined();
+    expect(await schedules.queue.getJobScheduler(made[0]!)).toBeUndefined();
+    await page.close();
+    const scripted = await fetch(`${base}/admin/schedules/remove`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${TOKEN}` }, body: `scheduleId=${made[1]}` });
+    expect(await scripted.json()).toEqual({ scheduleId: made[1], removed: true });
+    const again = await fetch(`${base}/admin/schedules/remove`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${TOKEN}` }, body: `scheduleId=${made[1]}` });
+    expect(again.status).toBe(404);
+    await schedules.close();
   });
 
   test("ADMIN_PORT set without a credential: one clear log line, and the bot runs on without the page", async () => {

@@ -99,4 +99,21 @@ describe("codebot chat", () => {
     expect(screen.match(/^codebot> /gm)).toHaveLength(1);
     expect(screen).not.toContain("codebot: ");
   });
+
+  test("the schedule words in the terminal: schedule, schedules, unschedule (in chat, and through ask)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "codebot-chat-"));
+    const input = ["schedule every monday at 09:00: weekly signups", "schedules", "/quit", ""].join("\n");
+    const run = await runCli(["chat", "--thread", "chat-schedules", "--out", dir], { env: pipeline.env, input });
+    expect(run.code, run.stderr).toBe(0);
+    const id = /codebot> Scheduled `([a-z2-9]{6})`: every Monday at 09:00 \(`0 9 \* \* 1`, times in UTC\)\./.exec(run.stdout)?.[1];
+    expect(id, run.stdout).toBeDefined();
+    expect(run.stdout).toContain("codebot export --thread chat-schedules");
+    expect(run.stdout).toMatch(new RegExp(`This thread's schedules \\(1\\):\\n- \`${id}\` every Monday at 09:00`));
+    const removed = await runCli(["ask", "--thread", "chat-schedules", "unschedule all"], { env: pipeline.env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain(`Removed 1 schedule of this thread (\`${id}\`)`);
+    const bad = await runCli(["ask", "--thread", "chat-schedules", "schedule every 5 minutes: report"], { env: pipeline.env });
+    expect(bad.stdout).toContain("Not scheduled: every 5 minutes runs 5 minutes apart at its closest, and schedules here run at most every 15 minutes.");
+  });
 });
+

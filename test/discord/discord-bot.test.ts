@@ -72,13 +72,13 @@ describe("Discord, end to end through discord.js, the queue, a worker and a sand
     expect(BigInt(url.searchParams.get("permissions") ?? "0") & 0x800n).toBe(0x800n); // Send Messages
   });
 
-  test("codebot discord register puts the five slash commands and the message command on the application", async () => {
+  test("codebot discord register puts the eight slash commands and the message command on the application", async () => {
     const run = await runCli(["discord", "register"], { env: pipeline.env });
-    expect(run.stdout).toContain(`Registered 5 slash commands and 1 message command for application ${fixture.discord.applicationId}`);
+    expect(run.stdout).toContain(`Registered 8 slash commands and 1 message command for application ${fixture.discord.applicationId}`);
     const put = await fixture.discord.waitFor("PUT", new RegExp(`^/applications/${fixture.discord.applicationId}/commands$`));
     const commands = put.body as unknown as Array<{ name: string; type?: number }>;
-    expect(commands.map((command) => command.name)).toEqual(["ask", "run", "reset", "files", "export", "Run code"]);
-    expect(commands.map((command) => command.type ?? 1)).toEqual([1, 1, 1, 1, 1, 3]); // chat input ×5, then a message command
+    expect(commands.map((command) => command.name)).toEqual(["ask", "run", "reset", "files", "export", "schedule", "schedules", "unschedule", "Run code"]);
+    expect(commands.map((command) => command.type ?? 1)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 3]); // chat input ×8, then a message command
   });
 
   test("/files lists the thread's session files and /reset clears them", async () => {

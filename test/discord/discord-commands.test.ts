@@ -11,7 +11,7 @@ import { buttonInteraction, chatInputInteraction, messageCommandInteraction, mes
 const alice = user("alice");
 const mallory = user("mallory");
 // Only alice may use the bot: mallory's commands are refused.
-const fixture = useDiscordBot({ DISCORD_ALLOWED_USERS: alice.id });
+const fixture = useDiscordBot({ DISCORD_ALLOWED_USERS: alice.id, SCHEDULE_MIN_INTERVAL_MINUTES: "1" });
 const { pipeline } = fixture;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -127,7 +127,7 @@ describe("Discord commands: ephemeral refusals, /run's code box, Run code on a m
 
   test("codebot discord register puts the slash commands and the message command on the application", async () => {
     const run = await runCli(["discord", "register"], { env: pipeline.env });
-    expect(run.stdout).toContain(`Registered 5 slash commands and 1 message command for application ${fixture.discord.applicationId}`);
+    expect(run.stdout).toContain(`Registered 8 slash commands and 1 message command for application ${fixture.discord.applicationId}`);
     const put = await fixture.discord.waitFor("PUT", new RegExp(`^/applications/${fixture.discord.applicationId}/commands$`));
     const commands = put.body as unknown as Array<{ name: string; type: number; options?: Array<{ name: string; type: number; required?: boolean }> }>;
     expect(commands.map((command) => [command.name, command.type])).toEqual([
@@ -136,11 +136,45 @@ describe("Discord commands: ephemeral refusals, /run's code box, Run code on a m
       ["reset", 1],
       ["files", 1],
       ["export", 1],
+      ["schedule", 1],
+      ["schedules", 1],
+      ["unschedule", 1],
       ["Run code", 3],
     ]);
     const byName = new Map(commands.map((command) => [command.name, command]));
     expect(byName.get("run")?.options).toMatchObject([{ name: "code", type: 3, required: false }]);
     expect(byName.get("files")?.options).toMatchObject([{ name: "zip", type: 5, required: false }]);
     expect(byName.get("export")?.options).toMatchObject([{ name: "zip", type: 5, required: false }]);
+    expect(byName.get("schedule")?.options).toMatchObject([
+      { name: "when", type: 3, required: true },
+      { name: "request", type: 3, required: true },
+    ]);
+    expect(byName.get("unschedule")?.options).toMatchObject([{ name: "id", type: 3, required: true }]);
   });
+
+  test("schedules: /schedule in a thread (refused outside one), its runs posted in the thread, the words after a mention, /schedules and /unschedule", async () => {
+    const outside = await interact(chatInputInteraction({ ...place(), user: alice, name: "schedule", options: [{ name: "when", type: 3, value: "every day at 09:00" }, { name: "request", type: 3, value: "report" }] }));
+    expect(outside.data).toMatchObject({ content: expect.stringMatching(/use it inside the thread/), flags: 64 });
+    const where = threadPlace();
+    const made = chatInputInteraction({ ...where, user: alice, name: "schedule", options: [{ name: "when", type: 3, value: "every minute" }, { name: "request", type: 3, value: "```python\nprint('tick', 6 * 7)\n```" }] });
+    expect((await interact(made)).type).toBe(5);
+    expect(await queued(made)).toMatchObject({ kind: "schedule", text: "every minute: ```python\nprint('tick', 6 * 7)\n```", access: { isDm: false, channelId: fixture.discord.channelId } });
+    const confirmation = await waitForContent(where.channelId, /Scheduled `[a-z2-9]{6}`/);
+    const id = /Scheduled `([a-z2-9]{6})`/.exec(String(confirmation.body?.content))![1]!;
+    // A run: a message of its own in the thread, headed.
+    await fixture.discord.waitFor("PATCH", new RegExp(`^/channels/${where.channelId}/messages/\\d+$`), (call) => new RegExp(`Scheduled run of \`${id}\`[\\s\\S]*tick 42`).test(String(call.body?.content ?? "")), 100_000);
+    // The words after a mention, in the thread: a command too.
+    const listing = messageCreate({ channelId: where.channelId, channelType: 11, guildId: where.guildId, author: alice, content: `<@${fixture.discord.bot.id}> schedules`, mentions: [fixture.discord.bot] }) as { id: string };
+    fixture.discord.dispatch("MESSAGE_CREATE", listing);
+    expect(await queued(listing)).toMatchObject({ kind: "schedules", text: "" });
+    await fixture.discord.waitFor("POST", new RegExp(`^/channels/${where.channelId}/messages$`), (call) => String(call.body?.content ?? "").includes(`\`${id}\` every minute`), 60_000).catch(() =>
+      waitForContent(where.channelId, new RegExp(`This thread's schedules \\(1\\):[\\s\\S]*\`${id}\``)),
+    );
+    // /reset clears the session and says the schedule goes on, in the fresh session.
+    await interact(chatInputInteraction({ ...where, user: alice, name: "reset" }));
+    await waitForContent(where.channelId, new RegExp(`Started afresh: .* Its schedule keeps running, from now on in this fresh session \\(\`${id}\`; \`unschedule all\` stops it\\)\\.`));
+    const removed = chatInputInteraction({ ...where, user: alice, name: "unschedule", options: [{ name: "id", type: 3, value: id }] });
+    await interact(removed);
+    await waitForContent(where.channelId, new RegExp(`Removed schedule \`${id}\``));
+  }, 200_000);
 });

@@ -39,6 +39,9 @@ describe("one audit line per turn, and failed turns kept for the admin page", ()
       channel: expect.any(String),
       thread: "t-audit",
       kind: "message",
+      // Asked for by someone, not a run of a schedule (those carry scheduled: true and the schedule's id).
+      scheduled: false,
+      schedule: null,
       attempt: 1,
       outcome: "answered",
       code: null,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { jobIdForEvent, keys, TURN_QUEUE } from "../../src/redis/redis-keys.js";
+import { jobIdForEvent, keys, SCHEDULE_QUEUE, TURN_QUEUE } from "../../src/redis/redis-keys.js";
 
 /**
  * The key strings are data: a deployment that upgrades keeps reading what it stored. Each one is
@@ -44,6 +44,10 @@ describe("the Redis key registry", () => {
       fleetDrained: k.fleetDrained("ns"),
       fleetPlacement: k.fleetPlacement("ns"),
       fleetGeneration: k.fleetGeneration("ns"),
+      schedule: k.schedule("k7m2qz"),
+      threadSchedules: k.threadSchedules("slack:T1:C1:1.2"),
+      ownerSchedules: k.ownerSchedules("slack:U1"),
+      allSchedules: k.allSchedules,
     }).toEqual({
       event: "p:event:ev-1",
       threadSeq: "p:thread:{slack:T1:C1:1.2}:seq",
@@ -79,6 +83,10 @@ describe("the Redis key registry", () => {
       fleetDrained: "p:fleet:ns:drained",
       fleetPlacement: "p:fleet:ns:placement",
       fleetGeneration: "p:fleet:ns:generation",
+      schedule: "p:{schedules}:schedule:k7m2qz",
+      threadSchedules: "p:{schedules}:thread:slack:T1:C1:1.2",
+      ownerSchedules: "p:{schedules}:owner:slack:U1",
+      allSchedules: "p:{schedules}:all",
     });
   });
 
@@ -87,5 +95,11 @@ describe("the Redis key registry", () => {
     expect(jobIdForEvent("slack:T1:1.2")).toMatch(/^ev-[0-9a-f]{40}$/);
     expect(jobIdForEvent("slack:T1:1.2")).toBe(jobIdForEvent("slack:T1:1.2"));
     expect(jobIdForEvent("slack:T1:1.2")).not.toBe(jobIdForEvent("slack:T1:1.3"));
+  });
+
+  test("the schedules' queue keeps its name, and every schedule key shares one cluster slot", () => {
+    expect(SCHEDULE_QUEUE).toBe("schedules");
+    const scheduleKeys = [k.schedule("k7m2qz"), k.threadSchedules("slack:T1:C1:1.2"), k.ownerSchedules("slack:U1"), k.allSchedules];
+    expect(new Set(scheduleKeys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]))).toEqual(new Set(["schedules"]));
   });
 });

@@ -1,5 +1,4 @@
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { ChatRequest } from "../../src/core/chat-request.js";
 import { threadKey } from "../../src/core/chat-request.js";
 import { FeedbackStore } from "../../src/feedback/feedback-store.js";
@@ -7,6 +6,7 @@ import { FEEDBACK_ACTION_ID, feedbackBlock } from "../../src/platforms/slack/sla
 import { jobIdForEvent } from "../../src/redis/redis-keys.js";
 import { runCli } from "../helpers/run-cli.js";
 import { useSlackBot } from "../helpers/slack-bot-fixture.js";
+import { useSlashResponses } from "../helpers/slash-responses.js";
 import { appMention, assistantThreadStarted, directMessage, feedbackAction, slashCommand } from "../stand-ins/slack-events.js";
 
 const ALICE = "U0ALICE001";
@@ -19,25 +19,8 @@ const fixture = useSlackBot({}, async () => undefined, { socketMode: true });
 const { pipeline } = fixture;
 
 /** Where slash commands' response_url points: every ephemeral answer the bot sends there. */
-let responses: Server;
-let responseBase = "";
-const answered: Array<{ path: string; body: Record<string, unknown> }> = [];
-beforeAll(async () => {
-  responses = createServer((req, res) => {
-    let raw = "";
-    req.setEncoding("utf8").on("data", (chunk: string) => (raw += chunk));
-    req.on("end", () => {
-      answered.push({ path: req.url ?? "", body: JSON.parse(raw || "{}") });
-      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => responses.listen(0, "127.0.0.1", resolve));
-  const address = responses.address();
-  responseBase = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => responses?.close(() => resolve()));
-});
+const responses = useSlashResponses();
+const { answered } = responses;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const started = Date.now();
@@ -62,7 +45,7 @@ const settled = (eventId: string) =>
 /** Sends a slash command; resolves with the ephemeral answer posted to its response_url. */
 async function slash(command: string, text: string, channel: string, user = ALICE) {
   const path = `/respond/${Math.random().toString(36).slice(2)}`;
-  const payload = slashCommand({ command, text, user, channel, teamId: fixture.slack.teamId, responseUrl: `${responseBase}${path}` });
+  const payload = slashCommand({ command, text, user, channel, teamId: fixture.slack.teamId, responseUrl: `${responses.base}${path}` });
   await fixture.command(payload);
   const response = await until(`an answer to ${command}`, () => answered.find((entry) => entry.path === path));
   return { eventId: `slack:${fixture.slack.teamId}:${channel}:command:${payload.trigger_id}`, text: String(response.body.text), responseType: response.body.response_type };

@@ -1,9 +1,15 @@
 import { Events } from "discord.js";
 import type { DiscordConfig } from "../../config.js";
+import type { AccessRules } from "../../core/access-policy.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
 import type { Logger } from "../../log.js";
 import { createDiscordClient, inviteUrl } from "./discord-client.js";
 import { registerDiscordListeners } from "./discord-listeners.js";
+
+/** DISCORD_ALLOWED_GUILDS, DISCORD_ALLOWED_CHANNELS, DISCORD_ALLOWED_USERS, DISCORD_ALLOW_DMS as access rules. */
+export function discordAccessRules(config: DiscordConfig): AccessRules {
+  return { workspaces: config.DISCORD_ALLOWED_GUILDS, channels: config.DISCORD_ALLOWED_CHANNELS, users: config.DISCORD_ALLOWED_USERS, allowDms: config.DISCORD_ALLOW_DMS };
+}
 
 /** Connects to Discord's gateway and feeds messages and commands to the intake, and rating clicks to the feedback store. */
 export async function startDiscordBot(config: DiscordConfig, { intake, feedback }: BotDeps, log: Logger): Promise<{ stop(): Promise<void>; connected(): boolean }> {
@@ -13,7 +19,7 @@ export async function startDiscordBot(config: DiscordConfig, { intake, feedback 
     intake,
     feedback,
     log: discordLog,
-    rules: { workspaces: config.DISCORD_ALLOWED_GUILDS, channels: config.DISCORD_ALLOWED_CHANNELS, users: config.DISCORD_ALLOWED_USERS, allowDms: config.DISCORD_ALLOW_DMS },
+    rules: discordAccessRules(config),
   });
   client.on(Events.Error, (error) => discordLog.error({ err: error }, "discord client error"));
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));

@@ -42,10 +42,20 @@ export const COMMANDS = [
     .setName("export")
     .setDescription("This thread as a Jupyter notebook")
     .addBooleanOption(zipOption("Add the session's files: all as one zip")),
+  new SlashCommandBuilder()
+    .setName("schedule")
+    .setDescription("Run a request in this thread again and again (as you: your access, budget, data sources)")
+    .addStringOption((option) => option.setName("when").setDescription("every monday at 09:00, every day at 7am, every 30 minutes, or cron: 0 9 * * 1").setRequired(true).setMaxLength(200))
+    .addStringOption((option) => option.setName("request").setDescription("The question, or Python code in a ```python block").setRequired(true)),
+  new SlashCommandBuilder().setName("schedules").setDescription("This thread's schedules (in a DM: all of yours)"),
+  new SlashCommandBuilder()
+    .setName("unschedule")
+    .setDescription("Stop a schedule (its id, or all: this thread's)")
+    .addStringOption((option) => option.setName("id").setDescription("The schedule's id (/schedules lists them), or all").setRequired(true).setMaxLength(20)),
   new ContextMenuCommandBuilder().setName(RUN_CODE_COMMAND).setType(ApplicationCommandType.Message),
 ];
 
-export const COMMAND_KINDS: Record<string, RequestKind> = { ask: "message", run: "run", reset: "reset", files: "files", export: "export" };
+export const COMMAND_KINDS: Record<string, RequestKind> = { ask: "message", run: "run", reset: "reset", files: "files", export: "export", schedule: "schedule", schedules: "schedules", unschedule: "unschedule" };
 
 /** The box /run shows for code of several lines (a slash command option is one line). */
 export function runModal(): ModalBuilder {

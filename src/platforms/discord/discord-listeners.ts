@@ -15,6 +15,7 @@ import { threadKey, type AttachmentRef, type ChatRequestInput, type RequestKind 
 import { discordSafeText } from "../../core/mentions.js";
 import { STOP_TOO_LATE, stopRefusal, type Intake } from "../../bot/intake.js";
 import { messageCode } from "../../core/markdown/fenced-code.js";
+import { scheduleCommand } from "../../bot/text-commands.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
 import { COMMAND_KINDS, RUN_CODE_COMMAND, RUN_MODAL_CODE, RUN_MODAL_ID, runModal } from "./discord-commands.js";
@@ -32,7 +33,7 @@ export interface DiscordListenerDeps {
 type RequestInteraction = ChatInputCommandInteraction | ModalSubmitInteraction | MessageContextMenuCommandInteraction;
 
 /** Commands that act on a thread's session: in a server they belong in a thread. */
-const THREAD_COMMANDS = new Set<RequestKind>(["reset", "files", "export"]);
+const THREAD_COMMANDS = new Set<RequestKind>(["reset", "files", "export", "schedule"]);
 
 function threadName(text: string): string {
   const name = text.replace(/\s+/g, " ").trim().slice(0, 90);
@@ -48,6 +49,13 @@ function accessChannel(interaction: RepliableInteraction): { inThread: boolean; 
   const channel = interaction.channel;
   const inThread = channel?.isThread() ?? false;
   return { inThread, parentId: channel?.isThread() ? (channel.parentId ?? interaction.channelId ?? "") : (interaction.channelId ?? "") };
+}
+
+/** The text of /schedule (`<when>: <request>`), /schedules (none) and /unschedule (the id); undefined for the other commands. */
+function scheduleText(interaction: ChatInputCommandInteraction): string | undefined {
+  if (interaction.commandName === "schedule") return `${interaction.options.getString("when") ?? ""}: ${interaction.options.getString("request") ?? ""}`;
+  if (interaction.commandName === "unschedule") return interaction.options.getString("id") ?? "";
+  return interaction.commandName === "schedules" ? "" : undefined;
 }
 
 /**
@@ -105,13 +113,16 @@ export function registerDiscordListeners(client: Client, { intake, rules, log, f
     const addressed = message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId;
     if (!isDm && !addressed) return;
     const text = message.content.replace(new RegExp(`<@!?${botId}>`, "g"), "").trim();
+    // `schedule <when>: <request>`, `schedules`, `unschedule <id>`, `resume <id>`: commands, as in Slack.
+    const command = message.attachments.size ? undefined : scheduleCommand(text);
     const inThread = message.channel.isThread();
     const parentId = inThread ? (message.channel.parentId ?? message.channelId) : message.channelId;
     const request: ChatRequestInput = {
       eventId: `discord:${message.id}`,
+      ...(command ? { kind: command.kind } : {}),
       user: { id: message.author.id, name: message.member?.displayName ?? message.author.globalName ?? message.author.username },
       conversation: { platform: "discord", workspaceId: message.guildId ?? undefined, channelId: message.channelId, threadId: message.channelId },
-      text,
+      text: command ? command.text : text,
       attachments: attachmentRefs(message.attachments.values()),
       messageId: message.id,
       receivedAt: Date.now(),
@@ -138,7 +149,7 @@ export function registerDiscordListeners(client: Client, { intake, rules, log, f
       return;
     }
     const zip = interaction.options.getBoolean("zip") ? "zip" : "";
-    const text = kind === "message" ? (interaction.options.getString("question") ?? "") : kind === "run" ? (code ?? "") : kind === "reset" ? "" : zip;
+    const text = kind === "message" ? (interaction.options.getString("question") ?? "") : kind === "run" ? (code ?? "") : kind === "reset" ? "" : scheduleText(interaction) ?? zip;
     const file = interaction.options.getAttachment("file");
     await take(interaction, kind, text, file ? attachmentRefs([file]) : []);
   }

@@ -8,6 +8,7 @@ import { markdownBlocks } from "./slack-markdown-blocks.js";
 import { escapeMrkdwn, markdownToMrkdwn } from "./slack-markdown.js";
 import { slackMarkdownSafe } from "./slack-markdown-target.js";
 import { tableBlock } from "./slack-table.js";
+import { scheduleStopBlock } from "./slack-schedule-button.js";
 
 /** Characters of the answer shown when it is too long for one message (the whole is attached). */
 const PREVIEW_CHARS = 1500;
@@ -64,10 +65,11 @@ function codeFile(answer: Answer): OutgoingFile {
 /**
  * The answer as one Slack message, when it was not streamed: the model's markdown in Slack's own
  * markdown blocks (a long answer as a preview, the whole in answer.md), one line per code step,
- * the last table as a table block, notes, and feedback buttons on the model's answers. The code
+ * the last table as a table block, notes, feedback buttons on the model's answers, and "Stop this
+ * schedule" under a scheduled run's answer. The code
  * that ran is one tap away as code.py (code people ran themselves is not echoed back).
  */
-export function slackAnswerMessage(answer: Answer, eventId: string): SlackAnswerMessage {
+export function slackAnswerMessage(answer: Answer, eventId: string, scheduleId?: string): SlackAnswerMessage {
   const uploads: OutgoingFile[] = [...answer.images, ...answer.files].map((file) => ({ ...file, name: displayName(file.name) }));
   let body = markdownBlocks(answer.markdown);
   const long = body.overflow;
@@ -85,6 +87,7 @@ export function slackAnswerMessage(answer: Answer, eventId: string): SlackAnswer
     if (answer.code.length) uploads.push(codeFile(answer));
     blocks.push(feedbackBlock(eventId, answer.facts));
   }
+  if (scheduleId) blocks.push(scheduleStopBlock(scheduleId));
   const notes = answer.skippedFiles.length ? `\n${notSent(answer.skippedFiles)}` : "";
   return { text: `${text}${notes}`, blocks, attachments: table.attachments, uploads };
 }
@@ -97,6 +100,7 @@ export function slackStreamEnd(
   answer: Answer,
   eventId: string,
   overflowed: boolean,
+  scheduleId?: string,
 ): { markdown: string; blocks: KnownBlock[]; table?: { text: string; attachments: MessageAttachment[] }; uploads: OutgoingFile[] } {
   const uploads: OutgoingFile[] = [...answer.images, ...answer.files].map((file) => ({ ...file, name: displayName(file.name) }));
   const notes: string[] = [];
@@ -109,6 +113,6 @@ export function slackStreamEnd(
   const table = tables(answer);
   uploads.push(...table.uploads);
   if (answer.code.some((code) => code.length > STREAMED_CODE_CHARS)) uploads.push(codeFile(answer));
-  const blocks = answer.facts ? [feedbackBlock(eventId, answer.facts)] : [];
+  const blocks = [...(answer.facts ? [feedbackBlock(eventId, answer.facts)] : []), ...(scheduleId ? [scheduleStopBlock(scheduleId)] : [])];
   return { markdown: notes.join("\n\n"), blocks, ...(table.attachments.length ? { table: { text: table.note, attachments: table.attachments } } : {}), uploads };
 }

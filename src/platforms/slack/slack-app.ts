@@ -1,5 +1,6 @@
 import { App, LogLevel, SocketModeReceiver } from "@slack/bolt";
 import type { SlackConfig } from "../../config.js";
+import type { AccessRules } from "../../core/access-policy.js";
 import { AssistantThreads } from "./slack-assistant-threads.js";
 import type { BotDeps } from "../../bot/bot-deps.js";
 import { LatestDmThreads } from "./slack-latest-dm-threads.js";
@@ -15,12 +16,17 @@ export interface SlackBot {
   connected(): boolean;
 }
 
+/** SLACK_ALLOWED_CHANNELS, SLACK_ALLOWED_USERS, SLACK_ALLOW_DMS as access rules. */
+export function slackAccessRules(config: SlackConfig): AccessRules {
+  return { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS };
+}
+
 /**
  * Starts the Slack side of the bot. Socket Mode when SLACK_APP_TOKEN is set (no public URL
  * needed), otherwise Bolt's HTTP receiver on PORT, which verifies every request's signature and
  * serves nothing but Slack's requests (the bot's ops endpoints have a port of their own).
  */
-export async function startSlackBot(config: SlackConfig, { intake, feedback, redis, keys }: BotDeps, log: Logger): Promise<SlackBot> {
+export async function startSlackBot(config: SlackConfig, { intake, feedback, redis, keys, schedules }: BotDeps, log: Logger): Promise<SlackBot> {
   const slackLog = log.child({ platform: "slack" });
   // No request copies on errors, the SDKs' lines through codebot's logger (slack-client-options.ts).
   const clientOptions = slackClientOptions(config, slackLog);
@@ -42,8 +48,9 @@ export async function startSlackBot(config: SlackConfig, { intake, feedback, red
     feedback,
     assistantThreads: new AssistantThreads(redis, keys),
     latestDmThreads: new LatestDmThreads(redis, keys),
+    schedules,
     log: slackLog,
-    rules: { workspaces: [], channels: config.SLACK_ALLOWED_CHANNELS, users: config.SLACK_ALLOWED_USERS, allowDms: config.SLACK_ALLOW_DMS },
+    rules: slackAccessRules(config),
   });
   await app.start(config.PORT);
   slackLog.info({ mode, port: mode === "http" ? config.PORT : undefined }, "slack connected");

@@ -107,7 +107,7 @@ export class SlackDelivery implements Delivery {
     await this.endDraft(flight);
     await this.assistant.clear(request);
     if (flight?.stream && (await this.endStream(request, flight.stream, answer))) return;
-    const message = slackAnswerMessage(answer, request.eventId);
+    const message = slackAnswerMessage(answer, request.eventId, request.schedule?.id);
     await this.show(request, finalText(message.text), message.blocks, message.attachments, flight?.draft !== undefined);
     this.finished(request);
     if (message.uploads.length) await this.upload(request, message.uploads);
@@ -158,7 +158,7 @@ export class SlackDelivery implements Delivery {
     const streamed = stream.draft.text.trim();
     // What the answer adds after the streamed words (notes, a limit reached, a run's output).
     const rest = answer.markdown.startsWith(streamed) ? answer.markdown.slice(streamed.length).trim() : "";
-    const end = slackStreamEnd(answer, request.eventId, stream.overflowed);
+    const end = slackStreamEnd(answer, request.eventId, stream.overflowed, request.schedule?.id);
     const extra = [rest, end.markdown].filter(Boolean).join("\n\n");
     if (!(await stream.finish(extra, end.blocks))) {
       // Broken midway: the part shown is removed and the answer posted whole.

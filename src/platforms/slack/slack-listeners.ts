@@ -6,7 +6,9 @@ import { neutralizeMassMentions } from "../../core/mentions.js";
 import type { AssistantThreads } from "./slack-assistant-threads.js";
 import { STOP_TOO_LATE, stopRefusal, type Intake } from "../../bot/intake.js";
 import type { LatestDmThreads } from "./slack-latest-dm-threads.js";
-import { commandArgument, type CommandKind } from "../../bot/text-commands.js";
+import { commandArgument, SCHEDULE_KINDS, type CommandKind, type ScheduleKind } from "../../bot/text-commands.js";
+import { scheduleStopText, type ScheduleControl } from "../../bot/schedule-control.js";
+import { SCHEDULE_STOP_ACTION_ID } from "./slack-schedule-button.js";
 import type { FeedbackStore } from "../../feedback/feedback-store.js";
 import type { Logger } from "../../log.js";
 import { STOP_ACTION_ID } from "./slack-delivery.js";
@@ -23,10 +25,19 @@ export interface SlackListenerDeps {
   feedback: FeedbackStore;
   assistantThreads: AssistantThreads;
   latestDmThreads: LatestDmThreads;
+  /** "Stop this schedule" under scheduled runs' answers; none: the button is answered as unavailable. */
+  schedules?: ScheduleControl;
 }
 
 /** The slash commands (see the app manifest) and the request kind each one makes. */
-export const SLASH_COMMANDS: Record<string, CommandKind> = { "/reset": "reset", "/files": "files", "/export": "export" };
+export const SLASH_COMMANDS: Record<string, CommandKind> = {
+  "/reset": "reset",
+  "/files": "files",
+  "/export": "export",
+  "/schedule": "schedule",
+  "/schedules": "schedules",
+  "/unschedule": "unschedule",
+};
 
 /** The greeting of a new assistant thread, and its suggested prompts (Slack shows at most four). */
 const GREETING = "Hi! I answer questions about your data by running Python. Attach a CSV or Excel file and ask, or pick a suggestion.";
@@ -66,7 +77,7 @@ function inChannelHint(command: string, kind: CommandKind, argument: string, bot
  * how to do it in the thread: a mention with the command word ("@codebot files zip"), which works
  * in any thread (in a DM thread, the word alone).
  */
-export function registerSlackListeners(app: App, { intake, rules, log, feedback, assistantThreads, latestDmThreads }: SlackListenerDeps): void {
+export function registerSlackListeners(app: App, { intake, rules, log, feedback, assistantThreads, latestDmThreads, schedules }: SlackListenerDeps): void {
   const names = new Map<WebClient, SlackUserNames>();
   const userName = (client: WebClient, id: string) => {
     if (!names.has(client)) names.set(client, new SlackUserNames(client));
@@ -171,7 +182,9 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
       if (argument === undefined) return void (await say(`Usage: ${name}${kind === "reset" ? "" : " [zip]"}`));
       if (!isDmChannel(command.channel_id)) return void (await say(inChannelHint(name, kind, argument, context.botUserId)));
       try {
-        const thread = await latestDmThreads.latest(command.team_id, command.channel_id);
+        // The schedule commands need no earlier conversation: without one they act on the DM's top level.
+        const latest = await latestDmThreads.latest(command.team_id, command.channel_id);
+        const thread = latest ?? (SCHEDULE_KINDS.includes(kind as ScheduleKind) ? { threadId: command.channel_id, replyContext: {} } : undefined);
         if (!thread) return void (await say(`We have no conversation here yet: ask me something first, then ${name} acts on it.`));
         const facts = { teamId: command.team_id, channel: command.channel_id, user: command.user_id, userName: await userName(client, command.user_id), triggerId: command.trigger_id };
         const outcome = await intake.submit(slashCommandRequest(facts, { kind, text: argument }, thread), rules, true);
@@ -198,6 +211,17 @@ export function registerSlackListeners(app: App, { intake, rules, log, feedback,
       return;
     }
     if (channel && message?.ts) await client.chat.update({ channel, ts: message.ts, text: ":octagonal_sign: Stopping…", blocks: [], ...NO_UNFURL }).catch(() => undefined);
+  });
+
+  // "Stop this schedule" under a scheduled run's answer: only its creator (or one of ADMIN_USERS) removes it; told alone either way.
+  app.action(SCHEDULE_STOP_ACTION_ID, async ({ ack, action, body, client }) => {
+    await ack();
+    const id = "value" in action ? action.value : undefined;
+    const channel = body.channel?.id;
+    if (!id || !channel) return;
+    const message = "message" in body ? (body.message as { thread_ts?: string } | undefined) : undefined;
+    const text = schedules ? scheduleStopText(await schedules.stop(id, { platform: "slack", userId: body.user.id }), escapeMrkdwn) : "Schedules can't be changed here just now.";
+    await tell(client, { channel, user: body.user.id, threadTs: message?.thread_ts }, text).catch((error) => log.warn({ err: error }, "could not answer a press of Stop this schedule"));
   });
 
   // A 👍/👎 under an answer: the button's value says which answer; the message says which thread

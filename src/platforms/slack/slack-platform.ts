@@ -1,7 +1,7 @@
 import { WebClient } from "@slack/web-api";
 import { slackSafeText } from "../../core/mentions.js";
 import type { PlatformAdapter } from "../platform-adapter.js";
-import { startSlackBot } from "./slack-app.js";
+import { slackAccessRules, startSlackBot } from "./slack-app.js";
 import { slackAttachments } from "./slack-attachments.js";
 import { slackClientOptions } from "./slack-client-options.js";
 import { SlackDelivery } from "./slack-delivery.js";
@@ -11,6 +11,7 @@ export const slackPlatform: PlatformAdapter<"slack"> = {
   name: "slack",
   configured: (config) => Boolean(config.SLACK_BOT_TOKEN),
   listen: startSlackBot,
+  accessRules: slackAccessRules,
   setup: "SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN",
   delivery(config, { log }) {
     const slackLog = log.child({ platform: "slack" });

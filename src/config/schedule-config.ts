@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { isTimeZone } from "../core/calendar-periods.js";
+import { integer } from "./config-fields.js";
+
+/** Schedules (src/schedules/, #20): `schedule <when>: <request>` in a thread. `[schedules]` in .env.example. */
+export const scheduleSchema = z.object({
+  /** The zone whose wall clock `<when>` is read in (an IANA name); unset: BUDGET_TIMEZONE. */
+  SCHEDULE_TIMEZONE: z.string().refine(isTimeZone, "a time zone name such as UTC or Europe/Paris").optional(),
+  /** The closest two runs of one schedule may come, in minutes: a schedule that runs more often is refused. */
+  SCHEDULE_MIN_INTERVAL_MINUTES: integer(15, 1, 7 * 24 * 60),
+  /** Schedules one person may have at once (all threads together). */
+  SCHEDULE_MAX_PER_USER: integer(10, 1, 1000),
+  /** Failed runs in a row after which a schedule pauses itself (`resume <id>` starts it again). */
+  SCHEDULE_MAX_FAILURES: integer(3, 1, 100),
+});
+
+export type ScheduleConfig = Readonly<z.infer<typeof scheduleSchema>>;
