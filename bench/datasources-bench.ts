@@ -1,6 +1,6 @@
 /**
  * npm run bench:datasources — data sources from the sandbox's code, against a private PostgreSQL
- * (test/helpers/postgres-server.ts), under each runtime the engine has (runc, runsc), samples in turn:
+ * (test/support/postgres-server.ts), under each runtime the engine has (runc, runsc), samples in turn:
  *  1. a 100,000-row × 5-column SELECT into a DataFrame inside a warm session (`df = sql(...)`),
  *     enqueue to result as the worker sees it, against the baseline: the same query with
  *     `psql \copy ... to CSV` plus `pd.read_csv` of that file in a plain container of the sandbox
@@ -27,7 +27,7 @@ import { createLogger } from "../src/log.js";
 import { createSandboxManager } from "../src/sandbox/docker/create-sandbox-manager.js";
 import { engineRuntimes, GVISOR_RUNTIME } from "../src/sandbox/docker/runtime-detection.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
-import { startPostgres } from "../test/helpers/postgres-server.js";
+import { startPostgres } from "../test/support/postgres-server.js";
 import { median, percentile, row, runBenchmark, timeInterleaved } from "./stats.js";
 
 const run = promisify(execFile);

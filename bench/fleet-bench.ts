@@ -18,7 +18,7 @@ import type { ExecutionResult } from "../src/core/execution-result.js";
 import { createLogger } from "../src/log.js";
 import { createRedis } from "../src/redis/redis-connection.js";
 import { createSandboxes, type SandboxRuntime } from "../src/app/sandboxes.js";
-import { startDockerEngine } from "../test/helpers/docker-engine-process.js";
+import { startDockerEngine } from "../test/support/docker-engine-process.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile, row, runBenchmark } from "./stats.js";
 

@@ -17,7 +17,7 @@ import { createSandboxManager } from "../src/sandbox/docker/create-sandbox-manag
 import { kubernetesProviders } from "../src/sandbox/kubernetes/kubernetes-providers.js";
 import type { SandboxManager } from "../src/sandbox/sandbox-manager.js";
 import type { SandboxSession } from "../src/sandbox/sandbox-session.js";
-import { KubernetesStandIn } from "../test/stand-ins/kubernetes/kubernetes-stand-in.js";
+import { KubernetesStandIn } from "../test/support/stand-ins/kubernetes/kubernetes-stand-in.js";
 import { median, row, timeInterleaved } from "./stats.js";
 
 const NAMESPACE = "codebot-sandboxes";

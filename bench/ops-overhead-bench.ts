@@ -13,7 +13,7 @@ import { keys } from "../src/redis/redis-keys.js";
 import { createRedis } from "../src/redis/redis-connection.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime } from "../src/app/worker.js";
-import type { ChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
+import type { ChatCompletionsStandIn } from "../test/support/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
 import { median, percentile, row } from "./stats.js";
 

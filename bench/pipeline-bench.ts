@@ -15,7 +15,7 @@
 import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { createRedis } from "../src/redis/redis-connection.js";
-import { startChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
+import { startChatCompletionsStandIn } from "../test/support/stand-ins/chat-completions-stand-in.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile } from "./stats.js";
 import { streamingBench } from "./streaming-bench.js";

@@ -11,7 +11,7 @@ import { createLogger } from "../src/log.js";
 import { keys, type Keys } from "../src/redis/redis-keys.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime, type WorkerRuntime } from "../src/app/worker.js";
-import type { ChatBody, ChatCompletionsStandIn, ResponseSpec } from "../test/stand-ins/chat-completions-stand-in.js";
+import type { ChatBody, ChatCompletionsStandIn, ResponseSpec } from "../test/support/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
 import { median, row, timeRuns } from "./stats.js";
 import { medianRows, type SpanRecorder, type SpanRow } from "./turn-breakdown.js";

@@ -19,7 +19,7 @@ import { TurnQueue } from "../src/queue/turn-queue.js";
 import { DirectoryStore } from "../src/workspace/directory-store.js";
 import { threadWorkspaceId } from "../src/workspace/workspace-id.js";
 import { startWorkerRuntime } from "../src/app/worker.js";
-import { startChatCompletionsStandIn, type ChatBody } from "../test/stand-ins/chat-completions-stand-in.js";
+import { startChatCompletionsStandIn, type ChatBody } from "../test/support/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile } from "./stats.js";

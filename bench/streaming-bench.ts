@@ -11,9 +11,9 @@ import type { ChatRequestInput } from "../src/core/chat-request.js";
 import { createLogger } from "../src/log.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime } from "../src/app/worker.js";
-import type { ChatCompletionsStandIn } from "../test/stand-ins/chat-completions-stand-in.js";
-import { startDiscordStandIn, type DiscordStandIn, type RecordedRestCall } from "../test/stand-ins/discord-stand-in.js";
-import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../test/stand-ins/slack-web-api-stand-in.js";
+import type { ChatCompletionsStandIn } from "../test/support/stand-ins/chat-completions-stand-in.js";
+import { startDiscordStandIn, type DiscordStandIn, type RecordedRestCall } from "../test/support/stand-ins/discord-stand-in.js";
+import { startSlackStandIn, type SlackCall, type SlackStandIn } from "../test/support/stand-ins/slack-web-api-stand-in.js";
 import { median, percentile, row } from "./stats.js";
 
 const ANSWER_CHARS = 2000;

@@ -1,7 +1,7 @@
 import { createBudgetGate } from "../../src/budget/budget-gate.js";
 import { loadConfig } from "../../src/config.js";
 import { chatRequestSchema } from "../../src/core/chat-request.js";
-import type { Pipeline } from "../helpers/pipeline-fixture.js";
+import type { Pipeline } from "../support/pipeline-fixture.js";
 
 /** Earlier days' usage, charged as the workers would have on those days (a clock set back), for the history's other rows. */
 export async function chargePastDays(pipeline: Pick<Pipeline, "env" | "redis" | "keys">): Promise<void> {

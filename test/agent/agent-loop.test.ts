@@ -5,9 +5,9 @@ import { AgentLoop, type AgentSettings, type AgentTurnInput } from "../../src/ag
 import type { StatusUpdate } from "../../src/core/reply.js";
 import { TurnTranscript } from "../../src/agent/turn-transcript.js";
 import type { TokenUsage } from "../../src/core/token-usage.js";
-import { freePort } from "../helpers/redis-server.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../stand-ins/chat-completions-stand-in.js";
+import { freePort } from "../support/redis-server.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
+import { startChatCompletionsStandIn, type ChatCompletionsStandIn } from "../support/stand-ins/chat-completions-stand-in.js";
 
 const { manager } = useSandboxes();
 let llm: ChatCompletionsStandIn;

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, test } from "vitest";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
-import { linesHolding } from "../helpers/secret-lines.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { freePort } from "../support/redis-server.js";
+import { linesHolding } from "../support/secret-lines.js";
 
 /**
  * The model's API key reaches neither a log line nor the chat: an endpoint (a misbehaving proxy)

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
 import { pongSchema } from "../../src/sandbox/runner-protocol.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
 
 const IMAGE = process.env.SANDBOX_IMAGE ?? "codebot-sandbox:latest";
 const pipeline = usePipeline();

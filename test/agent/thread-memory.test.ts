@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { estimateTokens, ThreadMemory } from "../../src/agent/thread-memory.js";
 import { keys } from "../../src/redis/redis-keys.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
 
 let server: TestRedis;
 let redis: Redis;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import type { ChatRequestInput, RequestKind } from "../../src/core/chat-request.js";
-import { answerText, finalReply } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
+import { answerText, finalReply } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 // One turn's prompt alone (the system prompt) is far over 100 tokens; one second of sleep is over
 // the channel's second of execution.

@@ -3,9 +3,9 @@ import { periodsAt } from "../../src/core/calendar-periods.js";
 import { turnWorth } from "../../src/budget/budget-policy.js";
 import { loadConfig } from "../../src/config.js";
 import { requestCancel } from "../../src/queue/cancellation.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import type { ChatBody, RecordedRequest } from "../stand-ins/chat-completions-stand-in.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import type { ChatBody, RecordedRequest } from "../support/stand-ins/chat-completions-stand-in.js";
 
 // A small per-turn budget, so one turn's worth (1,000 + 2,000 tokens) is small against the users'
 // 1,000 tokens a day; one model try (a 500 fails the call at once); a quick takeover.

@@ -10,7 +10,7 @@ import { loadConfig } from "../../src/config.js";
 import { chatRequestSchema, type ChatRequest } from "../../src/core/chat-request.js";
 import { keys } from "../../src/redis/redis-keys.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
 
 let server: TestRedis;
 let redis: Redis;

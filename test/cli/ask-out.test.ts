@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
 
 const pipeline = usePipeline();
 

@@ -3,8 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { CLI, runCli } from "../helpers/run-cli.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { CLI, runCli } from "../support/run-cli.js";
 
 const pipeline = usePipeline();
 

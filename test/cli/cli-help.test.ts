@@ -3,8 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { freePort } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
+import { freePort } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
 
 /** A stack trace's frames, as Node prints them. */
 const STACK = /\n\s+at /;

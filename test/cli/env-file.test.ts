@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createRedis } from "../../src/redis/redis-connection.js";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
+import { freePort, startRedis, type TestRedis } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
 
 let redis: TestRedis;
 let dir: string;

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 const { manager, config } = useSandboxes();
 /** Filled in before the tests: the file's own Redis and workspace store (`--session` is durable and shares the workers' slots). */

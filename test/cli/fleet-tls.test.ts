@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
+import { freePort, startRedis, type TestRedis } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
 
 let redis: TestRedis;
 let env: Record<string, string>;

@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { CLI, runCli, type CliRun } from "../helpers/run-cli.js";
-import { startWorker } from "../helpers/worker-process.js";
+import { freePort, startRedis, type TestRedis } from "../support/redis-server.js";
+import { CLI, runCli, type CliRun } from "../support/run-cli.js";
+import { startWorker } from "../support/worker-process.js";
 
 /** A stack trace's frames, as Node prints them. */
 const STACK = /\n\s+at /;

@@ -6,7 +6,7 @@ import { loadConfig, SECRET_VARIABLES } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startOpsServer } from "../../src/ops/ops-server.js";
 import { Readiness } from "../../src/ops/readiness.js";
-import { freePort } from "../helpers/redis-server.js";
+import { freePort } from "../support/redis-server.js";
 import { composeConfig, environmentOf, exampleEnv, portsOf, read, REPO, resolvedCompose, TEST_REDIS_PASSWORD, volumesOf } from "./compose-files.js";
 
 const CORE = ["bot", "redis", "sandbox-image", "worker"];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, test } from "vitest";
-import { freePort } from "../helpers/redis-server.js";
+import { freePort } from "../support/redis-server.js";
 import { environmentOf, readYaml, resolvedCompose, TEST_REDIS_PASSWORD } from "./compose-files.js";
 
 /** A compose command as the container's shell gets it (compose prints `$$` for a literal `$`). */

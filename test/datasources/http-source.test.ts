@@ -5,8 +5,8 @@ import type { Caller, FetchRequest } from "../../src/datasources/data-sources.js
 import { parseDataSources } from "../../src/datasources/source-config.js";
 import { SourceError } from "../../src/datasources/source-error.js";
 import { SourceRegistry } from "../../src/datasources/source-registry.js";
-import { freePort } from "../helpers/redis-server.js";
-import { startHttpApi, type HttpApiStandIn } from "../stand-ins/http-api-stand-in.js";
+import { freePort } from "../support/redis-server.js";
+import { startHttpApi, type HttpApiStandIn } from "../support/stand-ins/http-api-stand-in.js";
 
 /**
  * HTTP sources against a real local server: paths stay under base_url whatever the path says,

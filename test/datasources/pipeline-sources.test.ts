@@ -5,12 +5,12 @@ import { afterAll, describe, expect, test } from "vitest";
 import { loadOverview } from "../../src/admin/admin-data.js";
 import { overviewPage } from "../../src/admin/admin-pages.js";
 import { loadConfig } from "../../src/config.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres-server.js";
-import { freePort } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
-import { seedPostgresShop } from "../helpers/shop-data.js";
-import { startHttpApi, type HttpApiStandIn } from "../stand-ins/http-api-stand-in.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { startPostgres, type TestPostgres } from "../support/postgres-server.js";
+import { freePort } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
+import { seedPostgresShop } from "../support/shop-data.js";
+import { startHttpApi, type HttpApiStandIn } from "../support/stand-ins/http-api-stand-in.js";
 
 /**
  * Data sources through the whole pipeline: a real worker reads DATA_SOURCES_FILE, tells the model

@@ -8,9 +8,9 @@ import { ExecutionCalls } from "../../src/sandbox/execution-calls.js";
 import { RunnerConnection } from "../../src/sandbox/runner-connection.js";
 import { maxFrameBytes } from "../../src/sandbox/sandbox-limits.js";
 import type { SessionCallHandler } from "../../src/sandbox/session-calls.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { useSourceServers } from "../helpers/source-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
+import { useSourceServers } from "../support/source-fixture.js";
 
 /**
  * A session's data-source calls are hostile: forged frames, oversized fields, links, FIFOs and

@@ -2,11 +2,11 @@ import { describe, expect, test } from "vitest";
 import type { SourceCallRecord } from "../../src/core/source-call.js";
 import type { Caller } from "../../src/datasources/data-sources.js";
 import { sessionCallHandler } from "../../src/datasources/session-call-handler.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { loadState, saveState } from "../helpers/state-snapshot.js";
-import { ORDER_ROWS } from "../helpers/shop-data.js";
-import { API_TOKEN, useSourceServers } from "../helpers/source-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
+import { loadState, saveState } from "../support/state-snapshot.js";
+import { ORDER_ROWS } from "../support/shop-data.js";
+import { API_TOKEN, useSourceServers } from "../support/source-fixture.js";
 
 /**
  * Data sources from the sandbox's own Python (`from codebot import sql, fetch, sources`), through

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { SourceError } from "../../src/datasources/source-error.js";
-import { ORDER_ROWS } from "../helpers/shop-data.js";
-import { type Kind, useSqlSources } from "../helpers/sql-source-fixture.js";
+import { ORDER_ROWS } from "../support/shop-data.js";
+import { type Kind, useSqlSources } from "../support/sql-source-fixture.js";
 
 /**
  * SQL sources are read-only by construction, not by trust in the role: every form of write is

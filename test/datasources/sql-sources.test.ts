@@ -3,10 +3,10 @@ import { describe, expect, test } from "vitest";
 import { CallAudit } from "../../src/datasources/call-audit.js";
 import { parseDataSources } from "../../src/datasources/source-config.js";
 import { SourceRegistry } from "../../src/datasources/source-registry.js";
-import { caller, CHANNEL, type Kind, type Server, useSqlSources } from "../helpers/sql-source-fixture.js";
+import { caller, CHANNEL, type Kind, type Server, useSqlSources } from "../support/sql-source-fixture.js";
 
 /**
- * The SQL sources against real servers (a private PostgreSQL and MariaDB, test/helpers), through
+ * The SQL sources against real servers (a private PostgreSQL and MariaDB, test/support), through
  * the DataSources port as the worker uses it: results and their types, every write refused for a
  * role that owns the tables, timeouts cancelled in the database, cuts, failures said clearly, pools
  * capped, introspection limited to what the role reads, and what the audit log keeps.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { LocalReply } from "../../src/platforms/local/local-replies.js";
-import { localRequest, repliesOf } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { localRequest, repliesOf } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
 
 // One MB a person a day: each turn below records ~270 KB (stdout, stderr and value at their caps).
 const pipeline = usePipeline({ EXPORT_LOG_MAX_MB_PER_USER_DAY: "1" });

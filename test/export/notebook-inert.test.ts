@@ -6,7 +6,7 @@ import { parseMarkdown } from "../../src/core/markdown/markdown-tree.js";
 import { buildNotebook, notebookFile } from "../../src/export/notebook.js";
 import { MAX_NOTEBOOK_MARKDOWN_CHARS, NotebookMarkdownBudget, notebookMarkdown, speaker } from "../../src/export/notebook-markdown.js";
 import type { ThreadTurnInput } from "../../src/export/turn-record.js";
-import { launchChromium } from "../helpers/browser.js";
+import { launchChromium } from "../support/browser.js";
 import { LOADING_TAG, VIEWERS, visit } from "./markdown-viewers.js";
 import { nbformatValidate } from "./nbformat-check.js";
 

@@ -12,7 +12,7 @@ import { createRedis } from "../../src/redis/redis-connection.js";
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
 import { EXPORT_PREFIX, workspaceLogImages } from "../../src/export/workspace-log-images.js";
 import { threadWorkspaceId } from "../../src/workspace/workspace-id.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
 
 const NAMESPACE = "cbt-log";
 let server: TestRedis;

@@ -8,10 +8,10 @@ import { createRedis } from "../../src/redis/redis-connection.js";
 import { LABEL_NAMESPACE } from "../../src/sandbox/docker/container-spec.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
 import { createSandboxes } from "../../src/app/sandboxes.js";
-import { useDockerEngine } from "../helpers/docker-engine.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
+import { useDockerEngine } from "../support/docker-engine.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 // A second engine of the test's own; the first is the machine's. Registered before the pipeline, so
 // the workers are gone before it is.

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { useDiscordBot } from "../helpers/discord-bot-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
+import { useDiscordBot } from "../support/discord-bot-fixture.js";
+import { freePort } from "../support/redis-server.js";
 import { eventually, getJson } from "./prometheus-text.js";
 
 // Discord only: the bot's endpoints on BOT_METRICS_PORT; PORT (Slack's) is never opened.

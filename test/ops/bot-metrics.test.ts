@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { useSlackBot } from "../helpers/slack-bot-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
-import { appMention } from "../stand-ins/slack-events.js";
+import { useSlackBot } from "../support/slack-bot-fixture.js";
+import { freePort } from "../support/redis-server.js";
+import { appMention } from "../support/stand-ins/slack-events.js";
 import { bearer, eventually, getJson, scrape, total } from "./prometheus-text.js";
 
 const CHANNEL = "C0SECRETCHAN";

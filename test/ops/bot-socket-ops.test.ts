@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { useSlackBot } from "../helpers/slack-bot-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
+import { useSlackBot } from "../support/slack-bot-fixture.js";
+import { freePort } from "../support/redis-server.js";
 import { eventually, getJson, scrape } from "./prometheus-text.js";
 
 // Socket Mode: Bolt holds no port; the bot's endpoints are on BOT_METRICS_PORT, open (no METRICS_TOKEN).

@@ -2,12 +2,12 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { freePort } from "../helpers/redis-server.js";
-import type { WorkerProcess } from "../helpers/worker-process.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { freePort } from "../support/redis-server.js";
+import type { WorkerProcess } from "../support/worker-process.js";
 import { bearer, eventually, getJson, scrape, total } from "./prometheus-text.js";
-import { restartableRedis, type RestartableRedis } from "../helpers/restartable-redis.js";
+import { restartableRedis, type RestartableRedis } from "../support/restartable-redis.js";
 
 let metricsPort = 0;
 const pipeline = usePipeline({ METRICS_HOST: "127.0.0.1", OPENAI_MAX_RETRIES: "0" }, async () => {

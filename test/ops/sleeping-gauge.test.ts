@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { threadKey } from "../../src/core/chat-request.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { freePort } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { freePort } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
 import { eventually, scrape, total } from "./prometheus-text.js";
 
 let metricsPort = 0;

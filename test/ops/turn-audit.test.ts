@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { FailureLog } from "../../src/ops/failure-log.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
 
 const pipeline = usePipeline();
 const python = (code: string) => ({ toolCalls: [{ name: "python", arguments: { code } }] });

@@ -6,7 +6,7 @@ import { keys } from "../../src/redis/redis-keys.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
 import { ThreadOrder } from "../../src/queue/thread-order.js";
 import { TurnQueue } from "../../src/queue/turn-queue.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
 
 let server: TestRedis;
 let redis: Redis;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { isGvisor } from "../../src/sandbox/docker/container-spec.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // Each attack that was contained stays here as a regression test. Every one must end in a result a
 // person can read, and the next execution in the same session must work.

@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe } from "vitest";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
-import { useDurableRuntime } from "../helpers/durable-runtime.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
+import { useDurableRuntime } from "../support/durable-runtime.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
 import { backendContract, CONTRACT_SETTINGS } from "./backend-contract.js";
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 const { manager } = useSandboxes();
 

@@ -1,8 +1,8 @@
 import Docker from "dockerode";
 import { describe, expect, test } from "vitest";
 import { collectOutputs } from "../../src/agent/turn-files.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // The code in a sandbox is hostile, and so is everything it sends back. Each attack found against
 // the runner stays here (as Piston keeps its exploits), under every runtime the engine has: each

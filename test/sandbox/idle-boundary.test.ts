@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { describe, expect, test } from "vitest";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // A turn that arrives as its session ends (its idle timeout) or finds its sandbox unresponsive gets
 // a fresh session within seconds, not a two-minute wait on a container that is going away.

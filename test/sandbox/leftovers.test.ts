@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { describe, expect, test } from "vitest";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // An engine restart kills sessions without their auto-removal: stopped containers and their
 // /mnt/data volumes stay behind. Workers remove them (at start, then every minute).

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
-import { loadState, saveState } from "../helpers/state-snapshot.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
+import { loadState, saveState } from "../support/state-snapshot.js";
 
 // Durable workspaces: a thread's variables are pickled inside its sandbox, carried by the host as
 // opaque bytes, and loaded inside the thread's next sandbox, never unpickled on the host.

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { collectOutputs, titleFileName } from "../../src/agent/turn-files.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 const { manager } = useSandboxes();
 

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config.js";
 import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
 import { chooseRuntime, engineRuntimes, runtimeResolver } from "../../src/sandbox/docker/runtime-detection.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 const docker = new Docker();
 const engine = await engineRuntimes(docker);

@@ -11,9 +11,9 @@ import { RedisSessionCapacity } from "../../src/sandbox/redis-session-capacity.j
 import type { SandboxManager } from "../../src/sandbox/sandbox-manager.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
 import { sessionNaming } from "../../src/sandbox/session-naming.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { busyCell as busyCellOf, liveSessions, refusal } from "../helpers/session-cells.js";
-import { testNamespace } from "../helpers/sandbox-fixture.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
+import { busyCell as busyCellOf, liveSessions, refusal } from "../support/session-cells.js";
+import { testNamespace } from "../support/sandbox-fixture.js";
 
 const run = promisify(execFile);
 const log = createLogger(process.env.LOG_LEVEL ?? "warn");

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { bufferSource, readWhole, type FileRead, type TreeEntry } from "../../src/sandbox/file-streams.js";
 import { SandboxError } from "../../src/sandbox/sandbox-error.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // Durable workspaces move files between a sandbox and the store as streams, through methods of the
 // session (listTree, statFiles, readFiles, putFiles): what the sandbox lists and sends is hostile,

@@ -8,9 +8,9 @@ import { boundedExecAnswerSchema } from "../../src/sandbox/runner-protocol.js";
 import { limitsFromConfig } from "../../src/sandbox/sandbox-limits.js";
 import { DockerSandbox } from "../../src/sandbox/docker/docker-sandbox.js";
 import { SandboxSession } from "../../src/sandbox/sandbox-session.js";
-import { forgedExecAnswer } from "../helpers/hostile-result.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { useSandboxes } from "../helpers/sandbox-fixture.js";
+import { forgedExecAnswer } from "../support/hostile-result.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { useSandboxes } from "../support/sandbox-fixture.js";
 
 // A DataFrame or Series that ends a cell comes back as a table too (the model still reads its
 // text): the first rows and columns as pandas shows them, its shape, and the whole data as CSV in

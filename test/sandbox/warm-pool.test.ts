@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createSandboxManager } from "../../src/sandbox/docker/create-sandbox-manager.js";
-import { testNamespace } from "../helpers/sandbox-fixture.js";
+import { testNamespace } from "../support/sandbox-fixture.js";
 
 const docker = new Docker();
 const base = loadConfig(process.env).SANDBOX_IMAGE;

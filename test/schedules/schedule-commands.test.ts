@@ -10,8 +10,8 @@ import type { RulesByPlatform } from "../../src/schedules/schedule-access.js";
 import { ScheduleCommands } from "../../src/schedules/schedule-commands.js";
 import { scheduledRequest } from "../../src/schedules/schedule-runner.js";
 import { ScheduledTurns } from "../../src/schedules/scheduled-turns.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { runCli } from "../helpers/run-cli.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
+import { runCli } from "../support/run-cli.js";
 
 /*
  * The schedule commands and the judging of a run, on a real Redis and BullMQ's real job schedulers:

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { LocalReply } from "../../src/platforms/local/local-replies.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline, type Pipeline } from "../helpers/pipeline-fixture.js";
-import type { WorkerProcess } from "../helpers/worker-process.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline, type Pipeline } from "../support/pipeline-fixture.js";
+import type { WorkerProcess } from "../support/worker-process.js";
 
 /*
  * Schedules for real (#20): BullMQ's job schedulers in a private Redis, real `codebot worker`

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { answerIn } from "../helpers/slack-answers.js";
-import { useSlackBot } from "../helpers/slack-bot-fixture.js";
-import { useSlashResponses } from "../helpers/slash-responses.js";
-import { appMention, blockActions, slashCommand } from "../stand-ins/slack-events.js";
+import { answerIn } from "../support/slack-answers.js";
+import { useSlackBot } from "../support/slack-bot-fixture.js";
+import { useSlashResponses } from "../support/slash-responses.js";
+import { appMention, blockActions, slashCommand } from "../support/stand-ins/slack-events.js";
 
 /*
  * Schedules in Slack, end to end (#20): a real bot and worker against the Slack Web API stand-in.

@@ -6,7 +6,7 @@ import { createWorkspaceStore } from "../../src/workspace/create-workspace-store
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
 import { S3Store } from "../../src/workspace/s3-store.js";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../support/s3-server.js";
 
 describe("the workspace store comes from WORKSPACE_STORE", () => {
   test("none: durable workspaces are off", () => {

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createRedis } from "../../src/redis/redis-connection.js";
 import { createSandboxes, type SandboxRuntime } from "../../src/app/sandboxes.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { testNamespace } from "../helpers/sandbox-fixture.js";
-import { busyCell as busyCellOf, liveSessions, refusal } from "../helpers/session-cells.js";
+import { startRedis, type TestRedis } from "../support/redis-server.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { testNamespace } from "../support/sandbox-fixture.js";
+import { busyCell as busyCellOf, liveSessions, refusal } from "../support/session-cells.js";
 
 // Session caps with durable workspaces: a session not running code sleeps at once for a new one (it
 // loses nothing), so a cap refuses only when every session it counts is running code right now.

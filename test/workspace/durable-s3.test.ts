@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { threadKey } from "../../src/core/chat-request.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../support/s3-server.js";
 
 let s3: TestS3;
 

@@ -1,9 +1,9 @@
 import Docker from "dockerode";
 import { describe, expect, test } from "vitest";
 import { threadKey } from "../../src/core/chat-request.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 /** Idle sessions sleep after 10 s (the smallest timeout); the worker checks every second. */
 const pipeline = usePipeline({ SANDBOX_IDLE_TIMEOUT_SECONDS: "10", WORKSPACE_MAX_MB: "8", WORKSPACE_MAX_STATE_MB: "16" });

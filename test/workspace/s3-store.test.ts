@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { S3Store, type S3StoreOptions } from "../../src/workspace/s3-store.js";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
 import { WorkspaceStoreError } from "../../src/workspace/workspace-store-error.js";
-import { freePort } from "../helpers/redis-server.js";
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
+import { freePort } from "../support/redis-server.js";
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../support/s3-server.js";
 import { storeContract } from "./store-contract.js";
 
 let s3: TestS3;

@@ -1,9 +1,9 @@
 import Docker from "dockerode";
 import { describe, expect, test } from "vitest";
 import { threadKey } from "../../src/core/chat-request.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 // The reproduction, as a new user would try it: one person asks four questions in four
 // threads within two minutes, with SANDBOX_MAX_SESSIONS_PER_USER=3 and SANDBOX_EVICT_IDLE_SECONDS at

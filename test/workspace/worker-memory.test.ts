@@ -5,12 +5,12 @@ import { DirectoryStore } from "../../src/workspace/directory-store.js";
 import { S3Store } from "../../src/workspace/s3-store.js";
 import type { WorkspaceStore } from "../../src/workspace/workspace-store.js";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
-import { answerText, finalReply, localRequest } from "../helpers/local-turns.js";
-import { usePipeline } from "../helpers/pipeline-fixture.js";
-import { runCli } from "../helpers/run-cli.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../helpers/s3-server.js";
-import type { Pipeline } from "../helpers/pipeline-fixture.js";
+import { answerText, finalReply, localRequest } from "../support/local-turns.js";
+import { usePipeline } from "../support/pipeline-fixture.js";
+import { runCli } from "../support/run-cli.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3 } from "../support/s3-server.js";
+import type { Pipeline } from "../support/pipeline-fixture.js";
 
 // The reproduction of issue 17: a cell that wrote an empty file named `constructor` (or
 // `__proto__`, `toString`…) next to big sparse files lifted every workspace cap. With three sparse

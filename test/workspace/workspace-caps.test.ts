@@ -9,8 +9,8 @@ import { createSandboxes } from "../../src/app/sandboxes.js";
 import { DirectoryStore } from "../../src/workspace/directory-store.js";
 import { workspaceIdFor } from "../../src/workspace/workspace-id.js";
 import { META_OBJECT, parseMeta } from "../../src/workspace/workspace-meta.js";
-import { sandboxRuntimes } from "../helpers/runtimes.js";
-import { testNamespace } from "../helpers/sandbox-fixture.js";
+import { sandboxRuntimes } from "../support/runtimes.js";
+import { testNamespace } from "../support/sandbox-fixture.js";
 
 // Durable workspaces against a real sandbox and a directory store: file names the sandbox chooses
 // are ordinary names (never an object's inherited members), sparse files count at their apparent
