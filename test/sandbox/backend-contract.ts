@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test, vi } from "vitest";
 import { bufferSource, readWhole, type FileRead } from "../../src/sandbox/file-streams.js";
 import type { SandboxEngine } from "../../src/sandbox/sandbox-engine.js";
 import type { SandboxSession } from "../../src/sandbox/sandbox-session.js";
@@ -158,6 +158,9 @@ export function backendContract(name: string, subject: () => BackendUnderTest): 
       await it.durable.execute(id, "lost_var = 1\nopen('/mnt/data/saved.txt', 'w').write('saved')");
       expect(await it.durable.settle(id)).toEqual([]);
       await it.loseSandbox(id);
+      // The next message comes after the backend noticed (its attachment closed): a pod's close
+      // travels one hop more (the API server's attach) than a container's, so it is waited for.
+      await vi.waitFor(() => expect(it.backend.openSessionIds()).not.toContain(id), { timeout: 15_000, interval: 50 });
       const after = await it.durable.execute(id, "print('lost_var' in globals(), open('/mnt/data/saved.txt').read())");
       expect(after).toMatchObject({ status: "ok", stdout: "False saved\n" });
       expect(after.notes.join(" ")).toMatch(/ended unexpectedly: its file is back .* variables from before then were lost/);
