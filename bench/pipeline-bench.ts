@@ -9,13 +9,16 @@
  *  3. streamed answers on the Slack and Discord stand-ins: the model's first token to the first words
  *     shown, against the same answer not streamed, and the platform calls per answer (streaming-bench.ts);
  *  4. what metrics and budgets add to a turn, against a worker with neither (ops-overhead-bench.ts).
- * Parts 3 and 4 run once, under SANDBOX_RUNTIME (auto). Needs Redis (REDIS_URL, or a private
+ * Parts 1 and 2 take the model's answers from a process of its own (model-server.ts), as a real model
+ * answers from elsewhere; parts 3 and 4 script theirs in process. Parts 3 and 4 run once, under
+ * SANDBOX_RUNTIME (auto). Needs Redis (REDIS_URL, or a private
  * redis-server is started) and the sandbox image. RUNS (default 30); SKIP_EXTRAS=1 skips parts 3 and 4.
  */
 import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { createRedis } from "../src/redis/redis-connection.js";
 import { startChatCompletionsStandIn } from "../test/support/stand-ins/chat-completions-stand-in.js";
+import { startModelProcess } from "./model-process.js";
 import { privateRedis } from "./private-redis.js";
 import { median, percentile } from "./stats.js";
 import { streamingBench } from "./streaming-bench.js";
@@ -54,18 +57,18 @@ function summary(results: RuntimeResult[]): string {
 
 async function main(): Promise<void> {
   const redisServer = await privateRedis();
-  const llm = await startChatCompletionsStandIn();
+  const model = await startModelProcess();
   const redis = createRedis(redisServer.url);
   const recorder = new SpanRecorder();
   const runtimes = runtimesToBench();
   const loadBefore = load();
   const results: RuntimeResult[] = [];
   try {
-    console.log(`codebot pipeline benchmark, ${new Date().toISOString()}: ${RUNS} runs, stand-in model answering at once, ${THREADS} threads × ${ROUNDS} rounds for throughput; runtimes ${runtimes.join(", ")}`);
+    console.log(`codebot pipeline benchmark, ${new Date().toISOString()}: ${RUNS} runs, stand-in model answering at once from its own process, ${THREADS} threads × ${ROUNDS} rounds for throughput; runtimes ${runtimes.join(", ")}`);
     console.log(`load average before (1, 5, 15 min): ${loadBefore}\n`);
     const subjects: RuntimeUnderTest[] = [];
     try {
-      for (const runtime of runtimes) subjects.push(await RuntimeUnderTest.start(runtime, { redisUrl: redisServer.url, redis, llm, recorder, runs: RUNS }));
+      for (const runtime of runtimes) subjects.push(await RuntimeUnderTest.start(runtime, { redisUrl: redisServer.url, redis, llm: model, recorder, runs: RUNS }));
       // Interleaved: runtimes in turn, the first of each pass alternating, and the single turns spread
       // between the 20-thread rounds, so a change in the machine's load falls on every figure alike.
       const order = (pass: number) => (pass % 2 ? [...subjects].reverse() : subjects);
@@ -85,14 +88,19 @@ async function main(): Promise<void> {
     console.log(breakdownTable(results.flatMap((r) => [{ label: `${r.runtime} alone`, medians: r.alone }, { label: `${r.runtime} ${THREADS} at once`, medians: r.concurrent }])));
     console.log("");
     if (process.env.SKIP_EXTRAS !== "1") {
-      await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
-      await opsOverheadBench({ redisUrl: redisServer.url, llm, runs: Number(process.env.OPS_RUNS ?? RUNS) });
+      const llm = await startChatCompletionsStandIn();
+      try {
+        await streamingBench({ redisUrl: redisServer.url, redis, llm, runs: Number(process.env.STREAM_RUNS ?? 10) });
+        await opsOverheadBench({ redisUrl: redisServer.url, llm, runs: Number(process.env.OPS_RUNS ?? RUNS) });
+      } finally {
+        await llm.close();
+      }
     }
     if (results.some((r) => r.problems.length)) process.exitCode = 1;
   } finally {
     recorder.close();
     redis.disconnect();
-    await llm.close();
+    await model.close();
     redisServer.stop();
   }
 }

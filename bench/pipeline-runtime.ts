@@ -11,8 +11,8 @@ import { createLogger } from "../src/log.js";
 import { keys, type Keys } from "../src/redis/redis-keys.js";
 import { TurnQueue } from "../src/queue/turn-queue.js";
 import { startWorkerRuntime, type WorkerRuntime } from "../src/app/worker.js";
-import type { ChatBody, ChatCompletionsStandIn, ResponseSpec } from "../test/support/stand-ins/chat-completions-stand-in.js";
 import { awaitAnswer } from "./local-answer.js";
+import type { BenchModel } from "./model-process.js";
 import { median, row, timeRuns } from "./stats.js";
 import { medianRows, type SpanRecorder, type SpanRow } from "./turn-breakdown.js";
 
@@ -37,14 +37,11 @@ export interface RuntimeResult {
 export interface BenchContext {
   redisUrl: string;
   redis: Redis;
-  llm: ChatCompletionsStandIn;
+  /** The model, in a process of its own (model-server.ts): every turn one tool call, then an answer. */
+  llm: BenchModel;
   recorder: SpanRecorder;
   runs: number;
 }
-
-// Each turn's first model call asks for one tool call, its second (after the tool's result) answers.
-const oneToolCall = (body: ChatBody): ResponseSpec =>
-  body.messages.at(-1)?.role === "tool" ? { content: "done" } : { toolCalls: [{ name: "python", arguments: { code: "x = 1" } }] };
 
 /** One runtime's worker, its turns taken in turn with the other runtimes' (interleaved: the machine's load falls on each alike). */
 export class RuntimeUnderTest {
@@ -103,12 +100,12 @@ export class RuntimeUnderTest {
 
   /** One round: a turn in each of the THREADS threads at once. */
   async round(): Promise<void> {
-    const requestsBefore = this.ctx.llm.requests.length;
+    const requestsBefore = await this.ctx.llm.requestCount();
     const started = performance.now();
     this.together.push(...(await Promise.all(Array.from({ length: THREADS }, (_, i) => this.turn(`warm-${i}`)))));
     this.concurrentMs += performance.now() - started;
     // Rounds of different runtimes never overlap: the stand-in's requests in between are this round's.
-    this.modelCalls += this.ctx.llm.requests.length - requestsBefore;
+    this.modelCalls += (await this.ctx.llm.requestCount()) - requestsBefore;
   }
 
   async result(): Promise<RuntimeResult> {
@@ -143,7 +140,6 @@ export class RuntimeUnderTest {
 
   /** Enqueues a turn and reads its replies until the answer, on a connection of its own (a blocking read holds its connection). */
   private async turn(threadId: string): Promise<string> {
-    this.ctx.llm.script(oneToolCall, oneToolCall);
     const eventId = `bench:${randomUUID()}`;
     const reader = this.readers.pop() ?? this.ctx.redis.duplicate();
     try {

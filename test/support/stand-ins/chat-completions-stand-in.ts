@@ -127,7 +127,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStandIn> {
+export interface StandInOptions {
+  /** Answers every request once the scripted steps are used up (a benchmark's model that always answers alike); without it, such a request gets a 500. */
+  otherwise?: Step;
+}
+
+export async function startChatCompletionsStandIn({ otherwise }: StandInOptions = {}): Promise<ChatCompletionsStandIn> {
   const steps: Step[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -153,7 +158,7 @@ export async function startChatCompletionsStandIn(): Promise<ChatCompletionsStan
     const body = JSON.parse(await readBody(req)) as ChatBody;
     const record: RecordedRequest = { body, headers: req.headers, at: Date.now() };
     requests.push(record);
-    const step = steps.shift();
+    const step = steps.shift() ?? otherwise;
     if (!step) return error(res, 500, "chat completions stand-in: no scripted response left");
     try {
       await answer(res, record, typeof step === "function" ? await step(body) : step);
