@@ -2,8 +2,8 @@ import { CronExpressionParser } from "cron-parser";
 
 /*
  * When a schedule runs: cron-parser 5 reading the 5-field expression (or 6, seconds first) in a
- * named time zone, each run the first match strictly after the one before. BullMQ's job scheduler is handed the same
- * computation (scheduleRepeatStrategy), so the times said in the thread are the times it fires:
+ * named time zone, each run the first match strictly after the one before. BullMQ's job scheduler
+ * is handed the same computation (scheduleRepeatStrategy), so the times said in the thread are the times it fires:
  * its own default (cron-parser 4) runs a daily job twice on the eve of a spring-forward change.
  * Across daylight-saving changes: a wall-clock time that doesn't exist on the spring-forward day
  * (02:30 in Europe/Berlin on the last Sunday of March) runs an hour later that day (03:30); one

@@ -3,8 +3,9 @@ import { describeCron, DAY_NAMES } from "./schedule-words.js";
 
 /**
  * A schedule's `<when>`, read from what a person typed: a 5-field cron expression (`0 9 * * 1`), a
- * 6-field one with a seconds field first (`30 0 9 * * 1`), or one of a few phrases (`every 15 minutes`, `every hour`, `every day at 09:00`, `every monday at
- * 08:30`, `every weekday at 9:00`, `on the 1st of every month at 07:00`). Pure: no clock, no zone
+ * 6-field one with a seconds field first (`30 0 9 * * 1`), or one of a few phrases (`every 15
+ * minutes`, `every 10 seconds`, `every hour`, `every day at 09:00`, `every monday at 08:30`, `every
+ * weekday at 9:00`, `on the 1st of every month at 07:00`). Pure: no clock, no zone
  * (the times are the zone's wall-clock times; schedule-times.ts computes the runs).
  */
 export interface When {

@@ -9,13 +9,18 @@ import { parseWhen } from "../../src/schedules/schedule-when.js";
 const BERLIN = "Europe/Berlin";
 const when = (text: string) => parseWhen(text, isValidCron);
 const iso = (times: number[]) => times.map((at) => new Date(at).toISOString());
+/** What a `<when>` is read as: its cron and words, or the reason it is refused. */
+const read = (text: string) => {
+  const parsed = when(text);
+  return parsed.ok ? parsed.when : parsed.reason;
+};
+const reason = (text: string) => {
+  const parsed = when(text);
+  return parsed.ok ? "accepted" : parsed.reason;
+};
 
 describe("a schedule's <when>", () => {
   test("each phrase of the issue, and a cron expression, read as cron and words", () => {
-    const read = (text: string) => {
-      const parsed = when(text);
-      return parsed.ok ? parsed.when : parsed.reason;
-    };
     expect(read("every 15 minutes")).toEqual({ cron: "*/15 * * * *", words: "every 15 minutes" });
     expect(read("every hour")).toEqual({ cron: "0 * * * *", words: "every hour" });
     expect(read("every day at 09:00")).toEqual({ cron: "0 9 * * *", words: "every day at 09:00" });
@@ -27,10 +32,6 @@ describe("a schedule's <when>", () => {
   });
 
   test("what can't be read is refused with the reason", () => {
-    const reason = (text: string) => {
-      const parsed = when(text);
-      return parsed.ok ? "accepted" : parsed.reason;
-    };
     expect(reason("61 * * * *")).toMatch(/not a valid cron expression/);
     expect(reason("61 * * * * *")).toMatch(/not a valid cron expression/);
     expect(reason("0 0 9 * * * *")).toMatch(/can't read .* as a time/);
@@ -43,22 +44,21 @@ describe("a schedule's <when>", () => {
   });
 
   test("a 6-field cron expression, seconds first, and the phrases in seconds: read as cron and words", () => {
-    const read = (text: string) => {
-      const parsed = when(text);
-      return parsed.ok ? parsed.when : parsed.reason;
-    };
-    expect(read("*/4 * * * * *")).toEqual({ cron: "*/4 * * * * *", words: "every 4 seconds" });
-    expect(read("* * * * * *")).toEqual({ cron: "* * * * * *", words: "every second" });
-    expect(read("every 10 seconds")).toEqual({ cron: "*/10 * * * * *", words: "every 10 seconds" });
-    expect(read("every second")).toEqual({ cron: "* * * * * *", words: "every second" });
-    expect(read("every 60 seconds")).toEqual({ cron: "0 * * * * *", words: "every minute" });
-    // At second 0, the words of its five other fields; any other second: named as the cron it is.
-    expect(read("0 0 9 * * 1")).toEqual({ cron: "0 0 9 * * 1", words: "every Monday at 09:00" });
-    expect(read("0 */15 * * * *")).toEqual({ cron: "0 */15 * * * *", words: "every 15 minutes" });
-    expect(read("30 0 9 * * 1")).toEqual({ cron: "30 0 9 * * 1", words: "cron 30 0 9 * * 1" });
-    expect(read("0 5 4 * * 0-3")).toEqual({ cron: "0 5 4 * * 0-3", words: "cron 0 5 4 * * 0-3" });
-    expect(read("*/7 * * * * *")).toEqual({ cron: "*/7 * * * * *", words: "cron */7 * * * * *" });
-    expect(read("  */4   * * * * *  ")).toEqual({ cron: "*/4 * * * * *", words: "every 4 seconds" });
+    // [typed, cron, words]: at second 0, the words of its five other fields; any other second, the cron it is.
+    const cases = [
+      ["*/4 * * * * *", "*/4 * * * * *", "every 4 seconds"],
+      ["* * * * * *", "* * * * * *", "every second"],
+      ["every 10 seconds", "*/10 * * * * *", "every 10 seconds"],
+      ["every second", "* * * * * *", "every second"],
+      ["every 60 seconds", "0 * * * * *", "every minute"],
+      ["0 0 9 * * 1", "0 0 9 * * 1", "every Monday at 09:00"],
+      ["0 */15 * * * *", "0 */15 * * * *", "every 15 minutes"],
+      ["30 0 9 * * 1", "30 0 9 * * 1", "cron 30 0 9 * * 1"],
+      ["0 5 4 * * 0-3", "0 5 4 * * 0-3", "cron 0 5 4 * * 0-3"],
+      ["*/7 * * * * *", "*/7 * * * * *", "cron */7 * * * * *"],
+      ["  */4   * * * * *  ", "*/4 * * * * *", "every 4 seconds"],
+    ];
+    expect(cases.map(([typed]) => read(typed!))).toEqual(cases.map(([, cron, words]) => ({ cron, words })));
   });
 
   test("a seconds field is held to SCHEDULE_MIN_INTERVAL_MINUTES like the rest: refused at whole minutes, taken at a fraction", () => {
