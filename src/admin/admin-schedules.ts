@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import { SCHEDULE_ID, type ScheduleView } from "../schedules/schedule-record.js";
 import type { Schedules } from "../schedules/schedules.js";
 import { formatRunTime } from "../schedules/schedule-times.js";
+import { hasSecondsField } from "../schedules/schedule-words.js";
 import type { Section } from "./admin-data.js";
 import type { CsrfGuard } from "./admin-csrf.js";
 import { ago, html, table, type SafeHtml } from "./admin-html.js";
@@ -22,7 +23,7 @@ function removeForm(schedule: ScheduleView, csrf: string): SafeHtml {
 function state(schedule: ScheduleView, now: number): SafeHtml {
   if (schedule.paused) return html`<span class="state paused">paused</span>${schedule.failures ? html` <small>after ${schedule.failures} failed runs</small>` : ""}`;
   if (schedule.next === undefined) return html`<span class="warn">no next run</span>`;
-  return html`${formatRunTime(schedule.next, schedule.timeZone)} <small>${text(schedule.timeZone, 60)}, ${ago(schedule.next, now)}</small>`;
+  return html`${formatRunTime(schedule.next, schedule.timeZone, hasSecondsField(schedule.cron))} <small>${text(schedule.timeZone, 60)}, ${ago(schedule.next, now)}</small>`;
 }
 
 /** Every schedule: where, whose, when (words and cron), what, its next run and last outcome, and a remove button. */

@@ -3,7 +3,7 @@ import { displayName, inlineCode } from "../core/display-text.js";
 import { commandReply, type Delivery } from "../core/reply.js";
 import { scheduleAccess, type RulesByPlatform } from "./schedule-access.js";
 import { mayManage, MAX_REQUEST_CHARS, SCHEDULE_ID, type Schedule, type ScheduleView } from "./schedule-record.js";
-import { confirmation, SCHEDULE_USAGE, scheduleLine, splitScheduleText, standing } from "./schedule-text.js";
+import { confirmation, SCHEDULE_USAGE, scheduleLine, span, splitScheduleText, standing } from "./schedule-text.js";
 import { checkInterval, isValidCron, nextRuns } from "./schedule-times.js";
 import { parseWhen } from "./schedule-when.js";
 import type { Schedules } from "./schedules.js";
@@ -14,7 +14,7 @@ export interface ScheduleCommandsOptions {
   rules: RulesByPlatform;
   /** SCHEDULE_TIMEZONE (or BUDGET_TIMEZONE). */
   timeZone: string;
-  /** SCHEDULE_MIN_INTERVAL_MINUTES. */
+  /** SCHEDULE_MIN_INTERVAL_MINUTES (a fraction allows runs seconds apart, with a 6-field cron). */
   minIntervalMinutes: number;
   /** ADMIN_USERS: who may remove or resume anyone's schedule. */
   admins: readonly string[];
@@ -53,7 +53,7 @@ export class ScheduleCommands {
     const interval = checkInterval(cron, timeZone, minIntervalMinutes, now);
     if (!interval.ok && interval.never) return `Not scheduled: ${inlineCode(cron)} never comes round (no run in the next year).`;
     if (!interval.ok) {
-      return `Not scheduled: ${words} runs ${interval.gapMinutes} minute${interval.gapMinutes === 1 ? "" : "s"} apart at its closest, and schedules here run at most every ${minIntervalMinutes} minutes.`;
+      return `Not scheduled: ${words} runs ${span(interval.gapSeconds)} apart at its closest, and schedules here run at most every ${span(minIntervalMinutes * 60)}.`;
     }
     const replyContext = Object.fromEntries(Object.entries(request.replyContext).filter(([name]) => !ONE_REQUEST_ONLY.includes(name)));
     const schedule: Omit<Schedule, "id" | "createdAt"> = {

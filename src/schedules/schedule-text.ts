@@ -1,6 +1,7 @@
 import { displayName, inlineCode } from "../core/display-text.js";
 import type { ScheduleView } from "./schedule-record.js";
 import { formatRunTime } from "./schedule-times.js";
+import { hasSecondsField } from "./schedule-words.js";
 
 export const SCHEDULE_USAGE =
   "Say when, a colon, then what: `schedule every monday at 09:00: weekly signups by channel, as a chart` " +
@@ -25,12 +26,18 @@ export function relative(at: number, now: number): string {
   return size < 1 ? (minutes >= 0 ? "in under a minute" : "just now") : minutes >= 0 ? `in ${amount}` : `${amount} ago`;
 }
 
+/** A span of time in words, for intervals: "15 minutes", "1 minute", "4 seconds", "1.5 seconds". */
+export function span(seconds: number): string {
+  const [amount, unit] = seconds >= 60 && seconds % 60 === 0 ? [seconds / 60, "minute"] : [Math.round(seconds * 100) / 100, "second"];
+  return `${amount} ${unit}${amount === 1 ? "" : "s"}`;
+}
+
 /** How a schedule stands, in words: its next run, or paused; and its last run. */
 export function standing(schedule: ScheduleView, now: number): string {
   const next = schedule.paused
     ? `**paused**${schedule.failures ? ` after ${schedule.failures} failed runs in a row` : ""} (\`resume ${schedule.id}\`)`
     : schedule.next !== undefined
-      ? `next ${formatRunTime(schedule.next, schedule.timeZone)} (${relative(schedule.next, now)})`
+      ? `next ${formatRunTime(schedule.next, schedule.timeZone, hasSecondsField(schedule.cron))} (${relative(schedule.next, now)})`
       : "next run not known";
   const last = schedule.last ? `; last run ${schedule.last.outcome} ${relative(schedule.last.at, now)}` : "; not run yet";
   return `${next}${last}`;
@@ -46,7 +53,7 @@ export function scheduleLine(schedule: ScheduleView, now: number): string {
 
 /** What a new schedule's confirmation says: its id, when in words and cron, the zone, its next three runs. */
 export function confirmation(schedule: ScheduleView, nextThree: number[], note: string): string {
-  const runs = nextThree.map((at) => formatRunTime(at, schedule.timeZone)).join(", ");
+  const runs = nextThree.map((at) => formatRunTime(at, schedule.timeZone, hasSecondsField(schedule.cron))).join(", ");
   return [
     `Scheduled ${inlineCode(schedule.id)}: ${displayName(schedule.words, 120)} (${inlineCode(schedule.cron)}, times in ${displayName(schedule.timeZone, 60)}).`,
     `Next runs: ${runs}.`,

@@ -1,9 +1,9 @@
 import { CronExpressionParser } from "cron-parser";
 
 /*
- * When a schedule runs: cron-parser 5 reading the 5-field expression in a named time zone, each
- * run the first match strictly after the one before. BullMQ's job scheduler is handed the same
- * computation (scheduleRepeatStrategy), so the times said in the thread are the times it fires:
+ * When a schedule runs: cron-parser 5 reading the 5-field expression (or 6, seconds first) in a
+ * named time zone, each run the first match strictly after the one before. BullMQ's job scheduler
+ * is handed the same computation (scheduleRepeatStrategy), so the times said in the thread are the times it fires:
  * its own default (cron-parser 4) runs a daily job twice on the eve of a spring-forward change.
  * Across daylight-saving changes: a wall-clock time that doesn't exist on the spring-forward day
  * (02:30 in Europe/Berlin on the last Sunday of March) runs an hour later that day (03:30); one
@@ -46,10 +46,11 @@ export function nextRuns(cron: string, timeZone: string, from: number, count: nu
 const SCAN_RUNS = 500;
 const SCAN_MS = 400 * 24 * 3600 * 1000;
 
-export type IntervalCheck = { ok: true } | { ok: false; never: true } | { ok: false; never: false; gapMinutes: number };
+export type IntervalCheck = { ok: true } | { ok: false; never: true } | { ok: false; never: false; gapSeconds: number };
 
 /**
- * Whether two runs of the expression ever come closer than minMinutes (in real time, daylight-saving
+ * Whether two runs of the expression ever come closer than minMinutes, a fraction of a minute too
+ * (a 6-field expression, seconds first, may run seconds apart; in real time, daylight-saving
  * changes included), looking at its next runs from `from` (up to 500, over at most 400 days: a fifth of a second at most; 500 runs of `every 15 minutes` span five days, more than the daily cycle of any pattern that runs that often);
  * never: it doesn't run at all in that span (`0 0 30 2 *`).
  */
@@ -65,7 +66,7 @@ export function checkInterval(cron: string, timeZone: string, minMinutes: number
   while (runs < SCAN_RUNS && times.hasNext()) {
     const at = times.next().getTime();
     runs++;
-    if (previous !== undefined && at - previous < minMinutes * 60_000) return { ok: false, never: false, gapMinutes: Math.round((at - previous) / 60_000) };
+    if (previous !== undefined && at - previous < minMinutes * 60_000) return { ok: false, never: false, gapSeconds: (at - previous) / 1000 };
     previous = at;
   }
   return runs ? { ok: true } : { ok: false, never: true };
@@ -73,13 +74,13 @@ export function checkInterval(cron: string, timeZone: string, minMinutes: number
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-/** A run's time as people read it in the zone: "Mon 2025-03-31 09:00". */
-export function formatRunTime(at: number, timeZone: string): string {
+/** A run's time as people read it in the zone: "Mon 2025-03-31 09:00", with seconds "Mon 2025-03-31 09:00:30" (a schedule with a seconds field). */
+export function formatRunTime(at: number, timeZone: string, seconds = false): string {
   let format = formats.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    format = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
     formats.set(timeZone, format);
   }
   const part = Object.fromEntries(format.formatToParts(new Date(at)).map((entry) => [entry.type, entry.value]));
-  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}${seconds ? `:${part.second}` : ""}`;
 }

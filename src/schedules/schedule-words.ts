@@ -25,13 +25,36 @@ function dayNames(field: string): string[] | undefined {
   return days.map((day) => DAY_NAMES[day]!);
 }
 
+/** Whether a cron expression has the optional seconds field (six fields, seconds first, as cron-parser reads them). */
+export function hasSecondsField(cron: string): boolean {
+  return cron.trim().split(/\s+/).length === 6;
+}
+
+/**
+ * A 6-field expression in words: at second 0 it says what its five other fields say ("every
+ * Monday at 09:00"); a seconds field of `*` or a step of N (N dividing the minute), the others
+ * all `*`, is "every second" or "every N seconds"; anything else is named as the cron it is.
+ */
+function describeWithSeconds([second, ...rest]: string[], cron: string): string {
+  if (second === "0") return describeCron(rest.join(" ")).replace(/^cron .*/, `cron ${cron}`);
+  if (rest.every((field) => field === "*")) {
+    if (second === "*") return "every second";
+    const every = /^\*\/(\d{1,2})$/.exec(second!);
+    if (every && 60 % Number(every[1]) === 0) return Number(every[1]) === 1 ? "every second" : `every ${Number(every[1])} seconds`;
+  }
+  return `cron ${cron}`;
+}
+
 /**
  * A cron expression in words, for the shapes the phrases make ("every 15 minutes", "every day at
  * 09:00", "every Monday at 08:30", "every weekday at 09:00", "on the 1st of every month at 07:00");
- * anything else is named as the cron it is ("cron 5 4 * * 0"). Times are the zone's wall clock.
+ * anything else is named as the cron it is ("cron 5 4 * * 0"). Times are the zone's wall clock. A
+ * 6-field expression (seconds first) is read by describeWithSeconds.
  */
 export function describeCron(cron: string): string {
-  const [minute, hour, dayOfMonth, month, dayOfWeek] = cron.split(" ") as [string, string, string, string, string];
+  const fields = cron.split(" ");
+  if (fields.length === 6) return describeWithSeconds(fields, cron);
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = fields as [string, string, string, string, string];
   const anyDay = dayOfMonth === "*" && month === "*";
   if (anyDay && dayOfWeek === "*" && hour === "*") {
     if (minute === "*") return "every minute";

@@ -92,6 +92,23 @@ describe("schedule commands", () => {
     expect(await schedules.queue.getJobScheduler(id)).toBeUndefined();
   });
 
+  test("a cron with a seconds field: refused at the default minimum; at a fraction (0.05 = 3 s), taken and said to the second", async () => {
+    expect(await run("schedule", "*/4 * * * * *: report")).toBe("Not scheduled: every 4 seconds runs 4 seconds apart at its closest, and schedules here run at most every 15 minutes.");
+    expect(await run("schedule", "every 2 seconds: report", { min: 0.05 })).toBe("Not scheduled: every 2 seconds runs 2 seconds apart at its closest, and schedules here run at most every 3 seconds.");
+    const text = await run("schedule", "*/4 * * * * *: report", { min: 0.05 });
+    const id = idOf(text);
+    expect(text).toMatch(/^Scheduled `[a-z2-9]{6}`: every 4 seconds \(`\*\/4 \* \* \* \* \*`, times in Europe\/Berlin\)\.\nNext runs: (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d[02468](, )?){3}\./);
+    const scheduler = await schedules.queue.getJobScheduler(id);
+    expect(scheduler?.pattern).toBe("*/4 * * * * *");
+    // Its next run is on a second divisible by 4, within 4 s.
+    expect(scheduler!.next! % 4000).toBe(0);
+    expect(scheduler!.next! - Date.now()).toBeLessThanOrEqual(4000);
+    const listed = await run("schedules", "");
+    expect(listed).toContain(`\`${id}\` every 4 seconds (\`*/4 * * * * *\`, Europe/Berlin)`);
+    expect(listed).toMatch(/next \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d[02468] \(in under a minute\)/);
+    expect(await schedules.remove(id)).toBe(true);
+  });
+
   test("refusals say why, and keep nothing", async () => {
     const before = await schedules.list("all");
     expect(await run("schedule", "every day at 09:00")).toMatch(/^Not scheduled: Say when, a colon, then what/);

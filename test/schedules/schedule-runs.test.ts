@@ -6,12 +6,18 @@ import type { WorkerProcess } from "../support/worker-process.js";
 
 /*
  * Schedules for real (#20): BullMQ's job schedulers in a private Redis, real `codebot worker`
- * processes (two at once), real sandboxes with durable workspaces. A schedule every minute counts
- * its runs in a file of the session; each run must be one turn (one answer per occurrence, the
- * counter up by exactly one), through a SIGTERM restart of every worker, behind a running turn of
- * its thread. A second schedule (a question the model stand-in has no answer for) fails at each run and must pause itself after SCHEDULE_MAX_FAILURES.
+ * processes (two at once), real sandboxes with durable workspaces. A schedule every 4 seconds (a
+ * 6-field cron, allowed by SCHEDULE_MIN_INTERVAL_MINUTES=0.05, 3 s) counts its runs in a file of
+ * the session; each run must be one turn (one answer per occurrence, the counter up by exactly
+ * one), through a SIGTERM restart of every worker, behind a running turn of its thread. A second
+ * schedule (a question the model stand-in has no answer for) fails at each run and must pause
+ * itself after SCHEDULE_MAX_FAILURES. Seconds apart, its runs take seconds to watch, not minutes.
  */
-const pipeline = usePipeline({ SCHEDULE_MIN_INTERVAL_MINUTES: "1", SCHEDULE_MAX_FAILURES: "2", SCHEDULE_TIMEZONE: "Europe/Berlin", QUEUE_LOCK_SECONDS: "5" });
+const pipeline = usePipeline({ SCHEDULE_MIN_INTERVAL_MINUTES: "0.05", SCHEDULE_MAX_FAILURES: "2", SCHEDULE_TIMEZONE: "Europe/Berlin", QUEUE_LOCK_SECONDS: "5" });
+
+/** The schedules' cadence: every 4 seconds, on the seconds divisible by 4. */
+const EVERY = "*/4 * * * * *";
+const PERIOD_MS = 4000;
 
 const COUNTER = [
   "```python",
@@ -61,109 +67,123 @@ async function runsOf(p: Pipeline, id: string): Promise<Run[]> {
   return runs.sort((a, b) => a.dueAt - b.dueAt);
 }
 
-async function waitForRuns(p: Pipeline, id: string, count: number, timeoutMs: number): Promise<Run[]> {
+/** Waits until `enough` holds of the schedule's runs so far (polled every half second). */
+async function waitForRuns(p: Pipeline, id: string, what: string, enough: (runs: Run[]) => boolean, timeoutMs = 120_000): Promise<Run[]> {
   const started = Date.now();
   for (;;) {
     const runs = await runsOf(p, id);
-    if (runs.filter((run) => run.endedAt !== undefined).length >= count) return runs;
-    if (Date.now() - started > timeoutMs) throw new Error(`only ${runs.length} runs of ${id}: ${JSON.stringify(runs)}`);
+    if (enough(runs)) return runs;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what} of ${id}: ${JSON.stringify(runs)}`);
     await sleep(500);
   }
 }
 
+const ended = (runs: Run[]) => runs.filter((run) => run.endedAt !== undefined);
 const finals = (run: Run) => run.replies.filter((reply) => reply.type === "answer" || reply.type === "fail");
 const scheduleId = (text: string) => /Scheduled `([a-z2-9]{6})`/.exec(text)?.[1];
 
 describe("schedules, run by two workers", () => {
   let failingId = "";
 
-  test("a schedule every minute runs once per occurrence, in its session, behind its thread's running turn, through a restart of every worker", async () => {
+  test("a schedule every 4 seconds runs once per occurrence, in its session, behind its thread's running turn, through a restart of every worker", async () => {
     const p = pipeline;
     const workers: WorkerProcess[] = [p.worker, await p.startWorker()];
-    // Start 15-25 s before a minute turns, so the first run falls due while the slow turn below runs.
-    while (new Date().getSeconds() < 35 || new Date().getSeconds() > 45) await sleep(500);
     // Made by U7, who does nothing else: what the runs use is charged to them.
-    const made = await say(p, "counter", `every minute: ${COUNTER}`, "schedule", "U7");
+    const made = await say(p, "counter", `${EVERY}: ${COUNTER}`, "schedule", "U7");
     const id = scheduleId(made.text);
-    expect(made.text, made.text).toMatch(/Scheduled `[a-z2-9]{6}`: every minute \(`\* \* \* \* \*`, times in Europe\/Berlin\)/);
-    expect(made.text).toMatch(/Next runs: (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d(, )?){3}\./);
+    expect(made.text, made.text).toMatch(/Scheduled `[a-z2-9]{6}`: every 4 seconds \(`\*\/4 \* \* \* \* \*`, times in Europe\/Berlin\)/);
+    expect(made.text).toMatch(/Next runs: (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(, )?){3}\./);
+    // A turn of the counter's thread that runs across several occurrences: their runs wait behind it.
+    const slowFrom = Date.now();
+    const slow = await say(p, "counter", "```python\nimport time\ntime.sleep(10)\nprint('slow done')\n```");
+    expect(slow.text).toContain("slow done");
     // The failing one, in a thread of its own: asserted by the next test.
     // The model stand-in has nothing scripted: each run's model call fails, and so the run.
-    const failing = await say(p, "failing", "every minute: weekly signups by channel, as a chart", "schedule");
+    const failing = await say(p, "failing", `${EVERY}: weekly signups by channel, as a chart`, "schedule");
     failingId = scheduleId(failing.text) ?? "";
     expect(failingId, failing.text).not.toBe("");
-    // A turn of the counter's thread that runs across the minute's turn: the run waits behind it.
-    const slow = await say(p, "counter", "```python\nimport time\ntime.sleep(30)\nprint('slow done')\n```");
-    expect(slow.text).toContain("slow done");
 
-    let runs = await waitForRuns(p, id!, 2, 150_000);
-    expect(runs[0]!.endedAt!).toBeGreaterThan(slow.at);
-    expect(runs[0]!.dueAt).toBeLessThan(slow.at);
+    // Runs fall due while the slow turn runs: each ends after it (in thread order), none is lost.
+    let runs = await waitForRuns(p, id!, "a run due after the slow turn", (all) => ended(all).some((run) => run.dueAt > slow.at));
+    const behind = runs.filter((run) => run.dueAt > slowFrom + PERIOD_MS && run.dueAt < slow.at);
+    expect(behind.length, JSON.stringify(runs)).toBeGreaterThanOrEqual(1);
+    for (const run of behind) expect(run.endedAt!).toBeGreaterThan(slow.at);
 
-    // Every worker stopped (SIGTERM: the session sleeps into its workspace), down across a minute's turn, two new ones.
-    await Promise.all(workers.map((worker) => worker.stop()));
+    // Every worker stopped (SIGTERM: no run fired from then on, the session sleeps into its workspace), down across two occurrences or more, two new ones.
     const downAt = Date.now();
-    const nextMinute = Math.ceil(downAt / 60_000) * 60_000;
-    await sleep(nextMinute - downAt + 20_000);
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await sleep(2 * PERIOD_MS + 2000);
     const upAt = Date.now();
-    const restarted = [await p.startWorker(), await p.startWorker()];
-    runs = await waitForRuns(p, id!, 4, 150_000);
+    const restarted = await Promise.all([p.startWorker(), p.startWorker()]);
+    runs = await waitForRuns(p, id!, "two runs due after the restart", (all) => ended(all).filter((run) => run.dueAt > upAt).length >= 2);
     await Promise.all(restarted.map((worker) => worker.stop()));
-
-    const ended = runs.filter((run) => run.endedAt !== undefined);
-    // One final reply per occurrence, each occurrence on its own minute, the counter up by one per run: 1, 2, 3, 4…
-    for (const run of ended) expect(finals(run)).toHaveLength(1);
-    expect(new Set(ended.map((run) => run.dueAt)).size).toBe(ended.length);
-    for (const run of ended) expect(run.dueAt % 60_000).toBe(0);
-    const counts = ended.map((run) => Number(/count=(\d+)/.exec(answerText(run.replies))?.[1]));
-    expect(counts).toEqual(counts.map((_, i) => i + 1));
-    // Each is headed as a scheduled run of the schedule.
-    for (const run of ended) expect(answerText(run.replies)).toContain(`**Scheduled run of \`${id}\`** (every minute)`);
-    // Missed while no worker was up: run late once, not a burst.
-    const missed = ended.filter((run) => run.dueAt > downAt && run.dueAt < upAt);
-    expect(missed).toHaveLength(1);
-    expect(missed[0]!.endedAt!).toBeGreaterThan(upAt);
+    // Missed while no worker was up: run late, once, by a restarted worker (the one run BullMQ held), not a burst.
+    const logs = restarted.flatMap((worker) => worker.logs().split("\n"));
+    const fired = logs.filter((line) => line.includes(`"schedule":"${id}"`) && line.includes('"msg":"scheduled run enqueued')).map((line) => JSON.parse(line) as { msg: string; requestId: string });
+    const firedLate = fired.filter((entry) => entry.msg === "scheduled run enqueued" && Number(entry.requestId.split(":")[2]) < upAt);
+    expect(firedLate, JSON.stringify(fired)).toHaveLength(1);
+    const missed = runs.find((run) => run.dueAt === Number(firedLate[0]!.requestId.split(":")[2]))!;
+    expect(missed.dueAt).toBeGreaterThan(downAt);
+    expect(missed.endedAt!).toBeGreaterThan(upAt);
+    const occurrences = Math.floor(upAt / PERIOD_MS) - Math.floor(downAt / PERIOD_MS);
+    expect(occurrences).toBeGreaterThanOrEqual(2);
+    expect(runs.filter((run) => run.dueAt > downAt && run.dueAt < upAt).length).toBeLessThan(occurrences);
     // The audit line marks each run as scheduled, and which schedule's.
-    const audits = restarted.flatMap((worker) => worker.logs().split("\n")).filter((line) => line.includes('"audit":"turn"') && line.includes(`"schedule":"${id}"`));
-    expect(audits.length).toBeGreaterThanOrEqual(2);
+    const audits = logs.filter((line) => line.includes('"audit":"turn"') && line.includes(`"schedule":"${id}"`));
+    expect(audits.length).toBeGreaterThanOrEqual(3);
     for (const line of audits) expect(JSON.parse(line)).toMatchObject({ scheduled: true, schedule: id, user: "U7", outcome: "answered" });
 
-    // unschedule stops it: no run after the next minute turns.
-    const workersAgain = [await p.startWorker(), await p.startWorker()];
+    // unschedule stops it: no run over three occurrences after.
+    const workersAgain = await Promise.all([p.startWorker(), p.startWorker()]);
     const removed = await say(p, "counter", id!, "unschedule", "U7");
     expect(removed.text).toContain(`Removed schedule \`${id}\``);
     const before = (await runsOf(p, id!)).length;
-    await sleep(65_000);
-    expect((await runsOf(p, id!)).length).toBeLessThanOrEqual(before + 0);
+    await sleep(3 * PERIOD_MS);
+    runs = await runsOf(p, id!);
+    expect(runs.length).toBeLessThanOrEqual(before + 0);
     const listed = await say(p, "counter", "", "schedules");
     expect(listed.text).toContain("This thread has no schedules");
-    // The session is untouched: the counter file is still there.
+
+    // Every run (before, behind the slow turn, the missed one, after the restart): ended, one final reply
+    // per occurrence, each on its own 4-second occurrence, the counter up by one per run: 1, 2, 3, 4…
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    for (const run of runs) expect(run.endedAt, JSON.stringify(run)).toBeDefined();
+    for (const run of runs) expect(finals(run)).toHaveLength(1);
+    expect(new Set(runs.map((run) => run.dueAt)).size).toBe(runs.length);
+    for (const run of runs) expect(run.dueAt % PERIOD_MS).toBe(0);
+    const counts = runs.map((run) => Number(/count=(\d+)/.exec(answerText(run.replies))?.[1]));
+    expect(counts).toEqual(counts.map((_, i) => i + 1));
+    // Each is headed as a scheduled run of the schedule.
+    for (const run of runs) expect(answerText(run.replies)).toContain(`**Scheduled run of \`${id}\`** (every 4 seconds)`);
+    // The session is untouched: the counter file is still there, as the last run left it.
     const after = await say(p, "counter", "```python\nprint('file=' + open('/mnt/data/count.txt').read())\n```");
-    expect(after.text).toContain(`file=${counts.at(-1)}`);
+    expect(after.text).toContain(`file=${runs.length}`);
     await Promise.all(workersAgain.map((worker) => worker.stop()));
     // The runs were U7's turns: their execution time is on U7's budget counters.
     const day = `day:${new Date().toISOString().slice(0, 10)}`;
     expect(Number((await p.redis.hgetall(p.keys.budget("user:local:U7", day))).exec_ms ?? 0)).toBeGreaterThan(0);
-  }, 600_000);
+  }, 300_000);
 
   test("a schedule whose runs fail pauses itself after SCHEDULE_MAX_FAILURES (2) and says so; resume starts it again", async () => {
     const p = pipeline;
     expect(failingId).not.toBe("");
     const worker = await p.startWorker();
-    const runs = await waitForRuns(p, failingId, 2, 150_000);
+    const runs = await waitForRuns(p, failingId, "two failed runs", (all) => ended(all).length >= 2);
     const texts = runs.map((run) => answerText(run.replies));
-    for (const text of texts.slice(0, 2)) expect(text).toMatch(new RegExp(`^FAIL Scheduled run of ${failingId} \\(every minute\\): `));
+    for (const text of texts.slice(0, 2)) expect(text).toMatch(new RegExp(`^FAIL Scheduled run of ${failingId} \\(every 4 seconds\\): `));
     expect(texts.join("\n")).toContain(`failed 2 times in a row, so it is paused: \`resume ${failingId}\``);
-    // Paused: no run after the second, over a minute's turn.
+    // Paused: no run after the second, over three occurrences.
     const count = runs.length;
-    await sleep(65_000);
+    await sleep(3 * PERIOD_MS);
     expect((await runsOf(p, failingId)).length).toBe(count);
     const listed = await say(p, "failing", "", "schedules");
     expect(listed.text).toContain("**paused** after 2 failed runs in a row");
     const resumed = await say(p, "failing", failingId, "resume");
     expect(resumed.text).toContain(`Resumed \`${failingId}\``);
+    // Resumed: it runs again (and, its failures forgotten, fails again before it pauses again).
+    await waitForRuns(p, failingId, "a run after the resume", (all) => ended(all).length > count);
     const again = await say(p, "failing", "all", "unschedule");
     expect(again.text).toContain("Removed 1 schedule of this thread");
     await worker.stop();
-  }, 400_000);
+  }, 200_000);
 });

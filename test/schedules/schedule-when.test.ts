@@ -1,19 +1,26 @@
 import { describe, expect, test } from "vitest";
 import { scheduleCommand } from "../../src/bot/text-commands.js";
 import { splitScheduleText } from "../../src/schedules/schedule-text.js";
-import { checkInterval, isValidCron, nextRuns, scheduleRepeatStrategy } from "../../src/schedules/schedule-times.js";
+import { loadConfig } from "../../src/config.js";
+import { span } from "../../src/schedules/schedule-text.js";
+import { checkInterval, formatRunTime, isValidCron, nextRuns, scheduleRepeatStrategy } from "../../src/schedules/schedule-times.js";
 import { parseWhen } from "../../src/schedules/schedule-when.js";
 
 const BERLIN = "Europe/Berlin";
 const when = (text: string) => parseWhen(text, isValidCron);
 const iso = (times: number[]) => times.map((at) => new Date(at).toISOString());
+/** What a `<when>` is read as: its cron and words, or the reason it is refused. */
+const read = (text: string) => {
+  const parsed = when(text);
+  return parsed.ok ? parsed.when : parsed.reason;
+};
+const reason = (text: string) => {
+  const parsed = when(text);
+  return parsed.ok ? "accepted" : parsed.reason;
+};
 
 describe("a schedule's <when>", () => {
   test("each phrase of the issue, and a cron expression, read as cron and words", () => {
-    const read = (text: string) => {
-      const parsed = when(text);
-      return parsed.ok ? parsed.when : parsed.reason;
-    };
     expect(read("every 15 minutes")).toEqual({ cron: "*/15 * * * *", words: "every 15 minutes" });
     expect(read("every hour")).toEqual({ cron: "0 * * * *", words: "every hour" });
     expect(read("every day at 09:00")).toEqual({ cron: "0 9 * * *", words: "every day at 09:00" });
@@ -25,21 +32,65 @@ describe("a schedule's <when>", () => {
   });
 
   test("what can't be read is refused with the reason", () => {
-    const reason = (text: string) => {
-      const parsed = when(text);
-      return parsed.ok ? "accepted" : parsed.reason;
-    };
     expect(reason("61 * * * *")).toMatch(/not a valid cron expression/);
-    expect(reason("0 0 * * * *")).toMatch(/seconds field/);
+    expect(reason("61 * * * * *")).toMatch(/not a valid cron expression/);
+    expect(reason("0 0 9 * * * *")).toMatch(/can't read .* as a time/);
+    expect(reason("every 7 seconds")).toMatch(/can't be kept evenly \(the minute doesn't divide by 7\): use 1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30/);
+    expect(reason("every 0 seconds")).toMatch(/between 1 and 60/);
     expect(reason("every 7 minutes")).toMatch(/can't be kept evenly/);
     expect(reason("every tuesday")).toMatch(/needs a time of day/);
     expect(reason("every day at 25:00")).toMatch(/not a time of day/);
     expect(reason("whenever you like")).toMatch(/can't read .* as a time/);
   });
 
+  test("a 6-field cron expression, seconds first, and the phrases in seconds: read as cron and words", () => {
+    // [typed, cron, words]: at second 0, the words of its five other fields; any other second, the cron it is.
+    const cases = [
+      ["*/4 * * * * *", "*/4 * * * * *", "every 4 seconds"],
+      ["* * * * * *", "* * * * * *", "every second"],
+      ["every 10 seconds", "*/10 * * * * *", "every 10 seconds"],
+      ["every second", "* * * * * *", "every second"],
+      ["every 60 seconds", "0 * * * * *", "every minute"],
+      ["0 0 9 * * 1", "0 0 9 * * 1", "every Monday at 09:00"],
+      ["0 */15 * * * *", "0 */15 * * * *", "every 15 minutes"],
+      ["30 0 9 * * 1", "30 0 9 * * 1", "cron 30 0 9 * * 1"],
+      ["0 5 4 * * 0-3", "0 5 4 * * 0-3", "cron 0 5 4 * * 0-3"],
+      ["*/7 * * * * *", "*/7 * * * * *", "cron */7 * * * * *"],
+      ["  */4   * * * * *  ", "*/4 * * * * *", "every 4 seconds"],
+    ];
+    expect(cases.map(([typed]) => read(typed!))).toEqual(cases.map(([, cron, words]) => ({ cron, words })));
+  });
+
+  test("a seconds field is held to SCHEDULE_MIN_INTERVAL_MINUTES like the rest: refused at whole minutes, taken at a fraction", () => {
+    const from = Date.parse("2026-03-01T00:00:00Z");
+    expect(checkInterval("*/4 * * * * *", BERLIN, 15, from)).toEqual({ ok: false, never: false, gapSeconds: 4 });
+    expect(checkInterval("*/4 * * * * *", BERLIN, 1, from)).toEqual({ ok: false, never: false, gapSeconds: 4 });
+    expect(checkInterval("*/4 * * * * *", BERLIN, 0.05, from)).toEqual({ ok: true });
+    expect(checkInterval("* * * * * *", BERLIN, 0.05, from)).toEqual({ ok: false, never: false, gapSeconds: 1 });
+    // Uneven seconds: the closest pair counts (58 s, then 2 s across the minute's turn).
+    expect(checkInterval("0,58 * * * * *", BERLIN, 0.5, from)).toEqual({ ok: false, never: false, gapSeconds: 2 });
+    // Six fields running no more often than the minimum are taken at the default.
+    expect(checkInterval("0 0 9 * * 1", BERLIN, 15, from)).toEqual({ ok: true });
+    expect(checkInterval("30 */15 * * * *", BERLIN, 15, from)).toEqual({ ok: true });
+    expect(checkInterval("0 0 0 30 2 *", BERLIN, 15, from)).toEqual({ ok: false, never: true });
+    // Each run on its second, strictly after the one before; BullMQ's repeat strategy computes the same.
+    expect(iso(nextRuns("*/4 * * * * *", BERLIN, Date.parse("2026-03-01T00:00:58.500Z"), 3))).toEqual(["2026-03-01T00:01:00.000Z", "2026-03-01T00:01:04.000Z", "2026-03-01T00:01:08.000Z"]);
+    expect(scheduleRepeatStrategy(Date.parse("2026-03-01T00:01:04Z"), { pattern: "*/4 * * * * *", tz: BERLIN })).toBe(Date.parse("2026-03-01T00:01:08Z"));
+    expect(formatRunTime(Date.parse("2026-03-01T00:01:04Z"), BERLIN, true)).toBe("Sun 2026-03-01 01:01:04");
+    expect(formatRunTime(Date.parse("2026-03-01T00:01:04Z"), BERLIN)).toBe("Sun 2026-03-01 01:01");
+    expect([span(4), span(60), span(900), span(1), span(1.5), span(90)]).toEqual(["4 seconds", "1 minute", "15 minutes", "1 second", "1.5 seconds", "90 seconds"]);
+  });
+
+  test("SCHEDULE_MIN_INTERVAL_MINUTES takes a fraction of a minute, down to one second", () => {
+    expect(loadConfig({}).SCHEDULE_MIN_INTERVAL_MINUTES).toBe(15);
+    expect(loadConfig({ SCHEDULE_MIN_INTERVAL_MINUTES: "0.05" }).SCHEDULE_MIN_INTERVAL_MINUTES).toBe(0.05);
+    expect(loadConfig({ SCHEDULE_MIN_INTERVAL_MINUTES: "2" }).SCHEDULE_MIN_INTERVAL_MINUTES).toBe(2);
+    for (const bad of ["0", "0.01", "-1", "soon", "20000"]) expect(() => loadConfig({ SCHEDULE_MIN_INTERVAL_MINUTES: bad }), bad).toThrow(/SCHEDULE_MIN_INTERVAL_MINUTES/);
+  });
+
   test("an interval under the minimum, and an expression that never comes round, are caught", () => {
     const from = Date.parse("2026-03-01T00:00:00Z");
-    expect(checkInterval("*/5 * * * *", BERLIN, 15, from)).toEqual({ ok: false, never: false, gapMinutes: 5 });
+    expect(checkInterval("*/5 * * * *", BERLIN, 15, from)).toEqual({ ok: false, never: false, gapSeconds: 300 });
     expect(checkInterval("*/15 * * * *", BERLIN, 15, from)).toEqual({ ok: true });
     expect(checkInterval("0 9 * * 1", BERLIN, 15, from)).toEqual({ ok: true });
     // Through the fall-back change, every hour keeps an hour between runs in real time.
@@ -89,6 +140,7 @@ describe("the schedule commands' words", () => {
   test("the request is split from <when> at the first colon that isn't a time's", () => {
     expect(splitScheduleText("every day at 09:00: weekly signups: by channel")).toEqual({ when: "every day at 09:00", request: "weekly signups: by channel" });
     expect(splitScheduleText("0 9 * * 1: report")).toEqual({ when: "0 9 * * 1", request: "report" });
+    expect(splitScheduleText("*/4 * * * * *: report")).toEqual({ when: "*/4 * * * * *", request: "report" });
     expect(splitScheduleText("every monday at 9:30")).toBeUndefined();
   });
 });

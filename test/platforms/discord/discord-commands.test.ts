@@ -11,7 +11,8 @@ import { buttonInteraction, chatInputInteraction, messageCommandInteraction, mes
 const alice = user("alice");
 const mallory = user("mallory");
 // Only alice may use the bot: mallory's commands are refused.
-const fixture = useDiscordBot({ DISCORD_ALLOWED_USERS: alice.id, SCHEDULE_MIN_INTERVAL_MINUTES: "1" });
+// Schedules may run seconds apart (a 6-field cron, down to 3 s): a run is watched in seconds.
+const fixture = useDiscordBot({ DISCORD_ALLOWED_USERS: alice.id, SCHEDULE_MIN_INTERVAL_MINUTES: "0.05" });
 const { pipeline } = fixture;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -156,9 +157,9 @@ describe("Discord commands: ephemeral refusals, /run's code box, Run code on a m
     const outside = await interact(chatInputInteraction({ ...place(), user: alice, name: "schedule", options: [{ name: "when", type: 3, value: "every day at 09:00" }, { name: "request", type: 3, value: "report" }] }));
     expect(outside.data).toMatchObject({ content: expect.stringMatching(/use it inside the thread/), flags: 64 });
     const where = threadPlace();
-    const made = chatInputInteraction({ ...where, user: alice, name: "schedule", options: [{ name: "when", type: 3, value: "every minute" }, { name: "request", type: 3, value: "```python\nprint('tick', 6 * 7)\n```" }] });
+    const made = chatInputInteraction({ ...where, user: alice, name: "schedule", options: [{ name: "when", type: 3, value: "*/5 * * * * *" }, { name: "request", type: 3, value: "```python\nprint('tick', 6 * 7)\n```" }] });
     expect((await interact(made)).type).toBe(5);
-    expect(await queued(made)).toMatchObject({ kind: "schedule", text: "every minute: ```python\nprint('tick', 6 * 7)\n```", access: { isDm: false, channelId: fixture.discord.channelId } });
+    expect(await queued(made)).toMatchObject({ kind: "schedule", text: "*/5 * * * * *: ```python\nprint('tick', 6 * 7)\n```", access: { isDm: false, channelId: fixture.discord.channelId } });
     const confirmation = await waitForContent(where.channelId, /Scheduled `[a-z2-9]{6}`/);
     const id = /Scheduled `([a-z2-9]{6})`/.exec(String(confirmation.body?.content))![1]!;
     // A run: a message of its own in the thread, headed.
@@ -167,7 +168,7 @@ describe("Discord commands: ephemeral refusals, /run's code box, Run code on a m
     const listing = messageCreate({ channelId: where.channelId, channelType: 11, guildId: where.guildId, author: alice, content: `<@${fixture.discord.bot.id}> schedules`, mentions: [fixture.discord.bot] }) as { id: string };
     fixture.discord.dispatch("MESSAGE_CREATE", listing);
     expect(await queued(listing)).toMatchObject({ kind: "schedules", text: "" });
-    await fixture.discord.waitFor("POST", new RegExp(`^/channels/${where.channelId}/messages$`), (call) => String(call.body?.content ?? "").includes(`\`${id}\` every minute`), 60_000).catch(() =>
+    await fixture.discord.waitFor("POST", new RegExp(`^/channels/${where.channelId}/messages$`), (call) => String(call.body?.content ?? "").includes(`\`${id}\` every 5 seconds`), 60_000).catch(() =>
       waitForContent(where.channelId, new RegExp(`This thread's schedules \\(1\\):[\\s\\S]*\`${id}\``)),
     );
     // /reset clears the session and says the schedule goes on, in the fresh session.
