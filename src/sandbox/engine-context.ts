@@ -22,6 +22,8 @@ export interface EngineContext {
   /** The engine's name in a fleet; none with one engine. */
   host?: string;
   log: Logger;
+  /** Tops the warm pool up once the session that just claimed a member has had its start (pool-upkeep.ts). */
+  refillPool(): void;
   /** Whether the engine is drained now (nothing starts on it, sessions sleep as soon as unused). */
   draining(): boolean;
 }

@@ -77,7 +77,7 @@ export class SandboxManager implements Sandboxes, SandboxEngine {
       forget: (name) => this.open.drop(name),
       log: options.log,
     });
-    this.context = { ...options, slots: this.slots, open: this.open, draining: () => this.draining };
+    this.context = { ...options, slots: this.slots, open: this.open, draining: () => this.draining, refillPool: () => this.upkeep.refillSoon() };
   }
 
   /** The live session with this id, attaching to or starting its sandbox as needed. */

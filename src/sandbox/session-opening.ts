@@ -38,7 +38,7 @@ export async function openSession(context: EngineContext, sessionId: string, own
     // A hit or a miss (a cold start follows), for the worker's metrics; "taken" is neither.
     if (claim.kind !== "taken") context.events?.onPoolClaim?.({ host: context.host, hit: claim.kind === "claimed" });
     if (claim.kind === "claimed") {
-      void provider.pool.refill();
+      context.refillPool();
       return fresh(await SandboxSession.open(sessionId, claim.sandbox, limits, log, claim.connection), true, context);
     }
     if (claim.kind === "taken") continue; // another process is starting this session: attach to it
