@@ -10,6 +10,7 @@ import { rideOut } from "./ride-out.js";
 import { stepOutcome } from "./step-outcome.js";
 import { WrittenText } from "./written-text.js";
 import { CallMeter } from "./call-meter.js";
+import { streamedCompletion } from "./streamed-completion.js";
 import { TurnTranscript } from "./turn-transcript.js";
 import { parsePythonArguments, PYTHON_TOOL, PYTHON_TOOL_NAME, toolOutput } from "./python-tool.js";
 import type { TokenUsage } from "../core/token-usage.js";
@@ -173,11 +174,11 @@ export class AgentLoop {
     try {
       let completion;
       if (this.settings.stream) {
-        const stream = this.llm.chat.completions.stream({ ...body, stream_options: { include_usage: true } }, { signal });
-        stream.on("connect", () => meter.connected());
-        stream.on("chunk", (chunk) => meter.chunk(chunk));
-        stream.on("content", (delta) => segment.add(delta));
-        completion = await stream.finalChatCompletion();
+        completion = await streamedCompletion(this.llm, body, signal, {
+          connected: () => meter.connected(),
+          chunk: (chunk) => meter.chunk(chunk),
+          content: (delta) => segment.add(delta),
+        });
       } else {
         completion = await this.llm.chat.completions.create(body, { signal });
       }
