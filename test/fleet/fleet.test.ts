@@ -167,7 +167,8 @@ describe("a fleet of sandbox hosts", () => {
     const onSecond: string[] = [];
     for (const thread of threads) if ((await hostOf(thread)) === "second") onSecond.push(thread);
     expect(onSecond.length).toBeGreaterThan(0);
-    expect((await leftOn(second.engine.docker)).pool).toBeGreaterThan(0);
+    // The host's pool is topped up a moment after its last claim (REFILL_AFTER_CLAIM_MS).
+    await expect.poll(async () => (await leftOn(second.engine.docker)).pool, { timeout: 60_000, interval: 250 }).toBeGreaterThan(0);
     try {
       // One thread on the host is running code (until released) as the drain starts: the drain can't finish before it does.
       const busy = localRequest(onSecond[0]!, fenced("import os, time\nwhile not os.path.exists('/tmp/release'):\n    time.sleep(0.05)\nprint('done at last', n)"));
