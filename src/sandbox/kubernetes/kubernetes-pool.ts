@@ -1,16 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../../log.js";
-import { RunnerConnection } from "../runner-connection.js";
-import { claimAnswerSchema } from "../runner-protocol.js";
-import type { PoolClaim, WarmPool } from "../sandbox-provider.js";
+import { GrantedWarmPool, type Adoption } from "../granted-warm-pool.js";
 import type { PodApi } from "./kubernetes-api.js";
 import { KubernetesSandbox } from "./kubernetes-sandbox.js";
 import { ANNOTATION_SESSION_NAME, LABEL_ROLE, LABEL_SESSION, LABEL_SPEC, podSelector, pointer, poolPodName, sessionHash } from "./pod-labels.js";
 import { hasEnded, isRunning, isTerminating, START_TIMEOUT_MS, waitUntilRunning } from "./pod-readiness.js";
 import { sandboxPod, specKey, type PodSettings } from "./pod-spec.js";
-
-const CLAIM_TIMEOUT_MS = 120_000;
 
 const created = (pod: V1Pod) => new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
 
@@ -23,17 +18,16 @@ const created = (pod: V1Pod) => new Date(pod.metadata?.creationTimestamp ?? 0).g
  * the later one gives way: it is removed and the claim is "taken". Members of another image,
  * runtime class or limits (their spec label) are retired.
  */
-export class KubernetesWarmPool implements WarmPool {
-  private refilling: Promise<void> | undefined;
-  private held = false;
-
+export class KubernetesWarmPool extends GrantedWarmPool<KubernetesSandbox> {
   constructor(
     private readonly api: PodApi,
     private readonly settings: PodSettings,
-    private readonly size: number,
-    private readonly log: Logger,
-    private readonly maxFrameBytes: number,
-  ) {}
+    size: number,
+    log: Logger,
+    maxFrameBytes: number,
+  ) {
+    super(size, log, maxFrameBytes);
+  }
 
   private handle(pod: V1Pod): KubernetesSandbox {
     return new KubernetesSandbox(this.api, pod.metadata!.name!, this.log, this.maxFrameBytes);
@@ -60,80 +54,35 @@ export class KubernetesWarmPool implements WarmPool {
       .map((pod) => this.handle(pod));
   }
 
-  async claim(sessionName: string): Promise<PoolClaim> {
-    if (this.size === 0 || this.held) return { kind: "empty" };
-    const claimant = `${sessionName}#${randomUUID()}`;
-    for (const member of await this.members()) {
-      const connection = await this.grant(member, claimant);
-      if (!connection) continue;
-      try {
-        await this.api.patch(member.id, [
-          { op: "test", path: `/metadata/labels/${pointer(LABEL_ROLE)}`, value: "pool" },
-          { op: "replace", path: `/metadata/labels/${pointer(LABEL_ROLE)}`, value: "session" },
-          { op: "add", path: `/metadata/labels/${pointer(LABEL_SESSION)}`, value: sessionHash(sessionName) },
-          { op: "add", path: `/metadata/annotations/${pointer(ANNOTATION_SESSION_NAME)}`, value: sessionName },
-        ]);
-      } catch (error) {
-        connection.close();
-        const status = (error as { status?: number }).status;
-        if (status === 404 || status === 409 || status === 422) continue; // gone, or no longer a pool member
-        throw error;
-      }
-      const holders = await this.api.list(podSelector(this.settings.installation, { [LABEL_SESSION]: sessionHash(sessionName) }));
-      if (holders.some((pod) => pod.metadata?.name !== member.id)) {
-        // Another pod holds the session already: this one, claimed for it, is of no further use.
-        connection.close();
-        await this.api.delete(member.id, 0).catch(() => undefined);
-        return { kind: "taken" };
-      }
-      this.log.debug({ pod: member.id, session: sessionName }, "claimed a warm sandbox pod");
-      return { kind: "claimed", sandbox: member, connection };
+  protected async adopt(member: KubernetesSandbox, sessionName: string): Promise<Adoption> {
+    try {
+      await this.api.patch(member.id, [
+        { op: "test", path: `/metadata/labels/${pointer(LABEL_ROLE)}`, value: "pool" },
+        { op: "replace", path: `/metadata/labels/${pointer(LABEL_ROLE)}`, value: "session" },
+        { op: "add", path: `/metadata/labels/${pointer(LABEL_SESSION)}`, value: sessionHash(sessionName) },
+        { op: "add", path: `/metadata/annotations/${pointer(ANNOTATION_SESSION_NAME)}`, value: sessionName },
+      ]);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404 || status === 409 || status === 422) return "lost"; // gone, or no longer a pool member
+      throw error;
     }
-    return { kind: "empty" };
+    // Another pod holds the session already (a cold start, or another process's claim at the same moment): this one gives way.
+    const holders = await this.api.list(podSelector(this.settings.installation, { [LABEL_SESSION]: sessionHash(sessionName) }));
+    return holders.some((pod) => pod.metadata?.name !== member.id) ? "taken" : "adopted";
   }
 
-  refill(): Promise<void> {
-    this.refilling ??= this.topUp().finally(() => {
-      this.refilling = undefined;
-    });
-    return this.refilling;
+  protected async remove(member: KubernetesSandbox): Promise<void> {
+    await this.api.delete(member.id, 0);
   }
 
-  async hold(held: boolean): Promise<void> {
-    this.held = held;
-    if (!held) return;
-    await this.refilling?.catch(() => undefined);
-    const removed = await Promise.all(
-      (await this.members()).map(async (member) => {
-        const connection = await this.grant(member, `drain#${randomUUID()}`);
-        connection?.close();
-        return connection ? this.api.delete(member.id, 0).then(() => 1, () => 0) : 0;
-      }),
-    );
-    const count = removed.reduce((a: number, b: number) => a + b, 0);
-    if (count) this.log.info({ removed: count }, "emptied the warm pool of a drained namespace");
+  /** Pods still starting count too: each is waited for until it runs. */
+  protected override async counted(): Promise<number> {
+    return (await this.current()).length;
   }
 
-  private async grant(member: KubernetesSandbox, claimant: string): Promise<RunnerConnection | undefined> {
-    const connection = await RunnerConnection.attach(member, this.log, this.maxFrameBytes).catch(() => undefined);
-    if (!connection) return undefined;
-    const answer = await connection.request({ op: "claim", session: claimant }, claimAnswerSchema, CLAIM_TIMEOUT_MS).catch(() => undefined);
-    if (answer?.granted) return connection;
-    connection.close();
-    return undefined;
-  }
-
-  /** Creates pool pods until the pool (counting those still starting) has its size, each waited for until it runs. */
-  private async topUp(): Promise<void> {
-    const missing = this.held ? 0 : this.size - (await this.current()).length;
-    for (let i = 0; i < missing && !this.held; i++) {
-      try {
-        const pod = await this.api.create(sandboxPod(poolPodName(this.settings.installation), this.settings));
-        await waitUntilRunning(this.api, pod.metadata!.name!, this.settings.image, START_TIMEOUT_MS);
-      } catch (error) {
-        this.log.warn({ err: error }, "could not create a warm sandbox pod");
-        return;
-      }
-    }
+  protected async startMember(): Promise<void> {
+    const pod = await this.api.create(sandboxPod(poolPodName(this.settings.installation), this.settings));
+    await waitUntilRunning(this.api, pod.metadata!.name!, this.settings.image, START_TIMEOUT_MS);
   }
 }
